@@ -18,7 +18,11 @@ import pandas as pd
 __all__ = [
     "ABSOLUTE_MIN_GROUP_SIZE",
     "DEFAULT_MIN_GROUP_SIZE",
+    "TOTAL_LABEL",
     "check_min_group_size",
+    "complementary_suppression",
+    "derivable_cells",
+    "margin_constraints",
     "pseudonymise",
     "suppress_small_groups",
 ]
@@ -30,6 +34,9 @@ ABSOLUTE_MIN_GROUP_SIZE: int = 3
 """A ``min_group_size`` below this is refused."""
 
 KEY_ENV = "TURNOVER_RISK_KEY"
+
+TOTAL_LABEL: str = "All"
+"""Value a group column holds in a margin (total) row."""
 
 
 def check_min_group_size(min_group_size: object) -> int:
@@ -68,8 +75,17 @@ def suppress_small_groups(
     value_cols: Sequence[str] | None = None,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     flag_col: str = "suppressed",
+    margins: bool = False,
+    group_cols: Sequence[str] | None = None,
+    within: Sequence[str] = ("period",),
+    total_label: str = TOTAL_LABEL,
 ) -> pd.DataFrame:
     """Blank the value columns of rows whose ``count_col`` is under ``min_group_size``.
+
+    With ``margins=True`` the table also holds margin rows (a group column equal to
+    ``total_label`` means "all values of this column"), and *complementary* suppression is
+    applied on top of the primary one (see :func:`complementary_suppression`), so that no blanked
+    cell can be recovered from a total by subtraction.
 
     Parameters
     ----------
@@ -85,11 +101,28 @@ def suppress_small_groups(
         Minimum persons; validated with :func:`check_min_group_size`.
     flag_col : str
         Name of the boolean column that says which rows were suppressed.
+    margins : bool
+        Whether the table contains margin rows that must not reveal suppressed cells.
+    group_cols : sequence of str, optional
+        The grouping columns (needed when ``margins=True``).
+    within : sequence of str
+        Columns inside which totals add up (default: ``("period",)``; columns not in the table
+        are ignored).
+    total_label : str
+        Label of margin rows in the group columns.
 
     Returns
     -------
     DataFrame
         A copy with ``flag_col`` set (True where suppressed) and the value columns blanked.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["a", "b", "c", "All"], "n_persons": [2, 8, 9, 19],
+    ...                   "numerator": [1.0, 2.0, 3.0, 6.0]})
+    >>> out = suppress_small_groups(t, margins=True, group_cols=["unit"])
+    >>> out["suppressed"].tolist()  # "a" is small; "b" goes too, or a = All - b - c
+    [True, True, False, False]
     """
     min_group_size = check_min_group_size(min_group_size)
     if count_col not in table.columns:
@@ -104,12 +137,148 @@ def suppress_small_groups(
         value_cols = [
             c
             for c in out.columns
-            if c not in (count_col, flag_col) and pd.api.types.is_numeric_dtype(out[c])
+            if c not in (count_col, flag_col)
+            and pd.api.types.is_numeric_dtype(out[c])
             and not pd.api.types.is_bool_dtype(out[c])
         ]
+    if margins:
+        if not group_cols:
+            raise ValueError(
+                "margins=True needs group_cols=[...] naming the grouping columns, so that the "
+                "margin rows (marked with total_label) can be matched to their cells."
+            )
+        small = complementary_suppression(
+            out,
+            small,
+            group_cols=group_cols,
+            within=within,
+            count_col=count_col,
+            total_label=total_label,
+        )
     _blank(out, small, value_cols)
     out[flag_col] = small
     return out
+
+
+def margin_constraints(
+    table: pd.DataFrame,
+    *,
+    group_cols: Sequence[str],
+    within: Sequence[str] = ("period",),
+    total_label: str = TOTAL_LABEL,
+) -> list[np.ndarray]:
+    """The additive relations of a table with margins, as arrays of row positions.
+
+    Each relation is ``[total_row, member_1, member_2, ...]``: the total row equals the sum of
+    its members. A margin row whose column ``c`` equals ``total_label`` has one relation per
+    such column: its members are the rows equal to it on every other column (and on ``within``)
+    whose ``c`` is a real value.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["a", "b", "All"], "period": ["2021"] * 3})
+    >>> [r.tolist() for r in margin_constraints(t, group_cols=["unit"])]
+    [[2, 0, 1]]
+    """
+    group_cols = list(group_cols)
+    missing = [c for c in group_cols if c not in table.columns]
+    if missing:
+        raise KeyError(f"group columns {missing} not in the table; columns: {list(table.columns)}")
+    within = [c for c in within if c in table.columns]
+    keys = table[group_cols + within].astype("string").fillna("<NA>").reset_index(drop=True)
+    is_total = {c: (keys[c] == total_label).to_numpy() for c in group_cols}
+    positions = np.arange(len(keys))
+    constraints: list[np.ndarray] = []
+    for c in group_cols:
+        others = [x for x in group_cols + within if x != c]
+        # key of every row on the other columns; totals on c are matched to members on c
+        if others:
+            other_key = pd.MultiIndex.from_frame(keys[others]).factorize()[0]  # type: ignore[attr-defined]
+        else:
+            other_key = np.zeros(len(keys), dtype=np.int64)
+        members = pd.Series(positions[~is_total[c]]).groupby(other_key[~is_total[c]]).agg(list)
+        for pos in positions[is_total[c]]:
+            row_members = members.get(other_key[pos], [])
+            constraints.append(np.array([pos, *row_members], dtype=np.int64))
+    return constraints
+
+
+def complementary_suppression(
+    table: pd.DataFrame,
+    suppressed: np.ndarray,
+    *,
+    group_cols: Sequence[str],
+    within: Sequence[str] = ("period",),
+    count_col: str = "n_persons",
+    total_label: str = TOTAL_LABEL,
+) -> np.ndarray:
+    """Extend a primary suppression mask so no suppressed cell is derivable from a total.
+
+    A relation ``total = sum(members)`` (see :func:`margin_constraints`) reveals a hidden cell
+    when exactly one of its rows (the total or one member) is hidden. While such a relation
+    exists, the smallest visible member (by ``count_col``; the total only if no member is left)
+    is hidden too. This is the usual secondary-suppression heuristic: it never un-hides a cell
+    and stops when every relation has zero or at least two hidden rows.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Cells and margin rows.
+    suppressed : ndarray of bool
+        Primary suppression, one entry per row of ``table``.
+
+    Returns
+    -------
+    ndarray of bool
+        The extended mask (a new array).
+    """
+    mask = np.asarray(suppressed, dtype=bool).copy()
+    if len(mask) != len(table):
+        raise ValueError(f"suppressed has {len(mask)} entries but the table has {len(table)} rows.")
+    if not mask.any():
+        return mask
+    constraints = margin_constraints(
+        table, group_cols=group_cols, within=within, total_label=total_label
+    )
+    size = table[count_col].fillna(0).to_numpy(dtype=float)
+    changed = True
+    while changed:
+        changed = False
+        for rows in constraints:
+            hidden = mask[rows]
+            if hidden.sum() != 1:
+                continue
+            members = rows[1:]
+            candidates = members[~mask[members]]
+            if len(candidates) == 0:
+                candidates = rows[:1]
+            pick = candidates[np.argmin(size[candidates])]
+            mask[pick] = True
+            changed = True
+    return mask
+
+
+def derivable_cells(
+    table: pd.DataFrame,
+    suppressed: np.ndarray,
+    *,
+    group_cols: Sequence[str],
+    within: Sequence[str] = ("period",),
+    total_label: str = TOTAL_LABEL,
+) -> np.ndarray:
+    """Rows that are hidden but recoverable by one subtraction from a margin (an audit).
+
+    Returns an array of row positions; empty means the table passes the check.
+    """
+    mask = np.asarray(suppressed, dtype=bool)
+    out: set[int] = set()
+    for rows in margin_constraints(
+        table, group_cols=group_cols, within=within, total_label=total_label
+    ):
+        hidden = rows[mask[rows]]
+        if len(hidden) == 1:
+            out.add(int(hidden[0]))
+    return np.array(sorted(out), dtype=np.int64)
 
 
 def _blank(out: pd.DataFrame, mask: np.ndarray, cols: Iterable[str]) -> None:

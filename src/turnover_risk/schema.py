@@ -336,7 +336,11 @@ SCHEMAS: dict[str, TableSchema] = {
             Column(_EMP, "id", True, False, description="Person identifier."),
             Column("date", "date", True, False, description="Date of the response."),
             Column(
-                "instrument", "text", True, False, description="Instrument, e.g. CBI, ProQOL, BAT12."
+                "instrument",
+                "text",
+                True,
+                False,
+                description="Instrument, e.g. CBI, ProQOL, BAT12.",
             ),
         ),
     ),

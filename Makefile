@@ -1,0 +1,39 @@
+# The two set-up commands of the README. Each creates its own virtual environment in .venv.
+#   make demo   install the library and run the main job on the embedded sample register
+#   make test   install the library with its test extras and run the full test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: demo test install install-test browser notebooks bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+# headless Chromium for the report's browser test (Debian package; needs root, else the test is skipped)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "note: chromium could not be installed; the browser test will be skipped"
+
+demo: install
+	$(BIN)/turnover-risk demo --out demo-output
+
+test: install-test browser
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+notebooks: install-test
+	$(BIN)/python scripts/run_notebooks.py
+
+bench: install-test
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

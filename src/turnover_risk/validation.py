@@ -1,0 +1,812 @@
+"""Validation of a :class:`~turnover_risk.schema.Register` against the data contract.
+
+Every problem becomes one row of a :class:`ValidationReport` (table, file, row, line, column,
+value, rule, message); nothing is dropped silently. The same machinery parses raw tables (text
+read from CSV, or loosely typed Parquet) into the contract's dtypes, so :func:`validate` and
+:func:`turnover_risk.read_register` agree on what a problem is.
+
+Rules
+-----
+=====================  ==========================================================================
+rule                   meaning
+=====================  ==========================================================================
+missing_table          the employment table is absent (the other tables are optional)
+empty_file             a file has no header row at all
+missing_column         a required column is absent (one problem per column; rejects every row)
+null_value             a required cell is empty
+wrong_type             a number column holds text that is not a number (or a fraction in an int)
+bad_date               a date cell does not parse (ISO ``2021-03-01`` and ``01.03.2021`` do)
+out_of_range           a number outside the allowed range (``fte`` in (0, 1], ``grade`` in [0.2, 1])
+unknown_category       a value outside the allowed categories (``exit_reason``, ``certification``...)
+end_before_start       ``end_date`` earlier than ``start_date``
+duplicate_row          a row identical to an earlier one
+duplicate_key          two rows with the same key (``unit_id`` in units; employee and month in
+                       caseload; employee, date and instrument in surveys)
+overlapping_spell      two employment spells of one employee in one unit overlap
+overlapping_absence    two absence spells of one employee overlap
+unknown_employee       absences/caseload/supervision/surveys rows for a person not in employment
+outside_employment     absence, caseload month or supervision date outside every employment spell
+unknown_unit           an employment ``unit_id`` that the units table does not list
+=====================  ==========================================================================
+
+A row with any problem is rejected in quarantine mode; the later of two overlapping or duplicate
+rows is the one rejected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Column, Register, TableSchema, pandas_dtype
+
+__all__ = [
+    "RULES",
+    "DataValidationError",
+    "QuarantineResult",
+    "ValidationReport",
+    "clean_register",
+    "validate",
+]
+
+RULES: dict[str, str] = {
+    "missing_table": "the employment table is absent",
+    "empty_file": "a file has no header row",
+    "missing_column": "a required column is absent",
+    "null_value": "a required cell is empty",
+    "wrong_type": "a number column holds text that is not a number",
+    "bad_date": "a date cell does not parse",
+    "out_of_range": "a number outside its allowed range",
+    "unknown_category": "a value outside the allowed categories",
+    "end_before_start": "end_date earlier than start_date",
+    "duplicate_row": "a row identical to an earlier one",
+    "duplicate_key": "two rows with the same key",
+    "overlapping_spell": "overlapping employment spells of one employee in one unit",
+    "overlapping_absence": "overlapping absence spells of one employee",
+    "unknown_employee": "a row for a person not in the employment table",
+    "outside_employment": "a row dated outside every employment spell of the person",
+    "unknown_unit": "a unit_id the units table does not list",
+}
+
+PROBLEM_COLUMNS = ["table", "file", "row", "line", "column", "value", "rule", "message"]
+
+_FAR_FUTURE = np.datetime64("2262-04-01", "ns")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a table came from: a file path and whether row ``i`` sits on CSV line ``i + 2``."""
+
+    file: str | None = None
+    csv: bool = False
+
+
+class ValidationReport:
+    """All problems found in a register, one row each, plus per-table row accounting.
+
+    Attributes
+    ----------
+    problems : DataFrame
+        Columns ``table, file, row, line, column, value, rule, message``. ``row`` is the 0-based
+        position of the row in its table as read; ``line`` the line in a CSV file (header = 1),
+        missing for Parquet and in-memory tables; ``value`` the offending value as text.
+    counts : DataFrame
+        One row per table: ``rows_read``, ``rows_kept``, ``rows_rejected``
+        (always ``rows_read == rows_kept + rows_rejected``).
+    """
+
+    def __init__(self, problems: pd.DataFrame, counts: pd.DataFrame) -> None:
+        self.problems = problems.reset_index(drop=True)
+        self.counts = counts.reset_index(drop=True)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return self.problems.empty
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def __bool__(self) -> bool:  # a report object is always truthy; use .ok for cleanliness
+        return True
+
+    def summary(self) -> pd.DataFrame:
+        """Problems counted by table and rule (empty frame when clean)."""
+        if self.problems.empty:
+            return pd.DataFrame(columns=["table", "rule", "problems", "rows"])
+        g = self.problems.groupby(["table", "rule"], sort=True, observed=True)
+        return (
+            g.agg(problems=("rule", "size"), rows=("row", "nunique"))
+            .reset_index()
+            .sort_values(["table", "problems"], ascending=[True, False], ignore_index=True)
+        )
+
+    def first(self, n: int = 5) -> list[str]:
+        """The first ``n`` problems as one readable sentence each."""
+        return [_describe(r) for r in self.problems.head(n).itertuples(index=False)]
+
+    def to_csv(self, path: str) -> None:
+        """Write the full problem list to a CSV file."""
+        self.problems.to_csv(path, index=False)
+
+    def __repr__(self) -> str:
+        if self.ok:
+            total = int(self.counts["rows_read"].sum()) if len(self.counts) else 0
+            return f"ValidationReport(ok, {total} rows in {len(self.counts)} tables)"
+        lines = [f"ValidationReport({len(self)} problems)"]
+        lines += [f"  - {s}" for s in self.first(5)]
+        if len(self) > 5:
+            lines.append(f"  ... and {len(self) - 5} more (see .problems)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "<p><b>No problems.</b></p>" if self.ok else f"<p><b>{len(self)} problems</b></p>"
+        return head + self.counts.to_html(index=False) + self.summary().to_html(index=False)
+
+
+class DataValidationError(ValueError):
+    """Raised when input data break the data contract; ``.report`` holds every problem.
+
+    The message names the first problems (file, row, column, value, rule) and how many there are
+    in all. Pass ``errors="quarantine"`` to keep the good rows and get the rejects instead.
+    """
+
+    def __init__(self, report: ValidationReport, what: str = "the register") -> None:
+        self.report = report
+        n = len(report)
+        tables = report.problems["table"].nunique()
+        shown = report.first(5)
+        msg = (
+            f"{what} has {n} problem{'s' if n != 1 else ''} in {tables} "
+            f"table{'s' if tables != 1 else ''}:\n"
+            + "\n".join(f"  - {s}" for s in shown)
+            + (f"\n  ... and {n - len(shown)} more" if n > len(shown) else "")
+            + "\nThe full list is in this error's .report.problems (or use "
+            "`turnover-risk validate DIR --report problems.csv`); pass errors='quarantine' to keep "
+            "the good rows and get the rejected ones back."
+        )
+        super().__init__(msg)
+
+
+class QuarantineResult(NamedTuple):
+    """What ``errors="quarantine"`` returns: the clean register, the rejected rows, the report.
+
+    ``rejected`` maps table name to the rejected rows as read (plus ``row`` and ``rules``
+    columns saying which row it was and why).
+    """
+
+    register: Register
+    rejected: dict[str, pd.DataFrame]
+    report: ValidationReport
+
+
+@dataclass
+class _Collector:
+    rows: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(
+        self,
+        table: str,
+        src: SourceInfo,
+        positions: np.ndarray,
+        column: str | None,
+        values: object,
+        rule: str,
+        messages: object,
+    ) -> None:
+        positions = np.asarray(positions, dtype="int64")
+        if positions.size == 0:
+            return
+        n = positions.size
+        vals = pd.Series(values if not np.isscalar(values) else [values] * n)
+        vals = vals.astype(object).where(vals.notna(), "").astype(str).to_numpy()
+        msgs = messages if isinstance(messages, str) else list(messages)
+        self.rows.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "file": src.file,
+                    "row": positions,
+                    "line": positions + 2 if src.csv else pd.array([pd.NA] * n, dtype="Int64"),
+                    "column": column,
+                    "value": vals,
+                    "rule": rule,
+                    "message": msgs,
+                }
+            )
+        )
+
+    def add_table(self, table: str, src: SourceInfo, column: str | None, rule: str, msg: str):
+        self.rows.append(
+            pd.DataFrame(
+                {
+                    "table": [table],
+                    "file": [src.file],
+                    "row": pd.array([pd.NA], dtype="Int64"),
+                    "line": pd.array([pd.NA], dtype="Int64"),
+                    "column": [column],
+                    "value": [""],
+                    "rule": [rule],
+                    "message": [msg],
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.rows:
+            out = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+        else:
+            out = pd.concat([r.astype({"row": "Int64", "line": "Int64"}) for r in self.rows])
+        out["row"] = out["row"].astype("Int64")
+        out["line"] = out["line"].astype("Int64")
+        order = {t: i for i, t in enumerate(TABLE_NAMES)}
+        out["_t"] = out["table"].map(order)
+        out = out.sort_values(["_t", "row"], kind="stable", na_position="first")
+        return out.drop(columns="_t").reset_index(drop=True)
+
+
+def _describe(r: object) -> str:
+    where = r.file or r.table
+    if pd.notna(r.line):
+        where += f" line {r.line}"
+    elif pd.notna(r.row):
+        where += f" row {r.row}"
+    col = f", column {r.column!r}" if r.column else ""
+    val = f", value {r.value!r}" if r.value != "" else ""
+    return f"{where}{col}{val} [{r.rule}]: {r.message}"
+
+
+# --------------------------------------------------------------------------------------------
+# Column coercion
+# --------------------------------------------------------------------------------------------
+
+
+def _is_blank(s: pd.Series) -> np.ndarray:
+    blank = s.isna().to_numpy()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        txt = s.astype("string").str.strip()
+        blank = blank | (txt == "").fillna(True).to_numpy(dtype=bool)
+    return blank
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+        if getattr(s.dt, "tz", None) is not None:
+            out = s.dt.tz_localize(None)
+        return out.dt.normalize().astype("datetime64[ns]")
+    txt = s.astype("string").str.strip()
+    out = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+    todo = out.isna() & txt.notna() & (txt != "")
+    for fmt in ("%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y"):
+        if not todo.any():
+            break
+        alt = pd.to_datetime(txt[todo], format=fmt, errors="coerce")
+        out = out.astype("datetime64[ns]")
+        out.loc[todo] = alt.astype("datetime64[ns]")
+        todo = out.isna() & txt.notna() & (txt != "")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_localize(None)
+    return out.dt.normalize().astype("datetime64[ns]")
+
+
+def _parse_numbers(s: pd.Series, *, comma_decimal: bool) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return pd.Series(np.nan, index=s.index)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype("float64")
+    txt = s.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
+    if comma_decimal:
+        txt = txt.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
+    return pd.to_numeric(txt, errors="coerce").astype("float64")
+
+
+def _coerce_ids(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s.dtype):
+        whole = s.dropna()
+        if len(whole) and np.all(np.mod(whole.to_numpy(), 1) == 0):
+            s = s.astype("Int64")
+    out = s.astype("string").str.strip()
+    return out.where(out != "", pd.NA)
+
+
+def _coerce_table(
+    name: str, df: pd.DataFrame, schema: TableSchema, src: SourceInfo, col: _Collector
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Coerce ``df`` to the contract's dtypes; return (typed frame, bad-row mask)."""
+    n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    pos = np.arange(n)
+    out = {}
+    for c in df.columns:
+        s = df[c].reset_index(drop=True)
+        if not schema.known(c):
+            out[c] = s
+            continue
+        spec: Column = schema.column(c)
+        blank = _is_blank(s)
+        if spec.kind == "any":
+            out[c] = s
+            continue
+        if spec.kind in ("id", "text"):
+            typed = _coerce_ids(s) if spec.kind == "id" else s.astype("string")
+            if spec.kind == "text":
+                typed = typed.where(~blank, pd.NA)
+        elif spec.kind == "date":
+            typed = _parse_dates(s)
+            fail = typed.isna().to_numpy() & ~blank
+            col.add(
+                name,
+                src,
+                pos[fail],
+                c,
+                s[fail],
+                "bad_date",
+                f"{c} must be a date like 2021-03-01 or 01.03.2021",
+            )
+            bad |= fail
+        elif spec.kind in ("float", "int"):
+            nums = _parse_numbers(s, comma_decimal=spec.kind == "float")
+            fail = nums.isna().to_numpy() & ~blank
+            if spec.kind == "int":
+                frac = ~np.isnan(nums.to_numpy()) & (np.mod(nums.fillna(0).to_numpy(), 1) != 0)
+                fail = fail | frac
+            col.add(
+                name,
+                src,
+                pos[fail],
+                c,
+                s[fail],
+                "wrong_type",
+                f"{c} must be {'a whole number' if spec.kind == 'int' else 'a number'}"
+                + (" (a decimal comma like 0,8 is read as 0.8)" if spec.kind == "float" else ""),
+            )
+            bad |= fail
+            nums = nums.where(~fail)
+            vals = nums.to_numpy()
+            out_r = np.zeros(n, dtype=bool)
+            ok = ~np.isnan(vals)
+            if spec.low is not None:
+                out_r |= ok & ((vals < spec.low) if spec.low_inclusive else (vals <= spec.low))
+            if spec.high is not None:
+                out_r |= ok & ((vals > spec.high) if spec.high_inclusive else (vals >= spec.high))
+            col.add(
+                name,
+                src,
+                pos[out_r],
+                c,
+                s[out_r],
+                "out_of_range",
+                f"{c} must be in {spec.range_text()}",
+            )
+            bad |= out_r
+            typed = nums.round().astype("Int64") if spec.kind == "int" else nums
+        else:  # category
+            allowed = list(spec.allowed or ())
+            txt = s.astype("string").str.strip().str.lower()
+            known = txt.isin(allowed).fillna(False).to_numpy(dtype=bool)
+            fail = ~known & ~blank
+            if fail.any():
+                vals = s[fail].astype(str)
+                msgs = [
+                    f"{c} must be one of: {', '.join(allowed)}"
+                    + (
+                        f" (did you mean {m[0]!r}?)"
+                        if (m := difflib.get_close_matches(v.strip().lower(), allowed, n=1))
+                        else ""
+                    )
+                    for v in vals
+                ]
+                col.add(name, src, pos[fail], c, s[fail], "unknown_category", msgs)
+            bad |= fail
+            typed = pd.Series(
+                pd.Categorical(txt.where(known, None), categories=allowed), index=s.index
+            )
+        if spec.required and not spec.nullable:
+            col.add(
+                name,
+                src,
+                pos[blank],
+                c,
+                "",
+                "null_value",
+                f"{c} is required and may not be empty",
+            )
+            bad |= blank
+        out[c] = typed.astype(pandas_dtype(spec)) if spec.kind != "category" else typed
+    return pd.DataFrame(out, index=pd.RangeIndex(n)), bad
+
+
+# --------------------------------------------------------------------------------------------
+# Row rules across rows and tables
+# --------------------------------------------------------------------------------------------
+
+
+def _end_before_start(name, df, src, col, bad):
+    if {"start_date", "end_date"} <= set(df.columns):
+        m = (df["end_date"] < df["start_date"]).fillna(False).to_numpy(dtype=bool)
+        vals = df["end_date"].dt.strftime("%Y-%m-%d")[m]
+        starts = df["start_date"].dt.strftime("%Y-%m-%d")[m]
+        col.add(
+            name,
+            src,
+            np.flatnonzero(m),
+            "end_date",
+            vals,
+            "end_before_start",
+            [f"end_date is before start_date {s}; swap them or fix the date" for s in starts],
+        )
+        bad |= m
+
+
+def _duplicates(name, df, schema, src, col, bad):
+    if df.empty:
+        return
+    named = [c for c in df.columns if c in schema.names]
+    dup = df.duplicated(keep="first").to_numpy()
+    col.add(
+        name,
+        src,
+        np.flatnonzero(dup),
+        None,
+        "",
+        "duplicate_row",
+        "this row repeats an earlier row exactly; remove the copy",
+    )
+    bad |= dup
+    key = {
+        "units": ("unit_id",),
+        "caseload": ("employee_id", "month"),
+        "surveys": ("employee_id", "date", "instrument"),
+    }.get(name)
+    if key and set(key) <= set(named):
+        kd = df.duplicated(subset=list(key), keep="first").to_numpy() & ~dup
+        col.add(
+            name,
+            src,
+            np.flatnonzero(kd),
+            key[-1],
+            df[key[-1]][kd],
+            "duplicate_key",
+            f"another row has the same {' + '.join(key)}; keep one row per key",
+        )
+        bad |= kd
+
+
+def _overlaps(df: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Rows whose spell starts on or before the end of an earlier spell in the same group."""
+    if df.empty:
+        return np.zeros(0, dtype=bool)
+    end = df["end_date"].to_numpy(dtype="datetime64[ns]").copy()
+    end[np.isnat(end)] = _FAR_FUTURE
+    tmp = pd.DataFrame(
+        {
+            "_g": df.groupby(by, sort=False, observed=True).ngroup().to_numpy(),
+            "_s": df["start_date"].to_numpy(),
+            "_e": end,
+            "_i": np.arange(len(df)),
+        }
+    )
+    tmp = tmp.dropna(subset=["_s"]).sort_values(["_g", "_s", "_i"], kind="stable")
+    prev_end = tmp.groupby("_g", sort=False)["_e"].cummax().groupby(tmp["_g"]).shift(1)
+    hit = (tmp["_s"] <= prev_end).fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(df), dtype=bool)
+    out[tmp["_i"].to_numpy()[hit]] = True
+    return out
+
+
+def _covering_end(emp: pd.DataFrame, ids: pd.Series, last_day: pd.Series) -> np.ndarray:
+    """For each (id, last_day), the latest end among the id's spells starting on/before it."""
+    e = emp[["employee_id", "start_date", "end_date"]].dropna(subset=["employee_id", "start_date"])
+    end = e["end_date"].to_numpy(dtype="datetime64[ns]").copy()
+    end[np.isnat(end)] = _FAR_FUTURE
+    e = pd.DataFrame(
+        {"employee_id": e["employee_id"].to_numpy(), "_s": e["start_date"].to_numpy(), "_e": end}
+    ).sort_values(["employee_id", "_s"], kind="stable")
+    e["_e"] = e.groupby("employee_id", sort=False)["_e"].cummax()
+    q = pd.DataFrame(
+        {
+            "employee_id": ids.to_numpy(),
+            "_s": last_day.to_numpy(dtype="datetime64[ns]"),
+            "_i": np.arange(len(ids)),
+        }
+    )
+    q = q.dropna(subset=["employee_id", "_s"])
+    if q.empty or e.empty:
+        return np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    m = pd.merge_asof(
+        q.sort_values("_s"), e.sort_values("_s"), on="_s", by="employee_id", direction="backward"
+    )
+    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[m["_i"].to_numpy()] = m["_e"].to_numpy(dtype="datetime64[ns]")
+    return out
+
+
+def _process(
+    raw: Mapping[str, pd.DataFrame | None], sources: Mapping[str, SourceInfo]
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], pd.DataFrame, list[str]]:
+    col = _Collector()
+    typed: dict[str, pd.DataFrame] = {}
+    bad: dict[str, np.ndarray] = {}
+    for name in TABLE_NAMES:
+        df = raw.get(name)
+        src = sources.get(name, SourceInfo())
+        if df is None:
+            if name == "employment":
+                col.add_table(
+                    name,
+                    src,
+                    None,
+                    "missing_table",
+                    "the employment table is required (employment.csv or employment.parquet); "
+                    "every other table is optional",
+                )
+            continue
+        schema = SCHEMAS[name]
+        if df.shape[1] == 0:
+            col.add_table(
+                name,
+                src,
+                None,
+                "empty_file",
+                f"the file has no header row; expected columns: {', '.join(schema.required)}",
+            )
+            typed[name] = _empty(schema)
+            bad[name] = np.zeros(len(df), dtype=bool)
+            continue
+        missing = [c for c in schema.required if c not in df.columns]
+        found = ", ".join(map(str, df.columns))
+        for c in missing:
+            hint = difflib.get_close_matches(c, [str(x) for x in df.columns], n=1)
+            sep_hint = ""
+            if df.shape[1] == 1:
+                head = str(df.columns[0])
+                seps = [ch for ch in ";,\t|:" if ch in head]
+                if seps:
+                    best = max(seps, key=head.count)
+                    sep_hint = (
+                        " The header looks like one column holding separators: read the file "
+                        f"with sep={best!r} (read_register(..., sep={best!r}) or --sep)."
+                    )
+            col.add_table(
+                name,
+                src,
+                c,
+                "missing_column",
+                f"required column {c!r} is missing; found: {found}"
+                + (f" (did you mean {hint[0]!r}? rename it)" if hint else "")
+                + sep_hint,
+            )
+        t, b = _coerce_table(name, df, schema, src, col)
+        if missing:
+            b = np.ones(len(df), dtype=bool)
+        typed[name] = t
+        bad[name] = b
+        if not missing:
+            _end_before_start(name, t, src, col, b)
+            _duplicates(name, t, schema, src, col, b)
+
+    emp = typed.get("employment")
+    emp_ok = emp is not None and set(SCHEMAS["employment"].required) <= set(emp.columns)
+    if emp is not None and {"employee_id", "unit_id", "start_date"} <= set(emp.columns):
+        src = sources.get("employment", SourceInfo())
+        b = bad["employment"]
+        if "end_date" in emp.columns:
+            ov = _overlaps(emp.loc[~b], ["employee_id", "unit_id"])
+            idx = np.flatnonzero(~b)[ov]
+            col.add(
+                "employment",
+                src,
+                idx,
+                "start_date",
+                emp["start_date"].dt.strftime("%Y-%m-%d").iloc[idx],
+                "overlapping_spell",
+                "this spell overlaps an earlier spell of the same employee in the same unit; "
+                "end the earlier spell the day before or merge them",
+            )
+            b[idx] = True
+        units = typed.get("units")
+        if units is not None and "unit_id" in units.columns:
+            known_units = set(units["unit_id"].dropna()[~bad["units"]])
+            unk = (~emp["unit_id"].isin(known_units) & emp["unit_id"].notna()).to_numpy()
+            col.add(
+                "employment",
+                src,
+                np.flatnonzero(unk),
+                "unit_id",
+                emp["unit_id"][unk],
+                "unknown_unit",
+                "unit_id is not in the units table; add the unit or fix the id",
+            )
+            b |= unk
+
+    if emp_ok:
+        good_emp = emp.loc[~bad["employment"]]
+        known_ids = pd.Index(good_emp["employee_id"].dropna().unique())
+        all_ids = pd.Index(emp["employee_id"].dropna().unique())
+        for name, date_cols in (
+            ("absences", ("start_date", "end_date")),
+            ("caseload", ("month", None)),
+            ("supervision", ("date", "date")),
+            ("surveys", (None, None)),
+        ):
+            t = typed.get(name)
+            if t is None or "employee_id" not in t.columns or not len(t):
+                continue
+            src = sources.get(name, SourceInfo())
+            b = bad[name]
+            unknown = (~t["employee_id"].isin(known_ids) & t["employee_id"].notna()).to_numpy()
+            unknown = unknown & ~b
+            rejected_emp = t["employee_id"].isin(all_ids).to_numpy()
+            col.add(
+                name,
+                src,
+                np.flatnonzero(unknown),
+                "employee_id",
+                t["employee_id"][unknown],
+                "unknown_employee",
+                np.where(
+                    rejected_emp[unknown],
+                    "every employment row of this person was rejected (see the employment "
+                    "problems); fix those rows and this one is kept",
+                    "employee_id has no row in the employment table; add the person's "
+                    "employment spell or remove the row",
+                ),
+            )
+            b |= unknown
+            first_col, last_col = date_cols
+            if first_col is None or first_col not in t.columns:
+                continue
+            first = t[first_col]
+            if name == "caseload":
+                last = first + pd.offsets.MonthEnd(0)
+            else:
+                last = t[last_col] if last_col in t.columns else first
+            cover = _covering_end(good_emp, t["employee_id"], last)
+            ok_rows = ~b & first.notna().to_numpy()
+            outside = ok_rows & ~(cover >= first.to_numpy(dtype="datetime64[ns]"))
+            what = {
+                "absences": "the absence spell",
+                "caseload": "the caseload month",
+                "supervision": "the session date",
+            }[name]
+            col.add(
+                name,
+                src,
+                np.flatnonzero(outside),
+                first_col,
+                first.dt.strftime("%Y-%m-%d")[outside],
+                "outside_employment",
+                f"{what} falls outside every employment spell of this person; fix the date or "
+                "the employment spell",
+            )
+            b |= outside
+        ab = typed.get("absences")
+        if ab is not None and {"employee_id", "start_date", "end_date"} <= set(ab.columns):
+            b = bad["absences"]
+            ov = _overlaps(ab.loc[~b], ["employee_id"])
+            idx = np.flatnonzero(~b)[ov]
+            col.add(
+                "absences",
+                sources.get("absences", SourceInfo()),
+                idx,
+                "start_date",
+                ab["start_date"].dt.strftime("%Y-%m-%d").iloc[idx],
+                "overlapping_absence",
+                "this absence overlaps an earlier absence of the same employee; merge the spells "
+                "or correct the dates",
+            )
+            b[idx] = True
+
+    counts = pd.DataFrame(
+        [
+            {
+                "table": n,
+                "file": sources.get(n, SourceInfo()).file,
+                "rows_read": len(typed[n]),
+                "rows_kept": int((~bad[n]).sum()),
+                "rows_rejected": int(bad[n].sum()),
+            }
+            for n in TABLE_NAMES
+            if n in typed
+        ],
+        columns=["table", "file", "rows_read", "rows_kept", "rows_rejected"],
+    )
+    return typed, bad, col.frame(), counts
+
+
+def _empty(schema: TableSchema) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=pandas_dtype(c)) for c in schema.columns})
+
+
+def validate(register: Register) -> ValidationReport:
+    """Check a register against the data contract and return every problem.
+
+    Parameters
+    ----------
+    register : Register
+        Tables as DataFrames; text columns are parsed as the contract says (so an in-memory
+        table with dates as strings is checked the same way a CSV file is).
+
+    Returns
+    -------
+    ValidationReport
+        ``.ok`` is True when clean; ``.problems`` has one row per problem.
+
+    Examples
+    --------
+    >>> import pandas as pd, turnover_risk as tr
+    >>> emp = pd.DataFrame({"employee_id": ["a", "b"], "unit_id": ["u", "u"],
+    ...                     "start_date": ["2020-01-01", "2020-02-01"],
+    ...                     "end_date": ["2019-12-31", None], "fte": [1.0, 1.5]})
+    >>> report = tr.validate(tr.Register(employment=emp))
+    >>> sorted(report.problems["rule"])
+    ['end_before_start', 'out_of_range']
+    """
+    if not isinstance(register, Register):
+        raise TypeError(
+            f"validate expects a turnover_risk.Register; got {type(register).__name__}. "
+            "Wrap your tables: tr.Register(employment=df, ...)."
+        )
+    sources = _sources(register)
+    _, _, problems, counts = _process(register.tables(), sources)
+    return ValidationReport(problems, counts)
+
+
+def _sources(register: Register) -> dict[str, SourceInfo]:
+    meta = register.metadata.get("sources", {}) if register.metadata else {}
+    return {k: v for k, v in meta.items() if isinstance(v, SourceInfo)}
+
+
+def clean_register(
+    register: Register,
+    errors: str = "raise",
+    *,
+    sources: Mapping[str, SourceInfo] | None = None,
+    what: str = "the register",
+) -> Register | QuarantineResult:
+    """Parse a register's tables to the contract's dtypes and apply the validation rules.
+
+    Parameters
+    ----------
+    register : Register
+        Raw or typed tables.
+    errors : {"raise", "quarantine"}
+        ``"raise"``: raise :class:`DataValidationError` if any problem is found, else return the
+        typed Register. ``"quarantine"``: return a :class:`QuarantineResult` with the good rows,
+        the rejected rows and the report.
+    """
+    if errors not in ("raise", "quarantine"):
+        raise ValueError(
+            f"errors={errors!r} is not allowed; choose 'raise' (stop at the first bad file) or "
+            "'quarantine' (keep the good rows and return the rejected ones)."
+        )
+    sources = dict(sources or _sources(register))
+    raw = register.tables()
+    typed, bad, problems, counts = _process(raw, sources)
+    report = ValidationReport(problems, counts)
+    if errors == "raise" and not report.ok:
+        raise DataValidationError(report, what)
+    if "employment" not in typed:
+        raise DataValidationError(report, what)
+    kept = {n: t.loc[~bad[n]].reset_index(drop=True) for n, t in typed.items()}
+    meta = dict(register.metadata or {})
+    meta["sources"] = sources
+    reg = Register(**kept, metadata=meta)
+    if errors == "raise":
+        return reg
+    rejected = {}
+    for n, t in typed.items():
+        rows = np.flatnonzero(bad[n])
+        rj = raw[n].iloc[rows].copy() if raw.get(n) is not None else t.iloc[rows].copy()
+        rj.insert(0, "row", rows)
+        rules = problems.loc[problems["table"] == n].dropna(subset=["row"])
+        why = rules.groupby("row")["rule"].agg(lambda r: ",".join(sorted(set(r))))
+        rj["rules"] = rj["row"].map(why).fillna("missing_column")
+        rejected[n] = rj.reset_index(drop=True)
+    return QuarantineResult(reg, rejected, report)

@@ -1,0 +1,68 @@
+"""The command line: exit codes, summaries and problem reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from turnover_risk.cli import build_parser, main
+
+EMP = "employee_id,unit_id,start_date,end_date,fte\n"
+
+
+def _folder(tmp_path, rows):
+    (tmp_path / "employment.csv").write_text(EMP + "".join(rows))
+    return str(tmp_path)
+
+
+def test_validate_clean_folder_exits_0(tmp_path, capsys):
+    path = _folder(tmp_path, ["a,u1,2020-01-01,,1\n", "b,u1,2020-01-01,2020-06-30,0.5\n"])
+    assert main(["validate", path]) == 0
+    out = capsys.readouterr().out
+    assert "No problems" in out and "employment" in out
+
+
+def test_validate_with_problems_exits_2_and_writes_report(tmp_path, capsys):
+    path = _folder(tmp_path, ["a,u1,2020-01-01,,1\n", "b,u1,2020-01-01,2019-06-30,1.5\n"])
+    report = tmp_path / "problems.csv"
+    assert main(["validate", path, "--report", str(report)]) == 2
+    out = capsys.readouterr().out
+    assert "2 problems" in out and "out_of_range" in out and str(report) in out
+    problems = pd.read_csv(report)
+    assert sorted(problems["rule"]) == ["end_before_start", "out_of_range"]
+    assert problems["line"].tolist() == [3, 3]
+
+
+def test_missing_folder_is_bad_input(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("turnover-risk: register folder") and "does not exist" in err
+
+
+def test_unknown_subcommand_is_a_usage_error():
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+
+
+def test_every_design_subcommand_that_exists_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {"validate", "demo"} <= set(sub.choices)
+    for name, p in sub.choices.items():
+        assert p.description or p.format_help(), name
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    path = _folder(tmp_path, ["a,u1,2020-01-01,,1\n"])
+    done = subprocess.run(
+        [sys.executable, "-m", "turnover_risk", "validate", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No problems" in done.stdout
