@@ -14,7 +14,19 @@ from turnover_risk._warnings import (
     TurnoverRiskDeprecationWarning,
     TurnoverRiskWarning,
 )
+from turnover_risk.io import read_register, write_register
 from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Register
+from turnover_risk.surveys import (
+    INSTRUMENTS,
+    Cutoffs,
+    Instrument,
+    SurveyInputError,
+    get_instrument,
+    score_survey,
+    summarise_scores,
+    survey_problems,
+)
+from turnover_risk.validation import DataValidationError, ValidationReport, validate
 
 try:
     __version__ = version("turnover-risk")
@@ -25,10 +37,23 @@ __all__ = [
     "SCHEMAS",
     "TABLE_NAMES",
     "DataQualityWarning",
+    "Cutoffs",
+    "DataValidationError",
+    "INSTRUMENTS",
+    "Instrument",
     "PanelSpec",
     "Register",
+    "SurveyInputError",
     "TurnoverRiskDeprecationWarning",
     "TurnoverRiskWarning",
+    "ValidationReport",
     "__version__",
+    "get_instrument",
     "panel_spec",
+    "read_register",
+    "score_survey",
+    "summarise_scores",
+    "survey_problems",
+    "validate",
+    "write_register",
 ]

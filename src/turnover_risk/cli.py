@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 internal failure)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from turnover_risk._progress import set_quiet
+
+    set_quiet(args.quiet)
     try:
         return int(args.func(args) or 0)
     except DataValidationError as err:
