@@ -14,7 +14,15 @@ from turnover_risk._warnings import (
     TurnoverRiskDeprecationWarning,
     TurnoverRiskWarning,
 )
+from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
+from turnover_risk.features import FEATURES, Feature, build_panel
 from turnover_risk.io import read_register, write_register
+from turnover_risk.rates import (
+    DEFINITIONS,
+    sick_leave_rate,
+    turnover_rate,
+    turnover_rate_from_counts,
+)
 from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Register
 from turnover_risk.surveys import (
     INSTRUMENTS,
@@ -34,26 +42,37 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "DEFINITIONS",
     "SCHEMAS",
     "TABLE_NAMES",
     "DataQualityWarning",
+    "FEATURES",
+    "Feature",
     "Cutoffs",
     "DataValidationError",
     "INSTRUMENTS",
     "Instrument",
     "PanelSpec",
     "Register",
+    "SimulationKnobs",
+    "SimulationTruth",
     "SurveyInputError",
     "TurnoverRiskDeprecationWarning",
     "TurnoverRiskWarning",
     "ValidationReport",
     "__version__",
+    "build_panel",
     "get_instrument",
+    "load_sample",
+    "make_register",
     "panel_spec",
     "read_register",
     "score_survey",
+    "sick_leave_rate",
     "summarise_scores",
     "survey_problems",
+    "turnover_rate",
+    "turnover_rate_from_counts",
     "validate",
     "write_register",
 ]

@@ -331,6 +331,11 @@ def _coerce_table(
         spec: Column = schema.column(c)
         blank = _is_blank(s)
         if spec.kind == "any":
+            # answers read from text: numbers become float64 when every filled cell is one
+            if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+                nums = _parse_numbers(s, comma_decimal=True)
+                if not (nums.isna().to_numpy() & ~blank).any():
+                    s = nums
             out[c] = s
             continue
         if spec.kind in ("id", "text"):
