@@ -15,8 +15,11 @@ from turnover_risk._warnings import (
     TurnoverRiskWarning,
 )
 from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
+from turnover_risk.evaluation import EvaluationResult, evaluate
+from turnover_risk.explain import Explanation, group_drivers
 from turnover_risk.features import FEATURES, Feature, build_panel
 from turnover_risk.io import read_register, write_register
+from turnover_risk.models import TurnoverRiskModel, load_model
 from turnover_risk.rates import (
     DEFINITIONS,
     sick_leave_rate,
@@ -50,6 +53,8 @@ __all__ = [
     "Feature",
     "Cutoffs",
     "DataValidationError",
+    "EvaluationResult",
+    "Explanation",
     "INSTRUMENTS",
     "Instrument",
     "PanelSpec",
@@ -57,12 +62,16 @@ __all__ = [
     "SimulationKnobs",
     "SimulationTruth",
     "SurveyInputError",
+    "TurnoverRiskModel",
     "TurnoverRiskDeprecationWarning",
     "TurnoverRiskWarning",
     "ValidationReport",
     "__version__",
     "build_panel",
+    "evaluate",
     "get_instrument",
+    "group_drivers",
+    "load_model",
     "load_sample",
     "make_register",
     "panel_spec",

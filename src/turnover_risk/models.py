@@ -1,0 +1,921 @@
+"""Turnover risk models: a scikit-learn estimator that knows panels, explains itself and saves safely.
+
+:class:`TurnoverRiskModel` wraps a ``Pipeline``: a ``ColumnTransformer`` (numeric columns:
+median imputation with missing-value indicators, plus standard scaling for the logistic model;
+categorical columns: constant imputation and one-hot encoding that ignores unknown categories)
+followed by a regularised ``LogisticRegression`` or a ``HistGradientBoostingClassifier``.
+
+It fits either a panel from ``build_panel`` (its spec says which columns are features and
+which is the label; censored rows are dropped) or any plain table ``X`` with a binary target
+``y``. :meth:`TurnoverRiskModel.save` writes ``model.joblib`` plus a ``model.json`` manifest;
+:func:`load_model` checks the file's SHA-256 against the manifest *before* unpickling it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import re
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from turnover_risk._spec import ATTRS_KEY, PanelSpec, panel_spec
+from turnover_risk._warnings import DataQualityWarning, TurnoverRiskWarning
+from turnover_risk.explain import (
+    Explanation,
+    _aggregate_to_features,
+    linear_attribution,
+    tree_attribution,
+)
+
+__all__ = ["KINDS", "ModelVersionWarning", "TurnoverRiskModel", "load_model"]
+
+KINDS: tuple[str, ...] = ("logistic", "gbm")
+CALIBRATIONS: tuple[str | None, ...] = (None, "sigmoid", "isotonic")
+MISSING_CATEGORY = "(missing)"
+ID_UNIQUE_MIN_ROWS = 20
+"""An all-unique string or integer column counts as an identifier from this many rows on."""
+
+_LOGISTIC_DEFAULTS: dict[str, Any] = {"C": 1.0, "solver": "lbfgs", "max_iter": 5000}
+_GBM_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "max_iter": 200,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+_OWN_ARGS = ("random_state", "class_weight")
+SMALL_FIT_CELLS = 2_000_000
+"""Frames with fewer cells (rows x columns) are fitted single-threaded (see _blas_single_thread)."""
+_POSITIVE = {"1", "yes", "y", "true", "t", "left", "exit"}
+_NEGATIVE = {"0", "no", "n", "false", "f", "stayed", "stay"}
+_ID_NAME = re.compile(r"(?:^|_)id$|^(?:employee|person|ansatt)(?:_?(?:no|nr|number|key))?$")
+
+
+class ModelVersionWarning(TurnoverRiskWarning):
+    """A saved model was written by another version of turnover_risk or scikit-learn."""
+
+
+def _onehot_name(feature: str, category: Any) -> str:
+    """Name of a one-hot column: ``feature=category`` (module-level so models pickle)."""
+    return f"{feature}={category}"
+
+
+def _blas_single_thread(n_cells: int = 0):
+    """Single-threaded BLAS (and OpenMP for small data) for the fits done here.
+
+    With a few dozen columns the lbfgs steps are tiny; threaded BLAS only adds synchronisation
+    and, on a busy machine, made a logistic fit on 23 000 rows 10x slower (30 s instead of 2 s).
+    HistGradientBoosting's OpenMP threads spin the same way on small frames (a 600-row fit took
+    20 s on an oversubscribed machine), so below ``SMALL_FIT_CELLS`` cells it runs on one thread.
+    """
+    if n_cells and n_cells < SMALL_FIT_CELLS:
+        return threadpool_limits(limits=1)
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _estimator_class(kind: str):
+    return LogisticRegression if kind == "logistic" else HistGradientBoostingClassifier
+
+
+# --------------------------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------------------------
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    raise TypeError(
+        f"X must be a pandas DataFrame (a panel from build_panel or a feature table) or a 2-D "
+        f"numpy array; got {type(X).__name__}."
+    )
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+
+
+def _id_like_reason(name: str, s: pd.Series) -> str | None:
+    lower = str(name).strip().lower()
+    if _ID_NAME.search(lower) or re.search(r"[a-z](?:ID|Id)$", str(name)):
+        return "identifier name"
+    nonmissing = s.dropna()
+    n = len(nonmissing)
+    if n >= ID_UNIQUE_MIN_ROWS and not pd.api.types.is_bool_dtype(s):
+        stringy = not pd.api.types.is_numeric_dtype(s)
+        integer = pd.api.types.is_integer_dtype(s)
+        if (stringy or integer) and nonmissing.nunique() == n:
+            return "all values unique"
+    return None
+
+
+def _screen_columns(X: pd.DataFrame) -> dict[str, str]:
+    """Columns to drop: {name: reason} for identifier-like and constant columns."""
+    dropped: dict[str, str] = {}
+    for c in X.columns:
+        s = X[c]
+        reason = _id_like_reason(c, s)
+        if reason is not None:
+            dropped[c] = f"identifier-like ({reason})"
+        elif s.nunique(dropna=False) <= 1:
+            dropped[c] = "constant"
+    return dropped
+
+
+def _check_supported_dtypes(X: pd.DataFrame) -> None:
+    for c in X.columns:
+        dt = X[c].dtype
+        if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
+            raise TypeError(
+                f"column {c!r} has dtype {dt}; the model takes numbers and categories. Convert it "
+                "to a number (e.g. months since a date) or drop it."
+            )
+
+
+def _encode_target(y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (y01 for kept rows, mask of kept rows, classes_ [negative, positive])."""
+    s = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
+    s = s.reset_index(drop=True)
+    keep = s.notna().to_numpy()
+    values = s[keep]
+    uniques = pd.unique(values)
+    if len(values) == 0:
+        raise ValueError(
+            f"all {len(s)} labels are missing (censored): there is nothing to learn from. "
+            "Use a panel whose periods lie at least one horizon before the end of the data "
+            "(build_panel(..., end=...)), or pass a target with observed outcomes."
+        )
+    if len(uniques) > 2:
+        shown = sorted(map(str, uniques))[:10]
+        raise ValueError(
+            f"the target has {len(uniques)} distinct values {shown}; it must be binary: "
+            "0/1, True/False or 'Yes'/'No'. Recode it, e.g. y = (y == 'voluntary')."
+        )
+    if pd.api.types.is_bool_dtype(values) or all(isinstance(u, bool | np.bool_) for u in uniques):
+        y01 = values.astype(bool).to_numpy().astype(int)
+        classes = np.array([False, True], dtype=object)
+    elif all(isinstance(u, int | float | np.integer | np.floating) for u in uniques):
+        num = values.astype(float).to_numpy()
+        if not set(np.unique(num)) <= {0.0, 1.0}:
+            raise ValueError(
+                f"the target has values {sorted(np.unique(num).tolist())}; a numeric target must "
+                "be 0 (stayed) and 1 (left)."
+            )
+        y01 = num.astype(int)
+        classes = np.array([0, 1])
+    else:
+        text = values.astype(str).str.strip().str.lower()
+        unknown = sorted(set(text) - _POSITIVE - _NEGATIVE)
+        if unknown:
+            raise ValueError(
+                f"the target has values {sorted(map(str, uniques))}; text targets must be "
+                "'Yes'/'No' (or 'True'/'False', '1'/'0'). Recode it to 0/1."
+            )
+        y01 = text.isin(_POSITIVE).to_numpy().astype(int)
+        pos = [u for u in uniques if str(u).strip().lower() in _POSITIVE]
+        neg = [u for u in uniques if str(u).strip().lower() in _NEGATIVE]
+        classes = np.array([neg[0] if neg else "No", pos[0] if pos else "Yes"], dtype=object)
+    n_pos = int(y01.sum())
+    if n_pos == 0:
+        raise ValueError(
+            f"no positive labels: none of the {len(y01)} rows with an observed outcome is a "
+            "leaver, so a risk of leaving cannot be learned. Check the outcome definition "
+            "(build_panel(outcome=...)) and the periods covered."
+        )
+    if n_pos == len(y01):
+        raise ValueError(
+            f"only one class: all {len(y01)} rows with an observed outcome are leavers; the "
+            "model needs stayers too. Check the label column and the periods covered."
+        )
+    return y01, keep, classes
+
+
+def _resolved_period_mask(panel: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
+    """Rows in periods where at most half of the labels are censored.
+
+    In the last horizon before the end of the data the stayers' labels are censored (NaN) while
+    leavers may already be labelled; the labelled rows of such periods are a sample of leavers
+    and would inflate the predicted risk, so fitting and evaluation leave these periods out.
+    """
+    if spec.period_col not in panel.columns:
+        return np.ones(len(panel), dtype=bool)
+    censored = panel[spec.label_col].isna()
+    share = censored.groupby(panel[spec.period_col]).transform("mean")
+    return (share <= 0.5).to_numpy()
+
+
+def _logistic_newton(
+    x: np.ndarray, y: np.ndarray, *, fit_slope: bool = True, n_iter: int = 100
+) -> tuple[float, float]:
+    """Unpenalised logistic fit of y on (1, x) (or on 1 with offset x if not fit_slope).
+
+    Returns ``(intercept, slope)``; with ``fit_slope=False`` the slope is fixed at 1 (``x`` is
+    an offset), which gives the calibration-in-the-large intercept.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    beta = np.array([0.0, 1.0])
+    design = np.column_stack([np.ones_like(x), x])
+    for _ in range(n_iter):
+        eta = design @ beta
+        p = expit(eta)
+        w = np.clip(p * (1 - p), 1e-12, None)
+        grad = design.T @ (y - p)
+        if fit_slope:
+            hess = (design * w[:, None]).T @ design
+            try:
+                step = np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:
+                return float("nan"), float("nan")
+        else:
+            step = np.array([grad[0] / w.sum(), 0.0])
+        # halve the step while the log-likelihood does not improve (safe for separable data)
+        ll_old = _loglik(eta, y)
+        t = 1.0
+        while t > 1e-8 and _loglik(design @ (beta + t * step), y) < ll_old - 1e-12:
+            t /= 2
+        beta = beta + t * step
+        if np.max(np.abs(t * step)) < 1e-10:
+            break
+    return float(beta[0]), float(beta[1])
+
+
+def _loglik(eta: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sum(y * eta - np.logaddexp(0, eta)))
+
+
+class _SigmoidCalibrator:
+    """Platt scaling on log-odds: p = expit(a + b * raw)."""
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> _SigmoidCalibrator:
+        self.a_, self.b_ = _logistic_newton(raw, y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return expit(self.a_ + self.b_ * np.asarray(raw, dtype=float))
+
+
+class _IsotonicCalibrator:
+    """Isotonic regression of the outcome on log-odds."""
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> _IsotonicCalibrator:
+        self.iso_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return np.asarray(self.iso_.predict(np.asarray(raw, dtype=float)), dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# the estimator
+# --------------------------------------------------------------------------------------------
+
+
+class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
+    """Probability that a person leaves within the horizon, with explanations.
+
+    Parameters
+    ----------
+    kind : {"logistic", "gbm"}
+        ``"logistic"``: L2-regularised logistic regression (defaults ``C=1.0``, ``lbfgs``,
+        ``max_iter=5000``) on imputed, scaled, one-hot encoded inputs — often as good as
+        boosting on attrition data and exactly explainable. ``"gbm"``:
+        ``HistGradientBoostingClassifier`` (defaults ``learning_rate=0.05``, ``max_iter=200``,
+        ``max_leaf_nodes=15``, ``min_samples_leaf=40``, ``l2_regularization=1.0``,
+        ``early_stopping=False`` so every fit on the same data gives the same trees).
+    horizon : int, optional
+        Periods ahead the label refers to. Default: the panel spec's horizon (``None`` for a
+        plain table). Given together with a panel, it must match the panel's horizon. Used as
+        the default gap of :func:`turnover_risk.evaluate` and written to the manifest.
+    calibrate : {None, "sigmoid", "isotonic"}
+        Default ``None``: both classifiers minimise log loss, so their probabilities are
+        calibrated on the training distribution without an extra step (check with
+        :func:`turnover_risk.evaluate`). A calibration step costs five extra fits and is worth
+        it when ``class_weight`` is used (which distorts probabilities) or when evaluation shows
+        a calibration slope far from 1. It is fitted on out-of-fold log-odds (folds grouped
+        by person for a panel), then the classifier is refitted on all rows.
+        Explanations always describe the uncalibrated log-odds.
+    class_weight : dict, "balanced" or None
+        Passed to the classifier. ``"balanced"`` inflates predicted risks; combine it with
+        ``calibrate``.
+    random_state : int or None
+        Seed of the boosting and of the calibration folds.
+    estimator_params : dict, optional
+        Extra parameters of the classifier, e.g. ``{"C": 0.5}`` or ``{"max_iter": 400}``.
+    **kwargs
+        Shorthand for ``estimator_params``: ``TurnoverRiskModel(kind="gbm", max_depth=3)``
+        stores ``estimator_params={"max_depth": 3}``. ``set_params(C=0.1)`` and grid searches
+        over such names work the same way.
+
+    Attributes
+    ----------
+    feature_names_in_ : ndarray of str
+        Columns the model was fitted on (a panel: its spec's feature columns).
+    features_ : list of str
+        Columns actually used (after dropping identifier-like and constant columns).
+    dropped_columns_ : dict
+        Column name -> reason, for every column dropped before fitting.
+    spec_ : PanelSpec or None
+        Spec of the training panel (``None`` for a plain table).
+    classes_ : ndarray
+        ``[negative, positive]`` in the target's own spelling (e.g. ``[0, 1]``, ``["No", "Yes"]``).
+    horizon_ : int or None
+    n_censored_ : int
+        Rows dropped because their label was missing (censored).
+    n_unresolved_dropped_ : int
+        Labelled rows of a panel dropped because more than half of their period's labels are
+        censored (the last horizon of the data, where only leavers are labelled yet).
+    n_train_rows_ : int
+    training_periods_ : dict or None
+        First and last period and number of periods of a panel.
+    pipeline_ : Pipeline
+        The fitted preprocessing and classifier.
+    calibrator_ : object or None
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"caseload": rng.normal(20, 5, 300),
+    ...                   "role": rng.choice(["caseworker", "leader"], 300)})
+    >>> y = rng.random(300) < 1 / (1 + np.exp(-(X["caseload"] - 20) / 4))
+    >>> model = TurnoverRiskModel(kind="logistic", C=0.5).fit(X, y)
+    >>> model.get_params()["estimator_params"]
+    {'C': 0.5}
+    >>> model.predict_proba(X.head(2)).shape
+    (2, 2)
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str = "logistic",
+        horizon: int | None = None,
+        calibrate: str | None = None,
+        class_weight: dict | str | None = None,
+        random_state: int | None = None,
+        estimator_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.kind = kind
+        self.horizon = horizon
+        self.calibrate = calibrate
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.estimator_params = (
+            {**(estimator_params or {}), **kwargs} if kwargs else estimator_params
+        )
+
+    # -- scikit-learn plumbing ---------------------------------------------------------------
+
+    def set_params(self, **params: Any) -> TurnoverRiskModel:
+        """Set parameters; names of the classifier (e.g. ``C``) go into ``estimator_params``."""
+        own = set(self._get_param_names())
+        extra = {k: v for k, v in params.items() if k not in own and "__" not in k}
+        if extra:
+            base = params.get("estimator_params", self.estimator_params) or {}
+            params = {k: v for k, v in params.items() if k not in extra}
+            params["estimator_params"] = {**base, **extra}
+        return super().set_params(**params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "pipeline_")
+
+    # -- validation --------------------------------------------------------------------------
+
+    def _validated_params(self) -> dict[str, Any]:
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"kind={self.kind!r} is not a known model kind; choose one of: {', '.join(KINDS)}."
+            )
+        if self.calibrate not in CALIBRATIONS:
+            raise ValueError(
+                f"calibrate={self.calibrate!r} is not a calibration method; choose one of: "
+                "None, 'sigmoid', 'isotonic'."
+            )
+        if self.horizon is not None and (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, int | np.integer)
+            or self.horizon < 1
+        ):
+            raise ValueError(f"horizon={self.horizon!r} must be a positive integer or None.")
+        params = dict(self.estimator_params or {})
+        if not isinstance(params, dict):
+            raise TypeError(f"estimator_params must be a dict; got {type(params).__name__}.")
+        clash = [k for k in params if k in _OWN_ARGS]
+        if clash:
+            raise ValueError(
+                f"estimator_params sets {clash}; pass these as TurnoverRiskModel arguments "
+                f"instead, e.g. TurnoverRiskModel({clash[0]}=...)."
+            )
+        est_cls = _estimator_class(self.kind)
+        allowed = set(est_cls().get_params())
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise ValueError(
+                f"estimator_params {unknown} are not parameters of {est_cls.__name__} "
+                f"(kind={self.kind!r}); allowed: {', '.join(sorted(allowed - set(_OWN_ARGS)))}."
+            )
+        defaults = _LOGISTIC_DEFAULTS if self.kind == "logistic" else _GBM_DEFAULTS
+        return {**defaults, **params}
+
+    # -- data preparation --------------------------------------------------------------------
+
+    def _split_panel(self, X: pd.DataFrame) -> tuple[pd.DataFrame, PanelSpec | None]:
+        """Reduce a panel to its spec's feature columns (frames without a spec pass through)."""
+        if ATTRS_KEY not in X.attrs:
+            return X, None
+        spec = panel_spec(X)
+        return X[[c for c in spec.feature_cols if c in X.columns]], spec
+
+    def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Numeric columns as float64 (NaN for missing), categoricals as object (NaN)."""
+        out = {}
+        for c in self.features_:
+            s = X[c]
+            if c in self._numeric_:
+                if not _is_numeric(s) and not s.isna().all():
+                    raise TypeError(
+                        f"column {c!r} was numeric when the model was fitted but has dtype "
+                        f"{s.dtype} now; convert it back to numbers."
+                    )
+                out[c] = (
+                    pd.to_numeric(
+                        s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
+                    )
+                    .astype(float)
+                    .to_numpy()
+                )
+            else:
+                vals = s.astype(object).to_numpy(copy=True)
+                vals[pd.isna(s).to_numpy()] = np.nan
+                out[c] = vals
+        return pd.DataFrame(out, index=X.index)
+
+    def _check_columns(self, X: Any) -> pd.DataFrame:
+        X = _as_frame(X)
+        X, spec = self._split_panel(X)
+        if spec is None and self.spec_ is not None:
+            X = X.drop(columns=[c for c in self.spec_.non_feature_cols if c in X.columns])
+        expected = list(self.feature_names_in_)
+        missing = [c for c in expected if c not in X.columns]
+        unexpected = [c for c in X.columns if c not in set(expected)]
+        if missing or unexpected:
+            raise ValueError(
+                "the columns differ from the ones the model was fitted on: "
+                f"missing {missing}, unexpected {unexpected}. Pass a frame with exactly the "
+                "training columns (model.feature_names_in_); columns are matched by name."
+            )
+        return X[expected]
+
+    def _build_pipeline(self, params: dict[str, Any]) -> Pipeline:
+        numeric = [c for c in self.features_ if c in self._numeric_]
+        categorical = [c for c in self.features_ if c not in self._numeric_]
+        num_steps: list = [("impute", SimpleImputer(strategy="median", add_indicator=True))]
+        if self.kind == "logistic":
+            num_steps.append(("scale", StandardScaler()))
+        cat = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+                (
+                    "onehot",
+                    OneHotEncoder(
+                        handle_unknown="ignore",
+                        sparse_output=False,
+                        feature_name_combiner=_onehot_name,
+                    ),
+                ),
+            ]
+        )
+        prep = ColumnTransformer(
+            [("num", Pipeline(num_steps), numeric), ("cat", cat, categorical)],
+            remainder="drop",
+            verbose_feature_names_out=False,
+        )
+        est_cls = _estimator_class(self.kind)
+        est = est_cls(**params, class_weight=self.class_weight, random_state=self.random_state)
+        return Pipeline([("prep", prep), ("clf", est)]).set_output(transform="pandas")
+
+    def _transformed_to_feature(self) -> list[str]:
+        prep = self.pipeline_.named_steps["prep"]
+        mapping: list[str] = []
+        for name, trans, cols in prep.transformers_:
+            if len(cols) == 0 or trans == "drop":
+                continue
+            if name == "num":
+                for out in trans.get_feature_names_out(cols):
+                    mapping.append(
+                        out[len("missingindicator_") :]
+                        if out.startswith("missingindicator_") and out not in cols
+                        else out
+                    )
+            elif name == "cat":
+                enc = trans.named_steps["onehot"]
+                for col, cats in zip(cols, enc.categories_, strict=True):
+                    mapping.extend([col] * len(cats))
+        return mapping
+
+    # -- fit / predict ----------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None) -> TurnoverRiskModel:
+        """Fit on a panel (``y=None``; label and features from its spec) or on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A panel from ``build_panel`` or any feature table (numeric and text columns,
+            missing values allowed).
+        y : array-like, optional
+            Binary target (0/1, bool or "Yes"/"No"); missing values are treated as censored and
+            dropped. Omit it for a panel.
+
+        Returns
+        -------
+        self
+        """
+        params = self._validated_params()
+        X = _as_frame(X)
+        groups = None
+        self.spec_ = None
+        periods = None
+        if y is None:
+            spec = panel_spec(X)
+            missing = [c for c in (*spec.feature_cols, spec.label_col) if c not in X.columns]
+            if missing:
+                raise ValueError(
+                    f"the panel lacks columns its spec names: {missing}; rebuild it with "
+                    "build_panel or restore the columns."
+                )
+            if not spec.feature_cols:
+                raise ValueError("the panel spec lists no feature columns; nothing to fit on.")
+            if self.horizon is not None and self.horizon != spec.horizon:
+                raise ValueError(
+                    f"horizon={self.horizon} but the panel was built with horizon="
+                    f"{spec.horizon}; leave horizon=None to use the panel's, or rebuild the panel."
+                )
+            resolved = _resolved_period_mask(X, spec)
+            self.n_unresolved_dropped_ = int((~resolved & X[spec.label_col].notna()).sum())
+            censored_elsewhere = int((~resolved & X[spec.label_col].isna()).sum())
+            if not resolved.any():
+                n_nan = int(X[spec.label_col].isna().sum())
+                if n_nan == len(X):
+                    _encode_target(X[spec.label_col])  # raises the all-censored error
+                raise ValueError(
+                    f"in every period more than half of the labels are censored ({n_nan} of "
+                    f"{len(X)} rows): the panel ends before its horizon of {spec.horizon} "
+                    "periods has passed. Build it with an end at least one horizon before the "
+                    "last date of the data."
+                )
+            if not resolved.all():
+                X = X[resolved]
+            y_raw = X[spec.label_col]
+            if spec.id_cols and spec.id_cols[0] in X.columns:
+                groups = X[spec.id_cols[0]].to_numpy()
+            if spec.period_col in X.columns:
+                periods = X[spec.period_col]
+            self.spec_ = spec
+            Xf = X[list(spec.feature_cols)]
+        else:
+            self.n_unresolved_dropped_ = censored_elsewhere = 0
+            Xf, spec = self._split_panel(X)
+            if spec is not None:
+                self.spec_ = spec
+            y_raw = y
+            if len(y_raw) != len(Xf):
+                raise ValueError(f"X has {len(Xf)} rows but y has {len(y_raw)} values.")
+        y01, keep, classes = _encode_target(y_raw)
+        self.n_censored_ = int((~keep).sum()) + censored_elsewhere
+        if self.n_censored_ and y is not None:
+            warnings.warn(
+                f"{self.n_censored_} rows with a missing target were dropped (treated as censored).",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        Xf = Xf.iloc[np.flatnonzero(keep)] if not keep.all() else Xf
+        if groups is not None:
+            groups = groups[keep]
+        if periods is not None:
+            kept_periods = periods[keep]
+            self.training_periods_ = {
+                "first": str(pd.Timestamp(kept_periods.min()).date()),
+                "last": str(pd.Timestamp(kept_periods.max()).date()),
+                "n_periods": int(kept_periods.nunique()),
+            }
+        else:
+            self.training_periods_ = None
+        _check_supported_dtypes(Xf)
+
+        self.feature_names_in_ = np.asarray([str(c) for c in Xf.columns], dtype=object)
+        self.feature_dtypes_ = {str(c): str(Xf[c].dtype) for c in Xf.columns}
+        self.dropped_columns_ = _screen_columns(Xf)
+        if self.dropped_columns_:
+            warnings.warn(
+                "dropped columns that cannot be model inputs: "
+                + ", ".join(f"{c!r} ({r})" for c, r in self.dropped_columns_.items())
+                + ". Remove them from X to silence this warning.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        self.features_ = [c for c in Xf.columns if c not in self.dropped_columns_]
+        if not self.features_:
+            raise ValueError(
+                "no usable feature columns are left after dropping identifier-like and "
+                f"constant columns ({self.dropped_columns_})."
+            )
+        self._numeric_ = {c for c in self.features_ if _is_numeric(Xf[c])}
+        Xp = self._prepare(Xf)
+        self.classes_ = classes
+        self.horizon_ = (
+            self.horizon
+            if self.horizon is not None
+            else (self.spec_.horizon if self.spec_ is not None else None)
+        )
+        self.n_train_rows_ = len(Xp)
+        self.n_positive_ = int(y01.sum())
+
+        pipeline = self._build_pipeline(params)
+        self.calibrator_ = None
+        if self.calibrate is not None:
+            oof = self._out_of_fold_raw(pipeline, Xp, y01, groups)
+            cal = _SigmoidCalibrator() if self.calibrate == "sigmoid" else _IsotonicCalibrator()
+            self.calibrator_ = cal.fit(oof, y01)
+        with warnings.catch_warnings(), _blas_single_thread(Xp.size):
+            warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
+            self.pipeline_ = pipeline.fit(Xp, y01)
+        self.transformed_to_feature_ = self._transformed_to_feature()
+        z = self.pipeline_.named_steps["prep"].transform(Xp)
+        self.transformed_mean_ = z.to_numpy(dtype=float).mean(axis=0)
+        return self
+
+    def _out_of_fold_raw(
+        self, pipeline: Pipeline, Xp: pd.DataFrame, y01: np.ndarray, groups: np.ndarray | None
+    ) -> np.ndarray:
+        n_splits = int(min(5, np.bincount(y01).min()))
+        if n_splits < 2:
+            raise ValueError(
+                f"calibrate={self.calibrate!r} needs at least 2 rows of each class; got "
+                f"{np.bincount(y01).tolist()}. Use calibrate=None."
+            )
+        if groups is not None and len(np.unique(groups)) >= n_splits:
+            splits = GroupKFold(n_splits=n_splits).split(Xp, y01, groups)
+        else:
+            splits = StratifiedKFold(
+                n_splits=n_splits, shuffle=True, random_state=self.random_state
+            ).split(Xp, y01)
+        oof = np.empty(len(y01))
+        for train, test in splits:
+            if len(np.unique(y01[train])) < 2:
+                raise ValueError(
+                    "a calibration fold has a single class; too few leavers for "
+                    f"calibrate={self.calibrate!r}. Use calibrate=None."
+                )
+            with _blas_single_thread(Xp.size):
+                fold = clone(pipeline).fit(Xp.iloc[train], y01[train])
+            oof[test] = fold.decision_function(Xp.iloc[test])
+        return oof
+
+    def _transform(self, X: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Checked input frame (training columns) and its transformed frame."""
+        check_is_fitted(self)
+        Xc = self._check_columns(X)
+        return Xc, self.pipeline_.named_steps["prep"].transform(self._prepare(Xc))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Uncalibrated log-odds of leaving (what :meth:`explain` attributes)."""
+        _, z = self._transform(X)
+        return np.asarray(self.pipeline_.named_steps["clf"].decision_function(z), dtype=float)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``[stay, leave]`` per row (calibrated if ``calibrate`` is set).
+
+        A panel is first reduced to its spec's feature columns; any other frame must have
+        exactly the training columns (order does not matter), else a ``ValueError`` lists the
+        missing and unexpected columns.
+        """
+        raw = self.decision_function(X)
+        p = self.calibrator_.predict(raw) if self.calibrator_ is not None else expit(raw)
+        p = np.clip(p, 0.0, 1.0)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more likely class per row (threshold 0.5), in the target's own spelling."""
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+    def explain(self, X: Any) -> Explanation:
+        """Attribute each row's log-odds to the original features.
+
+        Logistic: exact linear attribution against the training mean of the transformed
+        inputs. GBM: TreeSHAP (``shap.TreeExplainer``, raw log-odds) on the transformed frame.
+        One-hot and missing-indicator columns are summed, with their sign, into their feature.
+        Raises ``RuntimeError`` if the attributions do not add up to the log-odds within 1e-6.
+        With ``calibrate`` set, the uncalibrated log-odds are explained.
+
+        Returns
+        -------
+        Explanation
+        """
+        Xc, z = self._transform(X)
+        clf = self.pipeline_.named_steps["clf"]
+        if self.kind == "logistic":
+            values_t, base, output = linear_attribution(
+                z.to_numpy(dtype=float),
+                clf.coef_.ravel(),
+                float(clf.intercept_[0]),
+                self.transformed_mean_,
+            )
+        else:
+            values_t, base, output = tree_attribution(clf, z)
+        values = _aggregate_to_features(values_t, self.transformed_to_feature_, self.features_)
+        return Explanation(
+            values=pd.DataFrame(values, index=Xc.index, columns=self.features_),
+            base_value=base,
+            output=output,
+            data=Xc[self.features_],
+            kind=self.kind,
+        )
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any]:
+        """The metadata written next to a saved model (without the file hash)."""
+        check_is_fitted(self)
+        from turnover_risk import __version__
+
+        spec = self.spec_
+        return {
+            "library": "turnover_risk",
+            "library_version": __version__,
+            "sklearn_version": sklearn.__version__,
+            "python_version": platform.python_version(),
+            "numpy_version": np.__version__,
+            "pandas_version": pd.__version__,
+            "kind": self.kind,
+            "params": _jsonable(self.get_params()),
+            "feature_names": list(self.feature_names_in_),
+            "feature_dtypes": dict(self.feature_dtypes_),
+            "features_used": list(self.features_),
+            "dropped_columns": dict(self.dropped_columns_),
+            "classes": [_jsonable(c) for c in self.classes_],
+            "training_periods": self.training_periods_,
+            "n_train_rows": self.n_train_rows_,
+            "n_positive": self.n_positive_,
+            "n_censored_dropped": self.n_censored_,
+            "horizon": self.horizon_,
+            "outcome": spec.outcome if spec is not None else None,
+            "freq": spec.freq if spec is not None else None,
+            "scope": spec.scope if spec is not None else None,
+            "evaluation": getattr(self, "_evaluation_summary", None),
+        }
+
+    def save(self, path: str | Path, *, evaluation: Any = None) -> Path:
+        """Write the model to ``path`` (joblib) and a manifest ``path.with_suffix('.json')``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file, e.g. ``"model.joblib"``; its manifest is ``"model.json"``.
+        evaluation : EvaluationResult, optional
+            Its pooled metrics go into the manifest. Default: the summary recorded by the last
+            :func:`turnover_risk.evaluate` call on this model, if any.
+
+        Returns
+        -------
+        Path
+            The joblib file.
+
+        Notes
+        -----
+        The file holds the fitted pipeline and metadata only: category levels, medians, scaler
+        moments, tree thresholds and coefficients — no identifiers (identifier columns never
+        enter the pipeline) and no training rows. It is written uncompressed so this can be
+        checked.
+        """
+        check_is_fitted(self)
+        path = Path(path)
+        if path.suffix == ".json":
+            raise ValueError(f"path={str(path)!r}: use a .joblib name; the manifest gets .json.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        manifest = self.manifest()
+        if evaluation is not None:
+            manifest["evaluation"] = evaluation.summary()
+        joblib.dump(self, path, compress=0)
+        manifest["sha256"] = _sha256(path.read_bytes())
+        manifest["model_file"] = path.name
+        manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _manifest_path(path).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        return path
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return repr(v)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def load_model(path: str | Path) -> TurnoverRiskModel:
+    """Load a model saved with :meth:`TurnoverRiskModel.save`, checking it first.
+
+    The SHA-256 of the file is compared with the manifest *before* anything is unpickled
+    (unpickling runs code, so a changed file is never opened). A model written by another
+    turnover_risk or scikit-learn version loads with a :class:`ModelVersionWarning`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the model file or its manifest (``model.json`` beside ``model.joblib``) is missing.
+    ValueError
+        If the file's hash differs from the manifest, or the manifest is unreadable.
+    TypeError
+        If the file does not hold a TurnoverRiskModel.
+    """
+    from turnover_risk import __version__
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {str(path)!r} does not exist.")
+    mpath = _manifest_path(path)
+    if not mpath.is_file():
+        raise FileNotFoundError(
+            f"the manifest {str(mpath)!r} of model {str(path)!r} is missing; a model is only "
+            "loaded together with the manifest written by model.save(). Copy both files."
+        )
+    try:
+        manifest = json.loads(mpath.read_text())
+        expected = manifest["sha256"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ValueError(
+            f"the manifest {str(mpath)!r} is unreadable or has no 'sha256' entry ({err}); "
+            "save the model again with model.save()."
+        ) from err
+    data = path.read_bytes()
+    actual = _sha256(data)
+    if actual != expected:
+        raise ValueError(
+            f"refusing to load {str(path)!r}: the file changed after it was saved (SHA-256 "
+            f"{actual[:12]}... does not match the manifest's {str(expected)[:12]}...). Use the "
+            "original file or save the model again."
+        )
+    if manifest.get("library") != "turnover_risk":
+        raise ValueError(f"{str(mpath)!r} is not a turnover_risk model manifest.")
+    for what, saved, now in (
+        ("turnover_risk", manifest.get("library_version"), __version__),
+        ("scikit-learn", manifest.get("sklearn_version"), sklearn.__version__),
+    ):
+        if saved != now:
+            warnings.warn(
+                f"model {str(path)!r} was saved with {what} {saved}; this is {what} {now}. "
+                "Predictions may differ: check them, or retrain and save with this version.",
+                ModelVersionWarning,
+                stacklevel=2,
+            )
+    model = joblib.load(io.BytesIO(data))
+    if not isinstance(model, TurnoverRiskModel):
+        raise TypeError(f"{str(path)!r} holds a {type(model).__name__}, not a TurnoverRiskModel.")
+    if manifest.get("evaluation") is not None:
+        model._evaluation_summary = manifest["evaluation"]
+    return model
