@@ -352,3 +352,41 @@ def test_quarantine_accounting_adds_up(rows):
     assert np.isin(
         res.rejected["employment"]["row"], [i for i, r in enumerate(rows) if not r[0]]
     ).all()
+
+
+SPELL = st.tuples(
+    st.sampled_from(["a", "b", "c"]), st.integers(0, 60), st.integers(0, 30), st.booleans()
+)
+
+
+@given(
+    st.lists(SPELL, min_size=1, max_size=12),
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", "z"]), st.integers(-5, 100)),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_covering_end_matches_brute_force(spells, queries):
+    """The vectorised spell look-up equals a loop over every spell."""
+    from turnover_risk.validation import _covering_end
+
+    day0 = pd.Timestamp("2020-01-01")
+    emp = pd.DataFrame(
+        {
+            "employee_id": pd.array([s[0] for s in spells], dtype="string"),
+            "start_date": [day0 + pd.Timedelta(days=s[1]) for s in spells],
+            "end_date": [pd.NaT if s[3] else day0 + pd.Timedelta(days=s[1] + s[2]) for s in spells],
+        }
+    )
+    ids = pd.Series(pd.array([q[0] for q in queries], dtype="string"))
+    days = pd.Series([day0 + pd.Timedelta(days=q[1]) for q in queries])
+    got = _covering_end(emp, ids, days)
+    for i, (pid, d) in enumerate(queries):
+        ends = [
+            pd.Timestamp("2262-04-01") if s[3] else day0 + pd.Timedelta(days=s[1] + s[2])
+            for s in spells
+            if s[0] == pid and s[1] <= d
+        ]
+        expected = max(ends) if ends else pd.NaT
+        assert (pd.isna(got[i]) and pd.isna(expected)) or pd.Timestamp(got[i]) == expected

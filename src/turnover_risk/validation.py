@@ -435,8 +435,8 @@ def _coerce_table(
 def _end_before_start(name, df, src, col, bad):
     if {"start_date", "end_date"} <= set(df.columns):
         m = (df["end_date"] < df["start_date"]).fillna(False).to_numpy(dtype=bool)
-        vals = df["end_date"].dt.strftime("%Y-%m-%d")[m]
-        starts = df["start_date"].dt.strftime("%Y-%m-%d")[m]
+        vals = df["end_date"][m].dt.strftime("%Y-%m-%d")
+        starts = df["start_date"][m].dt.strftime("%Y-%m-%d")
         col.add(
             name,
             src,
@@ -483,6 +483,12 @@ def _duplicates(name, df, schema, src, col, bad):
         bad |= kd
 
 
+def _isin(values: pd.Series, known: object) -> np.ndarray:
+    """Hash-based membership (``Series.isin`` on Arrow strings builds a Python set: slow)."""
+    index = pd.Index(pd.unique(pd.Series(known)))
+    return index.get_indexer(values) >= 0
+
+
 def _overlaps(df: pd.DataFrame, by: list[str]) -> np.ndarray:
     """Rows whose spell starts on or before the end of an earlier spell in the same group."""
     if df.empty:
@@ -506,29 +512,33 @@ def _overlaps(df: pd.DataFrame, by: list[str]) -> np.ndarray:
 
 
 def _covering_end(emp: pd.DataFrame, ids: pd.Series, last_day: pd.Series) -> np.ndarray:
-    """For each (id, last_day), the latest end among the id's spells starting on/before it."""
+    """For each (id, last_day), the latest end among the id's spells starting on/before it.
+
+    Vectorised with integer keys: ``code * 2**22 + day`` sorted once, then ``searchsorted``.
+    """
+    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
     e = emp[["employee_id", "start_date", "end_date"]].dropna(subset=["employee_id", "start_date"])
+    if e.empty or not len(ids):
+        return out
+    index = pd.Index(pd.unique(e["employee_id"]))
+    code = index.get_indexer(e["employee_id"]).astype(np.int64)
+    start = e["start_date"].to_numpy(dtype="datetime64[D]").astype(np.int64) + (1 << 21)
     end = e["end_date"].to_numpy(dtype="datetime64[ns]").copy()
     end[np.isnat(end)] = _FAR_FUTURE
-    e = pd.DataFrame(
-        {"employee_id": e["employee_id"].to_numpy(), "_s": e["start_date"].to_numpy(), "_e": end}
-    ).sort_values(["employee_id", "_s"], kind="stable")
-    e["_e"] = e.groupby("employee_id", sort=False)["_e"].cummax()
-    q = pd.DataFrame(
-        {
-            "employee_id": ids.to_numpy(),
-            "_s": last_day.to_numpy(dtype="datetime64[ns]"),
-            "_i": np.arange(len(ids)),
-        }
-    )
-    q = q.dropna(subset=["employee_id", "_s"])
-    if q.empty or e.empty:
-        return np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
-    m = pd.merge_asof(
-        q.sort_values("_s"), e.sort_values("_s"), on="_s", by="employee_id", direction="backward"
-    )
-    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[m["_i"].to_numpy()] = m["_e"].to_numpy(dtype="datetime64[ns]")
+    key = (code << 22) + start
+    order = np.argsort(key, kind="stable")
+    key, code, end = key[order], code[order], end[order].astype(np.int64)
+    # running max of end within each person (spells sorted by start)
+    first = np.r_[True, code[1:] != code[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(code)), 0))
+    cummax = pd.Series(end).groupby(group_start).cummax().to_numpy()
+    qcode = index.get_indexer(ids).astype(np.int64)
+    qday = last_day.to_numpy(dtype="datetime64[D]")
+    ok = (qcode >= 0) & ~np.isnat(qday)
+    qkey = (qcode << 22) + np.where(ok, qday.astype(np.int64), 0) + (1 << 21)
+    pos = np.searchsorted(key, qkey, side="right") - 1
+    hit = ok & (pos >= 0) & (code[np.clip(pos, 0, None)] == qcode)
+    out[hit] = cummax[pos[hit]].astype("datetime64[ns]")
     return out
 
 
@@ -609,7 +619,7 @@ def _process(
                 src,
                 idx,
                 "start_date",
-                emp["start_date"].dt.strftime("%Y-%m-%d").iloc[idx],
+                emp["start_date"].iloc[idx].dt.strftime("%Y-%m-%d"),
                 "overlapping_spell",
                 "this spell overlaps an earlier spell of the same employee in the same unit; "
                 "end the earlier spell the day before or merge them",
@@ -617,8 +627,8 @@ def _process(
             b[idx] = True
         units = typed.get("units")
         if units is not None and "unit_id" in units.columns:
-            known_units = set(units["unit_id"].dropna()[~bad["units"]])
-            unk = (~emp["unit_id"].isin(known_units) & emp["unit_id"].notna()).to_numpy()
+            known_units = units["unit_id"][~bad["units"]].dropna().unique()
+            unk = ~_isin(emp["unit_id"], known_units) & emp["unit_id"].notna().to_numpy()
             col.add(
                 "employment",
                 src,
@@ -645,9 +655,9 @@ def _process(
                 continue
             src = sources.get(name, SourceInfo())
             b = bad[name]
-            unknown = (~t["employee_id"].isin(known_ids) & t["employee_id"].notna()).to_numpy()
+            unknown = ~_isin(t["employee_id"], known_ids) & t["employee_id"].notna().to_numpy()
             unknown = unknown & ~b
-            rejected_emp = t["employee_id"].isin(all_ids).to_numpy()
+            rejected_emp = _isin(t["employee_id"], all_ids)
             col.add(
                 name,
                 src,
@@ -685,7 +695,7 @@ def _process(
                 src,
                 np.flatnonzero(outside),
                 first_col,
-                first.dt.strftime("%Y-%m-%d")[outside],
+                first[outside].dt.strftime("%Y-%m-%d"),
                 "outside_employment",
                 f"{what} falls outside every employment spell of this person; fix the date or "
                 "the employment spell",
@@ -701,7 +711,7 @@ def _process(
                 sources.get("absences", SourceInfo()),
                 idx,
                 "start_date",
-                ab["start_date"].dt.strftime("%Y-%m-%d").iloc[idx],
+                ab["start_date"].iloc[idx].dt.strftime("%Y-%m-%d"),
                 "overlapping_absence",
                 "this absence overlaps an earlier absence of the same employee; merge the spells "
                 "or correct the dates",
