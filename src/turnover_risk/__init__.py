@@ -18,6 +18,7 @@ from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample
 from turnover_risk.evaluation import EvaluationResult, evaluate
 from turnover_risk.explain import Explanation, group_drivers
 from turnover_risk.features import FEATURES, Feature, build_panel
+from turnover_risk.groups import FlagResult, WhatIfResult, flag_groups, what_if
 from turnover_risk.io import read_register, write_register
 from turnover_risk.models import TurnoverRiskModel, load_model
 from turnover_risk.rates import (
@@ -26,6 +27,7 @@ from turnover_risk.rates import (
     turnover_rate,
     turnover_rate_from_counts,
 )
+from turnover_risk.report import write_report
 from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Register
 from turnover_risk.surveys import (
     INSTRUMENTS,
@@ -55,6 +57,7 @@ __all__ = [
     "DataValidationError",
     "EvaluationResult",
     "Explanation",
+    "FlagResult",
     "INSTRUMENTS",
     "Instrument",
     "PanelSpec",
@@ -66,9 +69,11 @@ __all__ = [
     "TurnoverRiskDeprecationWarning",
     "TurnoverRiskWarning",
     "ValidationReport",
+    "WhatIfResult",
     "__version__",
     "build_panel",
     "evaluate",
+    "flag_groups",
     "get_instrument",
     "group_drivers",
     "load_model",
@@ -83,5 +88,7 @@ __all__ = [
     "turnover_rate",
     "turnover_rate_from_counts",
     "validate",
+    "what_if",
     "write_register",
+    "write_report",
 ]

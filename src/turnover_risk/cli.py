@@ -148,14 +148,20 @@ def _cmd_demo(args) -> int:
     _print_table(pooled[["model", "roc_auc", "pr_auc", "brier", "calibration_slope"]])
     flags = tr.flag_groups(model, panel, by="unit_id", random_state=0)
     flagged = flags.flagged
-    print(f"\nFlagged units ({len(flagged)} of {len(flags.table)}; period "
-          f"{flags.period.date()}):")
+    print(f"\nFlagged units ({len(flagged)} of {len(flags.table)}; period {flags.period.date()}):")
     if len(flagged):
         _print_table(flagged[["unit_id", "n_persons", "exit_share", "ratio", "q_value", "flag"]])
     flags_path = write_table(flags.table, out / "flags.csv")
     model.save(out / "model.joblib", evaluation=evaluation)
-    html = tr.write_report(reg, model, out / "report.html", panel=panel, evaluation=evaluation,
-                           lang=args.lang)
+    html = tr.write_report(
+        reg,
+        model,
+        out / "report.html",
+        panel=panel,
+        evaluation=evaluation,
+        flags=flags,
+        lang=args.lang,
+    )
     print(f"\nFlags: {flags_path}\nModel: {out / 'model.joblib'}")
     print(f"Report: {html.resolve()}  ({time.perf_counter() - start:.1f} s)")
     return EXIT_OK
@@ -251,7 +257,9 @@ def _cmd_features(args) -> int:
     )
     out = write_table(panel, args.out)
     spec = tr.panel_spec(panel)
-    absent = f"; absent (missing tables): {len(spec.absent_features)}" if spec.absent_features else ""
+    absent = (
+        f"; absent (missing tables): {len(spec.absent_features)}" if spec.absent_features else ""
+    )
     print(
         f"{len(panel)} rows x {len(spec.feature_cols)} features, "
         f"{int(panel[spec.label_col].notna().sum())} labelled{absent}; written to {out}"
@@ -277,8 +285,16 @@ def _model_and_panel(args):
     else:
         reg = load_register(args.path)
         spec = getattr(model, "spec_", None)
-        kw = ({"freq": spec.freq, "horizon": spec.horizon, "outcome": spec.outcome,
-               "scope": spec.scope} if spec is not None else {})
+        kw = (
+            {
+                "freq": spec.freq,
+                "horizon": spec.horizon,
+                "outcome": spec.outcome,
+                "scope": spec.scope,
+            }
+            if spec is not None
+            else {}
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", tr.DataQualityWarning)
             panel = tr.build_panel(reg, **kw)
@@ -305,8 +321,9 @@ def _add_flag(sub) -> None:
     p.add_argument("--period", help="period to assess (YYYY-MM-DD; default: see docs)")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--no-fdr", action="store_true", help="flag on raw p-values")
-    p.add_argument("--overdispersion", default="auto",
-                   choices=("auto", "multiplicative", "additive", "none"))
+    p.add_argument(
+        "--overdispersion", default="auto", choices=("auto", "multiplicative", "additive", "none")
+    )
     p.add_argument("--n-boot", type=int, default=10, help="bootstrap refits (prospective)")
     p.add_argument("--margin", type=float, default=1.25, help="ratio that counts (prospective)")
     p.add_argument("--min-group-size", type=int, default=5)
@@ -320,9 +337,17 @@ def _cmd_flag(args) -> int:
 
     _, model, panel = _model_and_panel(args)
     res = tr.flag_groups(
-        model, panel, by=args.by or "unit_id", period=args.period, mode=args.mode,
-        min_group_size=args.min_group_size, alpha=args.alpha, fdr=not args.no_fdr,
-        overdispersion=args.overdispersion, n_boot=args.n_boot, margin=args.margin,
+        model,
+        panel,
+        by=(args.by[0] if args.by and len(args.by) == 1 else args.by or "unit_id"),
+        period=args.period,
+        mode=args.mode,
+        min_group_size=args.min_group_size,
+        alpha=args.alpha,
+        fdr=not args.no_fdr,
+        overdispersion=args.overdispersion,
+        n_boot=args.n_boot,
+        margin=args.margin,
         random_state=args.seed,
     )
     out = write_table(res.table, args.out)
@@ -330,8 +355,10 @@ def _cmd_flag(args) -> int:
     print(f"{len(res.table)} groups ({res.mode}, period {res.period.date()}): {counts}")
     if res.overdispersion:
         od = res.overdispersion
-        print(f"over-dispersion: {od['applied']} (phi={od['phi']:.2f}, tau2={od['tau2']:.3f}, "
-              f"p={od['p_value']:.3f})")
+        print(
+            f"over-dispersion: {od['applied']} (phi={od['phi']:.2f}, tau2={od['tau2']:.3f}, "
+            f"p={od['p_value']:.3f})"
+        )
     if res.reason:
         print(res.reason)
     print(f"written to {out}")
@@ -361,11 +388,21 @@ def _cmd_report(args) -> int:
     import turnover_risk as tr
 
     if Path(args.path).suffix.lower() == ".parquet":
-        raise CLIError("report needs a register folder (it shows rates and validation), "
-                       f"not a panel file: {args.path!r}")
+        raise CLIError(
+            "report needs a register folder (it shows rates and validation), "
+            f"not a panel file: {args.path!r}"
+        )
     reg, model, panel = _model_and_panel(args)
-    out = tr.write_report(reg, model, args.out, by=args.by, lang=args.lang, panel=panel,
-                          min_group_size=args.min_group_size, n_boot=args.n_boot)
+    out = tr.write_report(
+        reg,
+        model,
+        args.out,
+        by=args.by,
+        lang=args.lang,
+        panel=panel,
+        min_group_size=args.min_group_size,
+        n_boot=args.n_boot,
+    )
     print(f"Report written to {out.resolve()}")
     return EXIT_OK
 
