@@ -369,7 +369,7 @@ SPELL = st.tuples(
 )
 def test_covering_end_matches_brute_force(spells, queries):
     """The vectorised spell look-up equals a loop over every spell."""
-    from turnover_risk.validation import _covering_end
+    from turnover_risk._validation_rules import _covering_end
 
     day0 = pd.Timestamp("2020-01-01")
     emp = pd.DataFrame(
