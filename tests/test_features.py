@@ -634,3 +634,64 @@ def test_cli_features_bad_freq_is_bad_input(tmp_path, capsys):
     code = main(["features", str(folder), "--out", str(tmp_path / "p.parquet"), "--freq", "W"])
     assert code == 2
     assert "freq='W' is not a supported period" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# the observation window: default start, default as_of, leavers on the last day
+# ---------------------------------------------------------------------------------------------
+
+
+def _three_staff(extra_emp=None, caseload_to="2021-12-01"):
+    emp = pd.DataFrame(
+        {
+            "employee_id": ["a", "b", "c"],
+            "unit_id": ["u1", "u1", "u1"],
+            "start_date": _dates(["2018-03-01", "2018-03-01", "2018-03-01"]),
+            "end_date": _dates([None, None, "2020-01-31"]),
+            "fte": [1.0, 1.0, 1.0],
+            "exit_reason": [None, None, "voluntary"],
+        }
+    )
+    if extra_emp is not None:
+        emp = pd.concat([emp, extra_emp], ignore_index=True)
+    months = pd.date_range("2019-01-01", caseload_to, freq="MS")
+    cl = pd.DataFrame({"employee_id": "a", "month": months, "open_cases": 10})
+    units = pd.DataFrame({"unit_id": ["u1"], "municipality": ["m"], "service": ["s"]})
+    return tr.Register(employment=emp, units=units, caseload=cl)
+
+
+def test_default_start_is_one_feature_window_after_recording_began():
+    # recording begins with the caseload table on 2019-01-01 (employment goes back to 2018)
+    panel = tr.build_panel(_three_staff())
+    assert panel["period"].min() == pd.Timestamp("2020-01-01")
+    early = tr.build_panel(_three_staff(), start="2019-02-01")
+    assert early["period"].min() == pd.Timestamp("2019-02-01")
+
+
+def test_future_contract_end_does_not_move_the_data_end():
+    # a fixed-term contract known to end in mid-2022, after the last record (2021-12)
+    temp = pd.DataFrame(
+        {
+            "employee_id": ["d"],
+            "unit_id": ["u1"],
+            "start_date": _dates(["2021-01-01"]),
+            "end_date": _dates(["2022-06-30"]),
+            "fte": [1.0],
+            "exit_reason": ["contract_end"],
+        }
+    )
+    panel = tr.build_panel(_three_staff(temp), horizon=6)
+    # the last record is the caseload month 2021-12-01, so the data end there, not in 2022
+    assert panel["period"].max() == pd.Timestamp("2021-12-01")
+    a = panel[panel["employee_id"] == "a"].set_index("period")["left_within_horizon"]
+    # 2021-06-01 + 6 months ends at the data end: known; 2021-07-01 + 6 months is not
+    assert a[pd.Timestamp("2021-06-01")] == 0
+    assert np.isnan(a[pd.Timestamp("2021-07-01")])
+
+
+def test_colleague_leaving_on_the_last_day_counts_once_in_the_share():
+    # c's last day is 2020-01-31; at 2020-02-01 the unit had a, b, c on 31 January
+    panel = tr.build_panel(_three_staff(), start="2020-02-01", end="2020-02-01")
+    a = panel[panel["employee_id"] == "a"].iloc[0]
+    assert a["colleagues_left_3m"] == 1
+    assert a["colleagues_left_share_3m"] == pytest.approx(1 / 3)

@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 import turnover_risk as tr
 from turnover_risk._spec import PanelSpec, attach_spec
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.models import ModelVersionWarning, TurnoverRiskModel, load_model
+from turnover_risk.models import ModelVersionWarning, TurnoverRiskModel, default_C, load_model
 
 FAST_GBM = {"max_iter": 30}
 
@@ -532,3 +532,25 @@ def test_evaluation_summary_goes_into_the_manifest(tmp_path):
 def test_public_names_exported():
     for name in ("TurnoverRiskModel", "load_model", "evaluate", "Explanation", "EvaluationResult"):
         assert name in tr.__all__ and hasattr(tr, name)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "params", "expected_C"),
+    [
+        (6, {}, 0.12 / 6),  # panel: prior variance 0.12 over `horizon` rows per outcome
+        (12, {}, 0.01),
+        (6, {"C": 0.5}, 0.5),  # an explicit C always wins
+    ],
+)
+def test_default_C_of_a_panel_follows_the_horizon_rule(horizon, params, expected_C):
+    m = TurnoverRiskModel(**params).fit(make_panel(horizon=horizon))
+    assert m.estimator_params_["C"] == pytest.approx(expected_C)
+    assert m.pipeline_.named_steps["clf"].C == pytest.approx(expected_C)
+
+
+def test_default_C_of_a_plain_table_is_one():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=100)})
+    m = TurnoverRiskModel().fit(X, (X["a"] + rng.normal(size=100) > 0).astype(int))
+    assert m.pipeline_.named_steps["clf"].C == 1.0
+    assert default_C(None) == 1.0

@@ -107,20 +107,22 @@ def _table_dates(register: Register, cols: dict[str, tuple[str, ...]]) -> dict[s
 def register_as_of(register: Register) -> int:
     """Default ``as_of``: the latest date on which something is recorded as having happened.
 
-    That is the maximum over employment start and end dates, absence start dates, caseload
-    months, supervision and survey dates. Absence *end* dates are left out: a sick-leave
-    certificate may run past the day the data were extracted.
+    That is the maximum over employment start dates, absence start dates, caseload months,
+    supervision and survey dates. Absence *end* dates are left out (a sick-leave certificate
+    may run past the day the data were extracted), and so are employment *end* dates whenever a
+    record table is present: a fixed-term contract's end is known in advance and would move the
+    data end past the last real observation, turning unseen exits into "stayed" labels. With the
+    employment table alone, end dates count (there is nothing else to tell where the data end).
     """
-    dates = _table_dates(
-        register,
-        {
-            "employment": ("start_date", "end_date"),
-            "absences": ("start_date",),
-            "caseload": ("month",),
-            "supervision": ("date",),
-            "surveys": ("date",),
-        },
-    )
+    record_tables = {
+        "absences": ("start_date",),
+        "caseload": ("month",),
+        "supervision": ("date",),
+        "surveys": ("date",),
+    }
+    dates = _table_dates(register, {"employment": ("start_date",), **record_tables})
+    if not any(t in dates for t in record_tables):
+        dates = _table_dates(register, {"employment": ("start_date", "end_date")})
     if not dates:
         raise ValueError(
             "the register has no dates at all (every start_date is empty); cannot tell where "
@@ -129,13 +131,19 @@ def register_as_of(register: Register) -> int:
     return int(max(d.max() for d in dates.values()))
 
 
-def default_first_day(register: Register) -> int:
-    """Default first period: once employment and every record table present have begun.
+FEATURE_WINDOW_MONTHS = 12
+"""The longest look-back window of a feature (12 months: sick leave, colleagues who left, unit
+exit share). The default panel starts this long after the observation start, so no feature
+reads "not yet recorded" as "nothing happened"."""
+
+
+def observation_start(register: Register) -> int:
+    """First day on which every table present is being recorded.
 
     The latest of the first employment start and the first absence start, caseload month and
-    supervision date, so early periods do not read "no records" as "no sessions" before a
-    table existed. Surveys are left out (they are periodic; their features carry an age and a
-    missing indicator).
+    supervision date. Surveys are left out (they are periodic; their features carry an age and a
+    missing indicator). Employment extracts are usually left-truncated (only spells still active
+    when recording began), so the employment table alone says little about this day.
     """
     dates = _table_dates(
         register,
@@ -147,6 +155,17 @@ def default_first_day(register: Register) -> int:
         },
     )
     return int(max(d.min() for d in dates.values()))
+
+
+def default_first_day(register: Register) -> int:
+    """Default first period: :data:`FEATURE_WINDOW_MONTHS` after :func:`observation_start`.
+
+    Earlier periods would have 3- and 12-month windows reaching back before recording began
+    (no leavers, absences or surveys seen yet), which shifts every windowed feature and biases
+    a model trained on them. Pass ``start=`` to ``build_panel`` to begin earlier on purpose.
+    """
+    first = observation_start(register)
+    return int(month_start(month_of(np.array([first]))[0] + FEATURE_WINDOW_MONTHS))
 
 
 def _scope_keys(
@@ -296,7 +315,19 @@ def prepare_context(
     unit_ep = episodes(sc, su, ss, se, sr)
 
     mpp = MONTHS_PER_PERIOD[freq]
-    period_days = _grid(freq, start, end, default_first_day(register), as_of_day)
+    first_day = default_first_day(register)
+    if start is None and end is None and first_day > as_of_day:
+        # too short a register for a full look-back window: start when recording began
+        first_day = observation_start(register)
+        warnings.warn(
+            f"the data cover less than {FEATURE_WINDOW_MONTHS} months after recording began "
+            f"({_text(first_day)} to {_text(as_of_day)}), so the panel starts at "
+            f"{_text(first_day)} and its 3- and 12-month features reach back before the data. "
+            "Pass start=... to choose the first period yourself.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    period_days = _grid(freq, start, end, first_day, as_of_day)
     lag = 12 // mpp
     first_m = int(month_of(period_days[:1])[0])
     ext_days = np.concatenate(

@@ -118,8 +118,11 @@ def build_unit_features(
         i, k = expand_ranges(k0, k1)
         away = ns[i] > snap[k]
         n_left = _per_unit(eu[i][away], k[away], None, shape)
+        # leavers whose last day is t-1 are still in `head` (employed on t-1): count them once
+        last = away & (e[i] == snap[k])
+        n_last = _per_unit(eu[i][last], k[last], None, shape)
         ctx.unit[f"colleagues_left_{months}m"] = n_left
-        ctx.unit[f"colleagues_left_share_{months}m"] = _ratio(n_left, n_left + head)
+        ctx.unit[f"colleagues_left_share_{months}m"] = _ratio(n_left, n_left + head - n_last)
 
     sel = m_k >= lag
     c, u, k = m_code[sel], m_unit[sel], m_k[sel]
