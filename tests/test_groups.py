@@ -265,6 +265,19 @@ def test_retrospective_suppresses_small_group_everywhere():
     assert e["drivers"] == ""
 
 
+@pytest.mark.parametrize("mode", ["prospective", "retrospective"])
+def test_suppressed_group_cannot_be_recovered_from_the_reference(mode):
+    # E (3 persons, risk 0.5) is suppressed; the reference covers A-D only (45 persons):
+    # (10*0.2 + 10*0.2 + 20*0.1 + 5*0.4) / 45 = 8 / 45
+    res = flag_groups(FixedRisk(), make_panel(HAND), mode=mode, n_boot=0, n_drivers=0)
+    shown = res.table[~res.table["suppressed"]]
+    assert res.info["rows"] == 45
+    assert res.reference_share == pytest.approx(8 / 45)
+    col = "expected_leavers" if mode == "prospective" else "expected"
+    leftover = res.reference_share * res.info["rows"] - shown[col].sum()
+    assert leftover == pytest.approx(0.0, abs=1e-12)
+
+
 @pytest.mark.parametrize("method", ["multiplicative", "additive"])
 def test_retrospective_overdispersion_applied(method):
     # Add spread: more units far from expectation so that phi > 1.
@@ -451,7 +464,9 @@ def test_what_if_plain_number_adds_and_where_selects():
     assert t.loc["A", "n_changed"] == 2 and t.loc["B", "n_changed"] == 1
     assert t.loc["B", "difference"] == pytest.approx((after[6:11] - before[6:11]).mean())
     assert t.loc["C", "suppressed"] and np.isnan(t.loc["C", "exit_share_after"])
-    assert res.overall["exit_share_after"] == pytest.approx(after.mean())
+    # the overall figure covers the shown groups only (A and B), so C cannot be subtracted out
+    assert res.overall["exit_share_after"] == pytest.approx(after[:11].mean())
+    assert res.overall["n_persons"] == 11
     assert res.note == ASSOCIATION_NOTE and res.table.attrs["note"] == ASSOCIATION_NOTE
     assert "not a proven effect" in repr(res)
     assert "not a proven effect" in what_if.__doc__
@@ -474,7 +489,9 @@ def test_what_if_operations(how, expected):
     res = what_if(LinearRisk(), panel, change={"supervision_sessions_3m": how})
     x = panel["supervision_sessions_3m"].to_numpy(float)
     after = expit(-1 + 0.5 * expected(x))
-    assert res.overall["exit_share_after"] == pytest.approx(after.mean())
+    # the overall figure covers the shown groups only (A and B), so C cannot be subtracted out
+    assert res.overall["exit_share_after"] == pytest.approx(after[:11].mean())
+    assert res.overall["n_persons"] == 11
     assert res.table.set_index("unit_id").loc["A", "exit_share_after"] == pytest.approx(
         after[:6].mean()
     )
@@ -780,4 +797,5 @@ def test_what_if_where_with_missing_values_selects_nobody_there():
     panel = _what_if_panel()
     mask = pd.Series([True, None] * 6 + [True], index=panel.index, dtype=object)
     res = what_if(LinearRisk(), panel, change={"supervision_sessions_3m": 1}, where=mask)
-    assert res.overall["n_changed"] == 7
+    # 7 rows selected, one of them in the suppressed unit C: the overall counts shown units only
+    assert res.overall["n_changed"] == 6

@@ -264,6 +264,7 @@ def build_panel(
     as_of: object = None,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     newly_qualified_years: float = 2,
+    engine: str = "pandas",
 ) -> pd.DataFrame:
     """Build the person-period panel: point-in-time features and an honest label.
 
@@ -296,6 +297,9 @@ def build_panel(
     newly_qualified_years : float
         Years after qualification (or of tenure, without ``qualified_year``) that count as
         newly qualified.
+    engine : {"pandas", "dask"}
+        ``"dask"`` returns a lazy Dask DataFrame partitioned by employee (extra
+        ``turnover-risk[dask]``; see :func:`turnover_risk.distributed.build_panel`).
 
     Returns
     -------
@@ -332,8 +336,7 @@ def build_panel(
     >>> tr.panel_spec(panel).absent_features[:2]
     ('age', 'role')
     """
-    context = prepare_context(
-        register,
+    options = dict(
         freq=freq,
         horizon=horizon,
         outcome=outcome,
@@ -344,6 +347,11 @@ def build_panel(
         min_group_size=min_group_size,
         newly_qualified_years=newly_qualified_years,
     )
+    if engine != "pandas":
+        from turnover_risk.distributed import build_panel as _build_panel_dask
+
+        return _build_panel_dask(register, engine=engine, **options)
+    context = prepare_context(register, **options)
     n = len(context.employee_ids)
     parts = [
         build_rows(context, np.arange(lo, min(lo + PARTITION_SIZE, n), dtype=np.int64))

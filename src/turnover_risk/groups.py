@@ -567,6 +567,7 @@ def flag_groups(
     margin: float = 1.25,
     n_drivers: int = 3,
     random_state: int | np.random.Generator | None = None,
+    engine: str = "pandas",
 ) -> FlagResult:
     """Flag groups (units, municipalities, ...) whose turnover risk stands out.
 
@@ -618,6 +619,9 @@ def flag_groups(
         :func:`turnover_risk.explain.group_drivers`.
     random_state : int, Generator or None
         Seed of the bootstrap and of the driver sample.
+    engine : {"pandas", "dask"}
+        ``"dask"`` (or a Dask panel from ``build_panel(..., engine="dask")``): see
+        :func:`turnover_risk.distributed.flag_groups`; the result is identical.
 
     Returns
     -------
@@ -680,6 +684,26 @@ def flag_groups(
     >>> flags = tr.flag_groups(model, panel, by="unit_id")  # doctest: +SKIP
     >>> flags.table[["unit_id", "exit_share", "ratio", "flag", "drivers"]]  # doctest: +SKIP
     """
+    from turnover_risk.distributed import uses_dask
+
+    if uses_dask(engine, panel):
+        from turnover_risk.distributed import flag_groups as _flag_groups_dask
+
+        return _flag_groups_dask(
+            model,
+            panel,
+            by=by,
+            period=period,
+            mode=mode,
+            min_group_size=min_group_size,
+            alpha=alpha,
+            fdr=fdr,
+            overdispersion=overdispersion,
+            n_boot=n_boot,
+            margin=margin,
+            n_drivers=n_drivers,
+            random_state=random_state,
+        )
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not known; choose one of: {', '.join(MODES)}.")
     if overdispersion not in OVERDISPERSION:
@@ -731,6 +755,11 @@ def flag_groups(
     )
 
 
+def _shown_rows(n_persons: np.ndarray, codes: np.ndarray, min_group_size: int) -> np.ndarray:
+    """Rows whose group has at least ``min_group_size`` persons (is shown, not suppressed)."""
+    return np.asarray(n_persons, dtype=float)[codes] >= min_group_size
+
+
 def _flag_prospective(
     model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_boot, margin, n_drivers, rng
 ) -> FlagResult:
@@ -743,18 +772,21 @@ def _flag_prospective(
     n_rows = np.bincount(codes, minlength=n_groups)
     n_persons = _persons_per_group(rows, spec, codes, n_groups)
     expected = np.bincount(codes, weights=p0, minlength=n_groups)
-    reference = float(p0.mean())
+    # the reference population is the persons in groups that are shown: a reference taken over
+    # every row would let anyone recover a suppressed group's total by subtraction
+    shown = _shown_rows(n_persons, codes, min_group_size)
+    reference = float(p0[shown].mean()) if shown.any() else float("nan")
     share = expected / n_rows
     ratio = share / reference
 
-    info = {"rows": len(rows), "n_boot": n_boot}
+    info = {"rows": int(shown.sum()), "n_boot": n_boot}
     if n_boot:
         boot = _bootstrap_predictions(model, panel, spec, rows, n_boot, rng)
         info["refits"] = len(boot)
         draws = np.stack(boot)
         expected_b = np.stack([np.bincount(codes, weights=pb, minlength=n_groups) for pb in boot])
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_rb = np.log(expected_b / n_rows[None, :] / draws.mean(axis=1)[:, None])
+            log_rb = np.log(expected_b / n_rows[None, :] / draws[:, shown].mean(axis=1)[:, None])
         se = log_rb.std(axis=0, ddof=1)
         df = len(boot) - 1
         t_crit = stats.t.ppf(1 - alpha / 2, df)
@@ -823,7 +855,6 @@ def _flag_retrospective(
     known = rows_all[label].notna()
     rows = _with_spec(rows_all.loc[known], panel)
     rows = _one_row_per_person(rows, spec)
-    info = {"rows": len(rows), "rows_censored_dropped": int((~known).sum())}
     y = rows[label].to_numpy(dtype=float)
     p0 = _predict(model, rows, spec)
     codes, keys = _group_codes(rows, by_cols)
@@ -832,7 +863,9 @@ def _flag_retrospective(
     observed = np.bincount(codes, weights=y, minlength=n_groups)
     expected = np.bincount(codes, weights=p0, minlength=n_groups)
     variance = np.bincount(codes, weights=p0 * (1 - p0), minlength=n_groups)
-    reference = float(p0.mean())
+    shown = _shown_rows(n_persons, codes, min_group_size)  # see _flag_prospective
+    reference = float(p0[shown].mean()) if shown.any() else float("nan")
+    info = {"rows": int(shown.sum()), "rows_censored_dropped": int((~known).sum())}
 
     testable = (n_persons >= min_group_size) & (variance > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1300,11 +1333,16 @@ def what_if(
         value_cols=[c for c in table.columns if c not in (*by_cols, "n_persons")],
     )
     table.attrs["note"] = ASSOCIATION_NOTE
+    # overall figures over the shown groups only, so no suppressed group is a difference
+    shown = _shown_rows(table["n_persons"].to_numpy(), codes, min_group_size)
+    shown_rows = rows.loc[shown]
     overall = {
-        "n_persons": int(rows[spec.id_cols[0]].nunique()) if spec.id_cols else len(rows),
-        "n_changed": int(changed.sum()),
-        "exit_share_before": float(p_before.mean()),
-        "exit_share_after": float(p_after.mean()),
+        "n_persons": int(shown_rows[spec.id_cols[0]].nunique())
+        if spec.id_cols
+        else int(shown.sum()),
+        "n_changed": int(changed[shown].sum()),
+        "exit_share_before": float(p_before[shown].mean()) if shown.any() else float("nan"),
+        "exit_share_after": float(p_after[shown].mean()) if shown.any() else float("nan"),
     }
     overall["difference"] = overall["exit_share_after"] - overall["exit_share_before"]
     if overall["n_persons"] < min_group_size:

@@ -1,0 +1,428 @@
+"""Employment spells as arrays, and the vectorised primitives of the rate kernels (private).
+
+:func:`_prepare` turns a register into day numbers, person codes (shared with the absences) and
+unit codes, each identifier column encoded once per call (:mod:`._rates_encode`). The helpers
+count distinct persons, expand spells over periods and join absences to the spells of the same
+person without ever expanding a spell into days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from turnover_risk._rates_common import _to_day
+from turnover_risk._rates_encode import factorize, factorize_lookup
+from turnover_risk.privacy import TOTAL_LABEL
+from turnover_risk.schema import Register
+
+_OPEN = 2**30  # open end: far beyond any real date (days since 1970)
+
+_BIG = np.int64(2**31)
+
+
+def _days(s: pd.Series, name: str, *, open_ok: bool) -> np.ndarray:
+    try:
+        values = pd.to_datetime(s)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold dates; could not parse it as dates.") from exc
+    arr = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    nat = np.isnat(arr)
+    out = arr.astype(np.int64)
+    if nat.any():
+        if not open_ok:
+            raise ValueError(
+                f"{name} has {int(nat.sum())} missing dates; every spell needs one. "
+                "Run turnover_risk.validate(register) to see the rows."
+            )
+        out[nat] = _OPEN
+    return out
+
+
+@dataclass
+class _Spells:
+    frame: pd.DataFrame  # employment rows (reset index) plus the unit attributes named in `by`
+    person: np.ndarray
+    n_person: int
+    start: np.ndarray
+    end: np.ndarray  # _OPEN for open spells
+    fte: np.ndarray
+    first: int  # observation window, days
+    last: int
+    unit: np.ndarray  # code of each spell's unit_id (-1: missing), computed once per call
+    n_unit: int
+    unit_row: np.ndarray  # row of each spell's unit in `units` (-1: not in the units table)
+    units: pd.DataFrame | None  # unit attributes not in the employment table, one row per unit
+
+    def columns(self) -> list[str]:
+        """Columns available for ``by`` and ``scope``: employment, then unit attributes."""
+        extra = [] if self.units is None else [c for c in self.units if c not in self.frame]
+        return [*map(str, self.frame.columns), *extra]
+
+    def codes(self, col: str, *, na_code: bool = False) -> tuple[np.ndarray, int]:
+        """Integer code of ``col`` for each spell and the number of distinct values.
+
+        Missing values get -1, or a code of their own (the number of values) with
+        ``na_code``. Unit attributes are encoded on the units table and broadcast through
+        the unit codes, so a column of a million strings is never hashed twice.
+        """
+        if col == "unit_id":
+            k, n = self.unit, self.n_unit
+        elif col in self.frame.columns:
+            k, uniques = factorize(self.frame[col])
+            n = len(uniques)
+        else:
+            uk, uniques = factorize(self.units[col])  # type: ignore[index]
+            n = len(uniques)
+            k = np.where(self.unit_row >= 0, uk[np.maximum(self.unit_row, 0)], -1)
+        if na_code:
+            k = np.where(k < 0, n, k)
+        return k, n
+
+
+def _employment_frame(data: object, *, who: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if isinstance(data, Register):
+        return data.employment, data.units
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    raise TypeError(
+        f"{who} expects a Register or an employment DataFrame; got {type(data).__name__}. "
+        "Use turnover_risk.read_register(folder) or Register(employment=df, units=units)."
+    )
+
+
+def _join_units(
+    emp: pd.DataFrame, units: pd.DataFrame | None
+) -> tuple[pd.DataFrame, np.ndarray, int, np.ndarray, pd.DataFrame | None]:
+    """Employment rows, the unit codes, and each spell's row in the deduplicated units table.
+
+    Unit ids are matched as strings (an integer id in one table finds its string twin in the
+    other). Each distinct unit is looked up once; attributes are broadcast on demand.
+    """
+    need = ["employee_id", "unit_id", "start_date", "end_date", "fte"]
+    missing = [c for c in need if c not in emp.columns]
+    if missing:
+        raise ValueError(
+            f"the employment table lacks required columns {missing}; it has {list(emp.columns)}."
+        )
+    emp = emp.reset_index(drop=True)
+    unit, uniq = factorize(emp["unit_id"])
+    n_unit = len(uniq)
+    no_row = np.full(len(emp), -1, dtype=np.int64)
+    if units is None or units.empty or "unit_id" not in units.columns:
+        return emp, unit, n_unit, no_row, None
+    extra = [c for c in units.columns if c != "unit_id" and c not in emp.columns]
+    if not extra:
+        return emp, unit, n_unit, no_row, None
+    u = units[["unit_id", *extra]].drop_duplicates("unit_id").reset_index(drop=True)
+    upos = pd.Index(u["unit_id"].astype(str)).get_indexer(pd.Index(uniq).astype(str))
+    unit_row = np.where(unit >= 0, upos[np.maximum(unit, 0)], -1).astype(np.int64)
+    return emp, unit, n_unit, unit_row, u
+
+
+def _prepare(
+    data: object,
+    *,
+    who: str,
+    by: list[str],
+    start: object,
+    end: object,
+    extra_dates: Sequence[np.ndarray] = (),
+    extra_ids: pd.Series | None = None,
+) -> tuple[_Spells, np.ndarray | None]:
+    """Spells as arrays; with ``extra_ids`` (the absences' employee ids) also their person
+    codes in the same code space (-1: a person without employment)."""
+    emp, units = _employment_frame(data, who=who)
+    frame, unit, n_unit, unit_row, u = _join_units(emp, units)
+    available = [*map(str, frame.columns)]
+    if u is not None:
+        available += [c for c in u.columns if c != "unit_id"]
+    unknown = [c for c in by if c not in available]
+    if unknown:
+        raise ValueError(
+            f"by={unknown} names columns that are not in the data; available columns: "
+            f"{', '.join(available)}. Unit attributes (municipality, service) "
+            "come from the register's units table."
+        )
+    from_units = [c for c in by if c not in frame.columns]
+    if from_units:  # the group tables show these values: put them on the rows
+        frame = frame.copy(deep=False)
+        for c in from_units:
+            frame[c] = u[c].reindex(unit_row).reset_index(drop=True)  # type: ignore[index]
+    s = _days(frame["start_date"], "employment.start_date", open_ok=False)
+    e = _days(frame["end_date"], "employment.end_date", open_ok=True)
+    fte = pd.to_numeric(frame["fte"], errors="coerce").to_numpy(dtype=float)
+    if len(fte) and (np.isnan(fte).any() or (fte <= 0).any() or (fte > 1).any()):
+        raise ValueError(
+            "employment.fte must be a number with 0 < fte <= 1 in every row; "
+            f"{int((~((fte > 0) & (fte <= 1))).sum())} rows are not. Run "
+            "turnover_risk.validate(register) to see them."
+        )
+    if extra_ids is None:
+        person, uniq = factorize(frame["employee_id"])
+        extra_person = None
+    else:  # one code space, so both tables share the person codes
+        person, uniq, extra_person = factorize_lookup(frame["employee_id"], extra_ids)
+    if (person < 0).any():
+        raise ValueError("employment.employee_id has missing values; every spell needs a person.")
+    dated = [s, e[e != _OPEN], *[d[d != _OPEN] for d in extra_dates]]
+    dated = [d for d in dated if len(d)]
+    if start is None or end is None:
+        meta_start, meta_end = _metadata_window(data)
+        start = meta_start if start is None else start
+        end = meta_end if end is None else end
+    first = _to_day(start, "start")
+    last = _to_day(end, "end")
+    if first is None:
+        first = int(s.min())
+    if last is None:
+        last = int(max(d.max() for d in dated))
+    if last < first:
+        raise ValueError(f"end={end!r} is before start={start!r}; nothing to compute.")
+    sp = _Spells(frame, person, len(uniq), s, e, fte, first, last, unit, n_unit, unit_row, u)
+    return sp, extra_person
+
+
+def _metadata_window(data: object) -> tuple[object, object]:
+    """Observation window recorded in ``Register.metadata``, if any.
+
+    Keys ``observation_start``/``observation_end`` win; a simulated register's ``start_year``
+    and ``years`` give 1 January of the first to 31 December of the last year. HR extracts hold
+    the start dates of long-serving staff from decades back, so the earliest start date is a
+    poor window start when the exits before the extract are not recorded.
+    """
+    meta = getattr(data, "metadata", None) or {}
+    start, end = meta.get("observation_start"), meta.get("observation_end")
+    year0, years = meta.get("start_year"), meta.get("years")
+    if isinstance(year0, int | np.integer) and isinstance(years, int | np.integer):
+        start = start if start is not None else f"{int(year0)}-01-01"
+        end = end if end is not None else f"{int(year0) + int(years) - 1}-12-31"
+    return start, end
+
+
+def _entity_codes(sp: _Spells, scope: str) -> np.ndarray:
+    """Code of the scope entity of each spell (unit, service, municipality or one for all)."""
+    if scope == "any":
+        return np.zeros(len(sp.person), dtype=np.int64)
+    if scope == "unit":
+        return sp.unit
+    have = set(sp.columns())
+    cols = ["municipality", "service"] if scope == "service" else ["municipality"]
+    if scope == "service" and "municipality" not in have:
+        cols = ["service"]
+    missing = [c for c in cols if c not in have]
+    if missing or (scope == "service" and "service" not in have):
+        raise ValueError(
+            f"scope={scope!r} needs the unit attribute '{scope}', which the data lack. Pass a "
+            "Register with a units table holding it (or add the column to the employment "
+            "frame), or use scope='unit' or scope='any'."
+        )
+    codes = np.zeros(len(sp.person), dtype=np.int64)
+    absent = np.zeros(len(sp.person), dtype=bool)
+    for c in cols:
+        k, n = sp.codes(c)
+        absent |= k < 0
+        codes = codes * (n + 1) + k
+    if absent.any():
+        raise ValueError(
+            f"scope={scope!r}: {int(absent.sum())} employment spells have no "
+            f"{' / '.join(cols)} (unit missing from the units table or the attribute empty). "
+            "Complete the units table or use scope='unit'."
+        )
+    return _group_ids(codes)[0]
+
+
+def _argsort_int(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for int64 keys, several times faster.
+
+    When the key and the row number fit 63 bits together, the row number is packed into the
+    low bits and the packed values sorted with numpy's (vectorised) sort.
+    """
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = np.asarray(key, dtype=np.int64)
+    lo, hi = int(key.min()), int(key.max())
+    bits = max((n - 1).bit_length(), 1)
+    if lo >= 0 and hi < (1 << (63 - bits)):
+        return np.sort((key << bits) | np.arange(n, dtype=np.int64)) & ((1 << bits) - 1)
+    return np.argsort(key, kind="stable")
+
+
+def _group_ids(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of the distinct values of an int64 ``key``, numbered in sorted key order
+    (as ``np.unique(key, return_inverse=True)``): returns (id of each row, key of each id).
+
+    A sort (:func:`_argsort_int`), several times faster than a hash table here.
+    """
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.asarray(key, dtype=np.int64)
+    rows = _argsort_int(key)
+    sk = key[rows]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    ids = np.empty(n, dtype=np.int64)
+    ids[rows] = np.cumsum(new) - 1
+    return ids, sk[new]
+
+
+@dataclass
+class _Groups:
+    """Cells (unit x by-group) and the requested groupings (main one first, then margins)."""
+
+    cell: np.ndarray  # cell code of each spell
+    n_cell: int
+    groupings: list[tuple[np.ndarray, pd.DataFrame]]  # (cell -> group code, group table)
+
+
+def _groups(sp: _Spells, by: list[str], margins: bool) -> _Groups:
+    f = sp.frame
+    cols = ["unit_id", *[c for c in by if c != "unit_id"]]
+    codes = np.zeros(len(f), dtype=np.int64)
+    col_codes = {}
+    col_n = {}
+    for c in cols:
+        k, n = sp.codes(c, na_code=True)
+        col_codes[c], col_n[c] = k, n
+        codes = codes * (n + 1) + k
+    cell, cell_keys = _group_ids(codes)
+    first_row = np.zeros(len(cell_keys), dtype=np.int64)
+    first_row[cell[::-1]] = np.arange(len(cell))[::-1]  # first spell of each cell
+    n_cell = len(cell_keys)
+    groupings = []
+    subsets = [tuple(by)]
+    if margins and by:
+        subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
+    for subset in subsets:
+        gcodes = np.zeros(n_cell, dtype=np.int64)
+        for c in subset:
+            k = col_codes[c][first_row]
+            gcodes = gcodes * (col_n[c] + 1) + k
+        keys, g = np.unique(gcodes, return_inverse=True)
+        rep = np.zeros(len(keys), dtype=np.int64)
+        rep[g[::-1]] = first_row[::-1]
+        table = pd.DataFrame(index=range(len(keys)))
+        for c in by:
+            if c in subset:
+                vals = f[c].iloc[rep].reset_index(drop=True)
+                table[c] = vals.astype("string") if margins else vals
+            else:
+                table[c] = pd.Series([TOTAL_LABEL] * len(keys), dtype="string")
+        groupings.append((g.astype(np.int64), table))
+    return _Groups(cell.astype(np.int64), n_cell, groupings)
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``i`` repeated for each ``k`` in ``lo[i]..hi[i]``: returns (i, k)."""
+    n = np.maximum(hi - lo + 1, 0)
+    idx = np.repeat(np.arange(len(lo)), n)
+    k = np.arange(len(idx), dtype=np.int64) + np.repeat(lo - (np.cumsum(n) - n), n)
+    return idx, k
+
+
+def _distinct(gp: np.ndarray, item: np.ndarray, n_gp: int, n_item: int) -> np.ndarray:
+    """Number of distinct ``item`` codes per ``gp`` code (a sort, no hash table)."""
+    if len(gp) == 0:
+        return np.zeros(n_gp, dtype=np.int64)
+    m = np.int64(max(n_item, 1))
+    keys = np.sort(gp.astype(np.int64) * m + item)
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return np.bincount(keys[new] // m, minlength=n_gp)
+
+
+def _distinct_ranges(
+    g: np.ndarray, person: np.ndarray, lo: np.ndarray, hi: np.ndarray, G: int, K: int, n_person: int
+) -> np.ndarray:
+    """Distinct persons per ``g * K + k`` when spell ``i`` covers periods ``lo[i]..hi[i]``.
+
+    The ranges of one (group, person) are made disjoint (sorted by start, each clipped after
+    the running maximum of the earlier ones), then counted with a difference array: no
+    expansion into (spell, period) rows.
+    """
+    ok = hi >= lo
+    g, person, lo, hi = g[ok], person[ok], lo[ok], hi[ok]
+    if len(g) == 0:
+        return np.zeros(G * K, dtype=np.int64)
+    pair = g.astype(np.int64) * np.int64(max(n_person, 1)) + person
+    order = _argsort_int(pair * np.int64(K + 1) + lo)
+    pair, g, lo, hi = pair[order], g[order], lo[order], hi[order]
+    new_pair = np.empty(len(pair), dtype=bool)
+    new_pair[0] = True
+    new_pair[1:] = pair[1:] != pair[:-1]
+    rank = np.cumsum(new_pair) - 1
+    running = np.maximum.accumulate(rank * np.int64(K + 2) + hi + 1)  # hi + 1 >= 0
+    prev = np.empty(len(pair), dtype=np.int64)
+    prev[0] = -1
+    prev[1:] = running[:-1] - rank[1:] * np.int64(K + 2) - 1  # running max hi of earlier spells
+    prev[new_pair] = -1
+    lo_eff = np.maximum(lo, prev + 1)
+    keep = hi >= lo_eff
+    acc = np.bincount(g[keep] * (K + 1) + lo_eff[keep], minlength=G * (K + 1))
+    acc -= np.bincount(g[keep] * (K + 1) + hi[keep] + 1, minlength=G * (K + 1))
+    return np.cumsum(acc.reshape(G, K + 1), axis=1)[:, :K].ravel()
+
+
+def _same_person_overlaps(
+    person: np.ndarray,
+    n_person: int,
+    start: np.ndarray,
+    end: np.ndarray,
+    q_person: np.ndarray,
+    q_start: np.ndarray,
+    q_end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Overlaps of query intervals (absences) with the spells of the same person.
+
+    Returns (query index, spell index, overlap start, overlap end) for every pair with a
+    non-empty overlap. Queries with person code -1 match nothing. The spells are grouped by
+    person once; each query is compared with the spells of its person only, reading their
+    bounds from person-ordered arrays so the look-ups of one query are adjacent in memory.
+    """
+    order = np.flatnonzero(end >= start)
+    order = order[_argsort_int(person[order])]
+    per = np.bincount(person[order], minlength=n_person)
+    first_of = np.cumsum(per) - per
+    s_by, e_by = start[order], end[order]
+    q = np.flatnonzero(q_person >= 0)
+    if len(order) == 0:
+        q = q[:0]
+    q = q[(q_end[q] >= s_by.min(initial=_OPEN)) & (q_start[q] <= e_by.max(initial=-_OPEN))]
+    q = q[per[q_person[q]] > 0]
+    n = per[q_person[q]]
+    pos = np.arange(int(n.sum()), dtype=np.int64) + np.repeat(
+        first_of[q_person[q]] - (np.cumsum(n) - n), n
+    )
+    ps = np.maximum(np.repeat(q_start[q], n), s_by[pos])
+    pe = np.minimum(np.repeat(q_end[q], n), e_by[pos])
+    hit = pe >= ps
+    return np.repeat(q, n)[hit], order[pos[hit]], ps[hit], pe[hit]
+
+
+class _Presence:
+    """Answers "is (person, entity) present on day d?" for many queries at once."""
+
+    def __init__(self, pair: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -> None:
+        order = np.argsort(pair * _BIG + (start - base), kind="stable")
+        p = pair[order]
+        self.base = base
+        self.ks = p * _BIG + (start[order] - base)
+        self.cm = np.maximum.accumulate(p * _BIG + (np.minimum(end[order], _OPEN) - base))
+
+    def covers(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
+        q = pair * _BIG + (day - self.base)
+        order = np.argsort(q)  # sorted needles search far faster than random ones
+        idx = np.empty(len(q), dtype=np.int64)
+        idx[order] = np.searchsorted(self.ks, q[order], side="right") - 1
+        out = np.zeros(len(q), dtype=bool)
+        ok = idx >= 0
+        out[ok] = self.cm[idx[ok]] >= q[ok]
+        return out

@@ -1,0 +1,351 @@
+"""Turnover kernels: exit share between snapshots, flows (hires, separations, churn) and the
+same definitions from aggregate counts (private; the API is :mod:`turnover_risk.rates`).
+
+Everything is computed per cell (unit x ``by`` group) and period with bincounts on integer codes,
+then summed to the requested groupings (main grouping first, then the margins).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from turnover_risk._rates_common import _assemble, _finish, _grid, _select_periods
+from turnover_risk._rates_intervals import _poisson_scaled, _wilson
+from turnover_risk._rates_spells import (
+    _OPEN,
+    _distinct_ranges,
+    _entity_codes,
+    _expand,
+    _group_ids,
+    _groups,
+    _prepare,
+    _Presence,
+)
+from turnover_risk.privacy import TOTAL_LABEL
+from turnover_risk.schema import Register
+
+_TURNOVER_COLUMNS = [
+    "period",
+    "definition",
+    "numerator",
+    "denominator",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "n_persons",
+    "suppressed",
+    "hires",
+    "separations",
+    "headcount_start",
+    "headcount_end",
+]
+
+
+def turnover_table(
+    data: Register | pd.DataFrame,
+    *,
+    definition: str,
+    by: list[str],
+    kind: str,
+    wanted: list[str] | None,
+    month_day: tuple[int, int],
+    scope: str,
+    weight: str,
+    divisor: str | None,
+    exclude_reasons: tuple[str, ...],
+    start: object,
+    end: object,
+    min_group_size: int,
+    margins: bool,
+    confidence: float,
+) -> pd.DataFrame:
+    """The numbers of :func:`turnover_risk.rates.turnover_rate` (arguments already checked)."""
+    sp, _ = _prepare(data, who="turnover_rate", by=by, start=start, end=end)
+    entity = _entity_codes(sp, scope)
+    groups = _groups(sp, by, margins)
+    w = sp.fte if weight == "fte" else np.ones(len(sp.fte))
+    reasons = sp.frame["exit_reason"] if "exit_reason" in sp.frame.columns else None
+    excluded = np.zeros(len(sp.fte), dtype=bool)
+    if reasons is not None and exclude_reasons:
+        r_codes, r_uniq = pd.factorize(reasons)
+        hit = np.isin(np.asarray(pd.Index(r_uniq).astype(str), dtype=object), exclude_reasons)
+        excluded = (r_codes >= 0) & hit[np.maximum(r_codes, 0)] if len(r_uniq) else excluded
+    pair = _group_ids(sp.person * np.int64(entity.max() + 1) + entity)[0]
+    presence = _Presence(pair, sp.start, sp.end, base=min(int(sp.start.min()), sp.first) - 2)
+    args = (sp, groups, w, excluded, pair, presence, kind, wanted, confidence)
+    if definition == "exit_share":
+        parts = _exit_share(*args, month_day=month_day)
+    else:
+        parts = _flows(*args, definition=definition, divisor=divisor)
+    value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
+    value_cols += [c for c in ("hires", "separations", "headcount_start", "headcount_end")]
+    return _finish(
+        parts, by=by, margins=margins, min_group_size=min_group_size, value_cols=value_cols
+    )
+
+
+def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidence, *, month_day):
+    if kind == "year":
+        y0 = int(str(np.datetime64(sp.first, "D"))[:4]) - 1
+        y1 = int(str(np.datetime64(min(sp.last, 2**20), "D"))[:4]) + 1
+        snaps = np.array(
+            [np.datetime64(f"{y}-{month_day[0]:02d}-{month_day[1]:02d}") for y in range(y0, y1 + 1)]
+        ).astype(np.int64)
+        labels = [str(y) for y in range(y0, y1 + 1)]
+    else:
+        p0, _, labels = _grid(kind, sp.first, sp.last)
+        nxt = (
+            pd.Timestamp(np.datetime64(int(p0[-1]), "D"))
+            + pd.tseries.frequencies.to_offset("QS" if kind == "quarter" else "MS")
+        ).to_datetime64()
+        snaps = np.append(p0, np.int64(np.datetime64(nxt, "D").astype(np.int64)))
+        labels = [*labels, "next"]
+    # period k compares snaps[k] with snaps[k + 1]
+    n_k = len(snaps) - 1
+    keep = (snaps[:-1] >= sp.first) & (snaps[1:] <= sp.last)
+    sel = _select_periods(labels[:n_k], keep, wanted)
+    if not sel.any():
+        raise ValueError(
+            "exit_share: no pair of snapshots lies inside the data window "
+            f"{np.datetime64(sp.first, 'D')}..{np.datetime64(sp.last, 'D')}; "
+            "a year needs data up to the next year's snapshot. Use a longer window or "
+            "period='quarter'/'month'."
+        )
+    ks = np.flatnonzero(sel)
+    sn = snaps[ks]
+    nx = snaps[ks + 1]
+    K = len(ks)
+    lo = np.searchsorted(sn, sp.start, side="left")
+    hi = np.searchsorted(sn, sp.end, side="right") - 1
+    i, k = _expand(lo, hi)
+    left = ~presence.covers(pair[i], nx[k])
+    counted = left & ~excluded[i]
+    parts = []
+    for g_of_cell, table in groups.groupings:
+        G = len(table)
+        gp = g_of_cell[groups.cell[i]] * K + k
+        num = np.bincount(gp, weights=w[i] * counted, minlength=G * K)
+        den = np.bincount(gp, weights=w[i], minlength=G * K)
+        n_start = np.bincount(gp, minlength=G * K)
+        n_left = np.bincount(gp, weights=counted, minlength=G * K)
+        n_pers = _distinct_ranges(g_of_cell[groups.cell], sp.person, lo, hi, G, K, sp.n_person)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = num / den
+        ci_lo, ci_hi = _wilson(rate, n_start.astype(float), confidence)
+        frame = _assemble(table, K, den > 0)
+        rows = frame.pop("_gp").to_numpy()
+        kk = rows % K
+        frame["period"] = pd.Series(np.array(labels)[ks][kk], dtype="str")
+        frame["definition"] = "exit_share"
+        frame["snapshot"] = np.asarray(sn[kk], dtype="datetime64[D]").astype("datetime64[ns]")
+        frame["next_snapshot"] = np.asarray(nx[kk], dtype="datetime64[D]").astype("datetime64[ns]")
+        frame["numerator"] = num[rows]
+        frame["denominator"] = den[rows]
+        frame["rate"] = rate[rows]
+        frame["ci_low"] = ci_lo[rows]
+        frame["ci_high"] = ci_hi[rows]
+        frame["n_persons"] = n_pers[rows]
+        frame["headcount_start"] = n_start[rows]
+        frame["separations"] = n_left[rows].round().astype(np.int64)
+        parts.append(frame)
+    return parts
+
+
+def _flows(
+    sp, groups, w, excluded, pair, presence, kind, wanted, confidence, *, definition, divisor
+):
+    p0, p1, labels = _grid(kind, sp.first, sp.last)
+    p0 = np.maximum(p0, sp.first)
+    p1 = np.minimum(p1, sp.last)
+    sel = _select_periods(labels, np.ones(len(labels), dtype=bool), wanted)
+    ks = np.flatnonzero(sel)
+    p0, p1 = p0[ks], p1[ks]
+    labels = [labels[k] for k in ks]
+    K = len(ks)
+    C = groups.n_cell
+    cell = groups.cell
+    # hires: start inside a period, not in scope the day before
+    hk = np.searchsorted(p1, sp.start, side="left")
+    hk_ok = (hk < K) & (sp.start >= p0[np.minimum(hk, K - 1)]) & (sp.start <= sp.last)
+    hire = hk_ok & ~presence.covers(pair, sp.start - 1)
+    # separations: last day inside a period, not in scope the day after
+    sk = np.searchsorted(p1, sp.end, side="left")
+    sk_ok = (sp.end != _OPEN) & (sk < K) & (sp.end >= p0[np.minimum(sk, K - 1)])
+    sep = sk_ok & ~presence.covers(pair, np.where(sp.end == _OPEN, sp.start, sp.end + 1))
+    sep_counted = sep & ~excluded
+    ck_h = cell * K + np.minimum(hk, K - 1)
+    ck_s = cell * K + np.minimum(sk, K - 1)
+    H = np.bincount(ck_h[hire], weights=w[hire], minlength=C * K)
+    S = np.bincount(ck_s[sep_counted], weights=w[sep_counted], minlength=C * K)
+    nH = np.bincount(ck_h[hire], minlength=C * K)
+    nS = np.bincount(ck_s[sep_counted], minlength=C * K)
+
+    # headcount at the start: present on p0 - 1 and p0; at the end: present on p1 and p1 + 1
+    def stock(first_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted and plain headcount of spells with ``start < first_day[k] <= end``."""
+        lo = np.searchsorted(first_day, sp.start, side="right")
+        hi = np.searchsorted(first_day, sp.end, side="right") - 1
+        ok = hi >= lo
+        at_lo = cell[ok] * (K + 1) + lo[ok]
+        at_end = cell[ok] * (K + 1) + hi[ok] + 1
+        out = []
+        for weights in (w[ok], None):
+            acc = np.bincount(at_lo, weights=weights, minlength=C * (K + 1)).astype(float)
+            acc -= np.bincount(at_end, weights=weights, minlength=C * (K + 1))
+            out.append(np.cumsum(acc.reshape(C, K + 1), axis=1)[:, :K].ravel())
+        return out[0], np.rint(out[1]).astype(np.int64)
+
+    E0, nE0 = stock(p0)
+    E1, nE1 = stock(p1 + 1)
+    m_cell = np.minimum(H, S)  # per cell: 2 min(H, S) = H + S - |H - S|
+    nm_cell = np.minimum(nH, nS)
+    # population for n_persons: spells overlapping the period inside the window
+    s_c = np.maximum(sp.start, sp.first)
+    e_c = np.minimum(sp.end, sp.last)
+    lo = np.searchsorted(p1, s_c, side="left")
+    hi = np.searchsorted(p0, e_c, side="right") - 1
+    hi = np.where(e_c < s_c, lo - 1, hi)
+    parts = []
+    for g_of_cell, table in groups.groupings:
+        G = len(table)
+        gmap = np.repeat(g_of_cell * K, K) + np.tile(np.arange(K), C)
+
+        def agg(x: np.ndarray, gmap=gmap, G=G) -> np.ndarray:
+            return np.bincount(gmap, weights=x, minlength=G * K)
+
+        h, s_, e0, e1 = agg(H), agg(S), agg(E0), agg(E1)
+        avg = (e0 + e1) / 2
+        if definition == "separation":
+            num, events = s_, agg(nS)
+        elif definition == "hire":
+            num, events = h, agg(nH)
+        else:
+            num, events = 2 * agg(m_cell), agg(nm_cell)
+        den = avg * (2 if divisor == "replacement" else 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = num / den
+            scale = np.where(events > 0, rate / events, np.where(den > 0, 1 / den, np.nan))
+            if definition == "bufdir":
+                scale = np.where(events > 0, scale, 2 / den)
+        ci_lo, ci_hi = _poisson_scaled(events, scale, confidence)
+        n_pers = _distinct_ranges(g_of_cell[cell], sp.person, lo, hi, G, K, sp.n_person)
+        frame = _assemble(table, K, n_pers > 0)
+        rows = frame.pop("_gp").to_numpy()
+        kk = rows % K
+        frame["period"] = pd.Series(np.array(labels)[kk], dtype="str")
+        frame["definition"] = definition
+        frame["period_start"] = p0[kk].astype("datetime64[D]").astype("datetime64[ns]")
+        frame["period_end"] = p1[kk].astype("datetime64[D]").astype("datetime64[ns]")
+        frame["numerator"] = num[rows]
+        frame["denominator"] = den[rows]
+        frame["rate"] = np.where(den[rows] > 0, rate[rows], np.nan)
+        frame["ci_low"] = ci_lo[rows]
+        frame["ci_high"] = ci_hi[rows]
+        frame["n_persons"] = n_pers[rows]
+        frame["hires"] = agg(nH)[rows].round().astype(np.int64)
+        frame["separations"] = agg(nS)[rows].round().astype(np.int64)
+        frame["headcount_start"] = agg(nE0)[rows].round().astype(np.int64)
+        frame["headcount_end"] = agg(nE1)[rows].round().astype(np.int64)
+        parts.append(frame)
+    return parts
+
+
+def counts_table(
+    counts: pd.DataFrame,
+    *,
+    definition: str,
+    by: list[str],
+    divisor: str | None,
+    min_group_size: int,
+    margins: bool,
+    confidence: float,
+) -> pd.DataFrame:
+    """The numbers of :func:`turnover_risk.rates.turnover_rate_from_counts` (checked)."""
+    c = counts.reset_index(drop=True).copy()
+    vals = {}
+    for col in ("hires", "separations", "headcount_start", "headcount_end"):
+        if col in c.columns:
+            v = pd.to_numeric(c[col], errors="coerce").to_numpy(dtype=float)
+            if np.isnan(v).any() or (v < 0).any():
+                raise ValueError(f"counts.{col} must be non-negative numbers without gaps.")
+            vals[col] = v
+    if definition == "exit_share" and (vals["separations"] > vals["headcount_start"]).any():
+        raise ValueError("exit_share: separations exceed headcount_start in some rows.")
+    if definition == "bufdir":
+        churn = (
+            vals["hires"]
+            + vals["separations"]
+            - np.abs(vals["headcount_end"] - vals["headcount_start"])
+        )
+        if (churn < 0).any():
+            raise ValueError(
+                f"{int((churn < 0).sum())} rows have |headcount_end - headcount_start| larger "
+                "than hires + separations, so the counts are inconsistent (C < 0)."
+            )
+        c["_num"] = churn
+        c["_events"] = churn / 2
+    elif definition == "exit_share":
+        c["_num"] = c["_events"] = vals["separations"]
+    else:
+        key = "separations" if definition == "separation" else "hires"
+        c["_num"] = c["_events"] = vals[key]
+    if definition == "exit_share":
+        c["_den"] = vals["headcount_start"]
+    else:
+        c["_den"] = (vals["headcount_start"] + vals["headcount_end"]) / 2
+        if divisor == "replacement":
+            c["_den"] *= 2
+    if "n_persons" in c.columns:
+        c["_n"] = pd.to_numeric(c["n_persons"], errors="coerce").fillna(0)
+    else:
+        c["_n"] = np.maximum(vals["headcount_start"], vals.get("headcount_end", 0))
+    extra = [k for k in ("hires", "separations", "headcount_start", "headcount_end") if k in vals]
+    for k in extra:
+        c[k] = vals[k]
+    keys = [*by, *(["period"] if "period" in c.columns else [])]
+    subsets = [tuple(by)]
+    if margins and by:
+        subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
+    parts = []
+    for subset in subsets:
+        gk = [*subset, *(["period"] if "period" in c.columns else [])]
+        sums = ["_num", "_events", "_den", "_n", *extra]
+        if gk:
+            agg = c.groupby(gk, dropna=False, sort=True)[sums].sum().reset_index()
+        else:
+            agg = c[sums].sum().to_frame().T
+        for col in by:
+            if col not in subset:
+                agg[col] = TOTAL_LABEL
+            elif margins:
+                agg[col] = agg[col].astype("string")
+        parts.append(agg)
+    out = pd.concat(parts, ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = (out["_num"] / out["_den"]).to_numpy(dtype=float)
+    ev = out["_events"].to_numpy(dtype=float)
+    if definition == "exit_share":
+        lo, hi = _wilson(rate, out["_den"].to_numpy(dtype=float), confidence)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(ev > 0, rate / ev, (2 if definition == "bufdir" else 1) / out["_den"])
+        lo, hi = _poisson_scaled(np.floor(ev), scale, confidence)
+    res = out[keys].copy()
+    if "period" in res.columns:
+        res["period"] = res["period"].astype("str")
+    res["definition"] = definition
+    res["numerator"] = out["_num"].to_numpy(dtype=float)
+    res["denominator"] = out["_den"].to_numpy(dtype=float)
+    res["rate"] = rate
+    res["ci_low"] = lo
+    res["ci_high"] = hi
+    res["n_persons"] = out["_n"].round().astype(np.int64)
+    for k in extra:
+        res[k] = out[k].to_numpy()
+    value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high", *extra]
+    return _finish(
+        [res], by=by, margins=margins, min_group_size=min_group_size, value_cols=value_cols
+    )
