@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/turnover-risk demo --out demo-output
 
 test: install-test browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: install-test
 	$(BIN)/python scripts/run_notebooks.py

@@ -114,8 +114,8 @@ FROM ab;
 """
 
 SQL_EXIT_SHARE = """
-WITH den AS (
-  SELECT e.unit, y.yr, e.pid, e.svc, y.nxt
+WITH den AS (  -- persons, not jobs: one row per (unit, snapshot, person)
+  SELECT DISTINCT e.unit, y.yr, e.pid, e.svc, y.nxt
   FROM e JOIN snaps y ON e.s <= y.t AND e.en >= y.t
 ), present AS (
   SELECT DISTINCT e.pid, e.svc, y.nxt

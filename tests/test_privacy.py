@@ -85,30 +85,90 @@ def test_margin_constraints_and_errors():
         complementary_suppression(t, np.array([True, False]), group_cols=["unit"])
 
 
-@settings(max_examples=60, deadline=None)
-@given(sizes=st.lists(st.lists(st.integers(0, 15), min_size=1, max_size=5), min_size=1, max_size=4))
-def test_no_suppressed_cell_is_derivable(sizes):
-    """Random 2-way tables with all margins: after suppression no relation reveals a cell."""
-    n_cols = max(len(r) for r in sizes)
-    grid = np.array([r + [3] * (n_cols - len(r)) for r in sizes])
-    rows = [
-        (f"r{i}", f"c{j}", int(grid[i, j])) for i in range(grid.shape[0]) for j in range(n_cols)
-    ]
-    rows += [(f"r{i}", TOTAL_LABEL, int(grid[i].sum())) for i in range(grid.shape[0])]
-    rows += [(TOTAL_LABEL, f"c{j}", int(grid[:, j].sum())) for j in range(n_cols)]
+def _two_way(grid: np.ndarray) -> pd.DataFrame:
+    """Cells of a 2-way table of person counts with row, column and grand totals."""
+    R, C = grid.shape
+    rows = [(f"r{i}", f"c{j}", int(grid[i, j])) for i in range(R) for j in range(C)]
+    rows += [(f"r{i}", TOTAL_LABEL, int(grid[i].sum())) for i in range(R)]
+    rows += [(TOTAL_LABEL, f"c{j}", int(grid[:, j].sum())) for j in range(C)]
     rows += [(TOTAL_LABEL, TOTAL_LABEL, int(grid.sum()))]
     t = pd.DataFrame(rows, columns=["a", "b", "n_persons"])
     t["numerator"] = t["n_persons"] * 1.0
+    return t
+
+
+# 4 x 4 table where hiding by single relations leaves a cell recoverable from several totals
+GRID_4X4 = np.array([[7, 9, 9, 7], [2, 5, 10, 2], [11, 1, 8, 7], [10, 3, 3, 2]])
+
+
+def test_derivable_cells_finds_a_cell_recovered_from_several_totals():
+    t = _two_way(GRID_4X4)
+    pos = {(a, b): i for i, (a, b) in enumerate(zip(t["a"], t["b"], strict=True))}
+    # every row and column has 0 or >= 2 hidden entries, so no single subtraction helps:
+    hidden = [("r0", "c0"), ("r0", "c3"), ("r1", "c0"), ("r1", "c3"), ("r2", "c1")]
+    hidden += [("r2", "c2"), ("r3", "c1"), ("r3", "c2"), ("r3", "c3")]
+    mask = np.zeros(len(t), dtype=bool)
+    mask[[pos[h] for h in hidden]] = True
+    # but on paper: col c0 gives x00 + x10 = 30 - 11 - 10 = 9; rows r0 and r1 give
+    # x00 + x03 = 32 - 18 = 14 and x10 + x13 = 19 - 15 = 4, so x03 + x13 = 14 + 4 - 9 = 9;
+    # col c3: x33 = 18 - 7 (r2) - 9 = 2. Only (r3, c3) is pinned down.
+    assert derivable_cells(t, mask, group_cols=["a", "b"]).tolist() == [pos[("r3", "c3")]]
+    out = suppress_small_groups(t, margins=True, group_cols=["a", "b"])
+    hidden_after = out["suppressed"].to_numpy()
+    assert hidden_after[mask].all()
+    assert hidden_after.sum() == mask.sum() + 1  # one more cell closes the gap
+    assert derivable_cells(t, hidden_after, group_cols=["a", "b"]).tolist() == []
+
+
+def test_derivable_cells_single_subtraction_and_errors():
+    t = pd.DataFrame({"unit": ["a", "b", "c", TOTAL_LABEL], "n_persons": [2, 8, 9, 19]})
+    assert derivable_cells(t, np.array([1, 0, 0, 0], bool), group_cols=["unit"]).tolist() == [0]
+    assert derivable_cells(t, np.array([1, 1, 0, 0], bool), group_cols=["unit"]).tolist() == []
+    # a hidden total with all members shown is derivable too
+    assert derivable_cells(t, np.array([0, 0, 0, 1], bool), group_cols=["unit"]).tolist() == [3]
+    with pytest.raises(ValueError, match="suppressed has 2 entries"):
+        derivable_cells(t, np.array([True, False]), group_cols=["unit"])
+
+
+def _exact_audit(t: pd.DataFrame, hidden: np.ndarray) -> list[int]:
+    """Independent rank test: hidden j is determined iff adding e_j keeps the rank."""
+    H = np.flatnonzero(hidden)
+    col = {h: k for k, h in enumerate(H)}
+    A = []
+    for rows in margin_constraints(t, group_cols=["a", "b"]):
+        v = np.zeros(len(H))
+        for r in rows:
+            if hidden[r]:
+                v[col[r]] = 1.0 if r == rows[0] else -1.0
+        if v.any():
+            A.append(v)
+    if not A:
+        return []
+    A = np.array(A)
+    rk = np.linalg.matrix_rank(A)
+    eye = np.eye(len(H))
+    return [int(h) for k, h in enumerate(H) if np.linalg.matrix_rank(np.vstack([A, eye[k]])) == rk]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.integers(2, 5).flatmap(
+        lambda R: st.integers(2, 5).flatmap(
+            lambda C: st.lists(st.integers(0, 12), min_size=R * C, max_size=R * C).map(
+                lambda v: np.array(v).reshape(R, C)
+            )
+        )
+    )
+)
+def test_no_suppressed_cell_is_derivable(data):
+    """Random 2-5 x 2-5 tables with all margins: after suppression no hidden cell can be
+    recovered by any combination of the totals (exact audit and an independent rank test)."""
+    t = _two_way(data)
     out = suppress_small_groups(t, margins=True, group_cols=["a", "b"])
     hidden = out["suppressed"].to_numpy()
     assert (hidden >= (t["n_persons"] < 5)).all()  # primary suppression kept
-    # independent audit: in every row/column of the full table (cells + margin), never
-    # exactly one hidden entry
-    full = out.set_index(["a", "b"])["suppressed"]
-    for a in [*{r[0] for r in rows}]:
-        assert full.xs(a, level="a").sum() != 1
-    for b in [*{r[1] for r in rows}]:
-        assert full.xs(b, level="b").sum() != 1
+    assert derivable_cells(t, hidden, group_cols=["a", "b"]).tolist() == []
+    assert _exact_audit(t, hidden) == []
     assert out.loc[hidden, "numerator"].isna().all()
 
 

@@ -229,7 +229,9 @@ FLOW_CASES = [
     ("separation", None, "u3", 1, 3.5),
     ("hire", None, "u1", 2, 4.5),
     ("hire", None, "u2", 1, 3.0),
-    ("bufdir", "churn", "u1", 4, 4.5),  # 2 min(2, 2)
+    # bufdir is always at unit scope: u1 H = 2 (B, I), S = 3 (B, C, D), E 5 -> 4:
+    # C = 2 + 3 - 1 = 4; u2 H = 2 (C, H), S = 0, E 2 -> 4: C = 2 + 0 - 2 = 0
+    ("bufdir", "churn", "u1", 4, 4.5),
     ("bufdir", "replacement", "u1", 4, 9.0),
     ("bufdir", "churn", "u2", 0, 3.0),
 ]
@@ -266,6 +268,158 @@ def test_bufdir_is_per_unit_and_matches_ssb_formula_with_unit_scope(reg):
     total = turnover_rate(reg, definition="bufdir", scope="unit", period="2021", **WINDOW)
     # summed per unit: 4, although pooled H = S = 4 would give 8
     assert total["numerator"].iloc[0] == 4 and total["hires"].iloc[0] == 4
+
+
+def test_bufdir_default_matches_ssb_formula_and_counts(reg):
+    # Default call: bufdir counts at the unit (a transfer is a separation and a hire). At
+    # service scope u2 would have reported H = 1 (H only), S = 0, E 2 -> 4, where the formula
+    # gives 1 + 0 - 2 = -1 while 2 min(H, S) = 0: register and counts disagreed.
+    out = turnover_rate(reg, definition="bufdir", by="unit_id", period="2021", **WINDOW)
+    got = out.set_index("unit_id")
+    assert got[["hires", "separations", "headcount_start", "headcount_end"]].loc["u2"].tolist() == [
+        2,
+        0,
+        2,
+        4,
+    ]
+    for _, r in out.iterrows():
+        h, s, e0, e1 = r["hires"], r["separations"], r["headcount_start"], r["headcount_end"]
+        assert r["numerator"] == h + s - abs(e1 - e0)
+    counts = out[["unit_id", "period", "hires", "separations", "headcount_start", "headcount_end"]]
+    via = from_counts(counts, definition="bufdir", by="unit_id", min_group_size=3)
+    np.testing.assert_array_equal(via["numerator"], out["numerator"])
+    np.testing.assert_array_equal(via["denominator"], out["denominator"])
+    explicit = turnover_rate(
+        reg, definition="bufdir", scope="unit", by="unit_id", period="2021", **WINDOW
+    )
+    pd.testing.assert_frame_equal(out, explicit)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"scope": "service"}, "scope='service' does not apply to definition='bufdir'"),
+        ({"scope": "any"}, "scope='any' does not apply to definition='bufdir'"),
+        ({"scope": "team"}, "scope='team' is not a known scope"),
+        ({"exclude_reasons": ("retirement",)}, r"exclude_reasons=\['retirement'\] does not apply"),
+    ],
+)
+def test_bufdir_refuses_wider_scope_and_excluded_reasons(reg, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        turnover_rate(reg, definition="bufdir", **kwargs)
+
+
+# SHRM annual convention on u1, scope unit, 2021 (hand register):
+# Feb: I joins (E 5 -> 6); Mar: B leaves 31 Mar (E 6 -> 5); Jun: C leaves 30 Jun (5 -> 4);
+# Sep: B back (4 -> 5); Dec: D leaves 1 Dec (5 -> 4).
+# separations: 1/5.5 + 1/4.5 + 1/4.5 = 2/11 + 4/9 = 62/99 (average headcount: 3/4.5 = 2/3)
+# hires: Feb 1/5.5 + Sep 1/4.5 = 2/11 + 2/9 = 40/99 (average headcount: 2/4.5)
+ANNUAL_CASES = [
+    ("separation", "2021", "sum_of_months", 3, 62 / 99, 5, 4),
+    ("separation", "2021", "average_headcount", 3, 3 / 4.5, 5, 4),
+    ("hire", "2021", "sum_of_months", 2, 40 / 99, 5, 4),
+    ("hire", "2021", "average_headcount", 2, 2 / 4.5, 5, 4),
+    # 2021Q1: B's separation in March: 1/5.5; average headcount: 1 / ((5 + 5) / 2) = 1/5
+    ("separation", "2021Q1", "sum_of_months", 1, 2 / 11, 5, 5),
+    ("separation", "2021Q1", "average_headcount", 1, 1 / 5, 5, 5),
+    # a month is its own sum
+    ("separation", "2021-03", "sum_of_months", 1, 1 / 5.5, 6, 5),
+]
+
+
+@pytest.mark.parametrize(
+    ("definition", "period", "annual", "num", "rate", "e0", "e1"), ANNUAL_CASES
+)
+def test_annual_sum_of_monthly_rates(reg, definition, period, annual, num, rate, e0, e1):
+    out = turnover_rate(
+        reg,
+        definition=definition,
+        scope="unit",
+        by="unit_id",
+        period=period,
+        annual=annual,
+        **WINDOW,
+    )
+    r = _row(out, unit_id="u1")
+    assert r["numerator"] == num
+    assert r["rate"] == pytest.approx(rate)
+    assert r["rate"] == pytest.approx(r["numerator"] / r["denominator"])
+    assert (r["headcount_start"], r["headcount_end"]) == (e0, e1)
+    assert r[definition + "s"] == num
+    assert r["ci_low"] <= r["rate"] <= r["ci_high"]
+
+
+def test_annual_default_and_errors(reg):
+    kw = {"definition": "separation", "scope": "unit", "by": "unit_id", **WINDOW}
+    pd.testing.assert_frame_equal(
+        turnover_rate(reg, **kw), turnover_rate(reg, annual="average_headcount", **kw)
+    )
+    # months: both conventions are the same number
+    m = turnover_rate(reg, period="month", **kw)
+    pd.testing.assert_frame_equal(
+        m, turnover_rate(reg, period="month", annual="sum_of_months", **kw)
+    )
+    with pytest.raises(ValueError, match="annual='yearly' is not a known annual convention"):
+        turnover_rate(reg, annual="yearly", **kw)
+    for definition in ("exit_share", "bufdir"):
+        with pytest.raises(ValueError, match="annual='sum_of_months' applies to"):
+            turnover_rate(reg, definition=definition, annual="sum_of_months", scope="unit")
+
+
+def _small_register(rows, units=None):
+    emp = pd.DataFrame(
+        rows, columns=["employee_id", "unit_id", "start_date", "end_date", "fte", "exit_reason"]
+    )
+    emp = _dates(emp, ["start_date", "end_date"])
+    if units is None:
+        units = pd.DataFrame({"unit_id": ["A", "B"], "municipality": "M", "service": "BV"})
+    return Register(employment=emp, units=units)
+
+
+def test_exit_share_reason_of_the_job_that_ends_presence():
+    # r1 moves A -> B inside the service (transfer), then retires from B before 1 Dec 2021.
+    # The exit is the retirement, so excluding retirements counts nobody: 0 / 6. (The reason of
+    # the job held on 1 Dec 2020 is "internal_transfer", which gave 1 / 6.)
+    rows = [
+        ("r1", "A", "2019-01-01", "2021-02-28", 1.0, "internal_transfer"),
+        ("r1", "B", "2021-03-01", "2021-06-30", 1.0, "retirement"),
+        *[(f"x{i}", "A", "2019-01-01", None, 1.0, None) for i in range(5)],
+        # q1 moves A -> B, then resigns: the voluntary exit is counted
+        ("q1", "A", "2019-01-01", "2021-02-28", 1.0, "internal_transfer"),
+        ("q1", "B", "2021-03-01", "2021-06-30", 1.0, "voluntary"),
+    ]
+    reg = _small_register(rows)
+    kw = {"scope": "service", "period": "2020", "start": "2019-01-01", "end": "2022-12-31"}
+    out = turnover_rate(reg, exclude_reasons=("retirement",), min_group_size=3, **kw)
+    assert (out["numerator"].iloc[0], out["denominator"].iloc[0]) == (1, 7)  # q1 only
+    out = turnover_rate(reg, exclude_reasons=("voluntary",), min_group_size=3, **kw)
+    assert out["numerator"].iloc[0] == 1  # r1 only
+    out = turnover_rate(reg, min_group_size=3, **kw)
+    assert out["numerator"].iloc[0] == 2
+
+
+def test_exit_share_counts_persons_not_jobs():
+    # z holds two 0.5 jobs in A and leaves both; y holds 0.8 + 0.5 in A and stays; 5 others
+    # stay. Persons: 1 of 7 left (jobs would say 2 of 9).
+    rows = [
+        ("z", "A", "2019-01-01", "2021-03-31", 0.5, "voluntary"),
+        ("z", "A", "2019-01-01", "2021-03-31", 0.5, "voluntary"),
+        ("y", "A", "2019-01-01", None, 0.8, None),
+        ("y", "A", "2019-06-01", None, 0.5, None),
+        *[(f"x{i}", "A", "2019-01-01", None, 1.0, None) for i in range(5)],
+    ]
+    reg = _small_register(rows)
+    kw = {"scope": "unit", "period": "2020", "end": "2022-12-31", "min_group_size": 3}
+    r = turnover_rate(reg, **kw).iloc[0]
+    assert (r["numerator"], r["denominator"]) == (1, 7)
+    assert (r["headcount_start"], r["separations"], r["n_persons"]) == (7, 1, 7)
+    p, n, z = 1 / 7, 7, 1.959963984540054  # Wilson with n = persons
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert r["ci_low"] == pytest.approx(centre - half)
+    # fte: z = 0.5 + 0.5 = 1.0, y = min(0.8 + 0.5, 1) = 1.0, others 1.0 -> 1 / 7
+    f = turnover_rate(reg, weight="fte", **kw).iloc[0]
+    assert (f["numerator"], f["denominator"]) == (1.0, 7.0)
 
 
 def test_separation_exclude_and_any_scope(reg):
@@ -551,6 +705,10 @@ KW = {"start": "2019-01-01", "end": "2023-06-30", "min_group_size": 3}
 )
 def test_units_sum_to_total_and_order_irrelevant(seed, definition, scope):
     reg = random_register(seed)
+    if definition == "bufdir" and scope != "unit":
+        with pytest.raises(ValueError, match="does not apply to definition='bufdir'"):
+            turnover_rate(reg, definition=definition, scope=scope, **KW)
+        return
     by_unit = turnover_rate(reg, definition=definition, scope=scope, by="unit_id", **KW)
     total = turnover_rate(reg, definition=definition, scope=scope, **KW)
     sums = by_unit.groupby("period")[["numerator", "denominator"]].sum()
@@ -576,6 +734,22 @@ def test_unit_scope_headcount_identity(seed):
     assert (
         out["headcount_end"] == out["headcount_start"] + out["hires"] - out["separations"]
     ).all()
+
+
+@PROP
+@given(seed=st.integers(0, 10_000))
+def test_bufdir_register_equals_counts(seed):
+    """On any register, bufdir per unit is the SSB formula on its own reported counts, and
+    turnover_rate_from_counts on those counts gives the same numerators and denominators."""
+    reg = random_register(seed)
+    out = turnover_rate(reg, definition="bufdir", by="unit_id", period="year", **KW)
+    out = out[~out["suppressed"]]
+    h, s = out["hires"].astype(float), out["separations"].astype(float)
+    e0, e1 = out["headcount_start"].astype(float), out["headcount_end"].astype(float)
+    np.testing.assert_array_equal(out["numerator"], h + s - (e1 - e0).abs())
+    counts = out[["unit_id", "period", "hires", "separations", "headcount_start", "headcount_end"]]
+    via = from_counts(counts, definition="bufdir", by="unit_id", min_group_size=3)
+    np.testing.assert_array_equal(via["numerator"], out["numerator"])
 
 
 @PROP

@@ -71,7 +71,7 @@ def test_builtins_match_domain():
         "work": (7, 8, 9, 10, 11, 12, 13),
         "client": (14, 15, 16, 17, 18, 19),
     }
-    assert cbi.reverse == (10,)
+    assert cbi.reverse == (13,)  # the last work item (PUMA scoring document)
     assert cbi.min_items == {"personal": 3, "work": 4, "client": 3}
     assert not cbi.has_total
     assert proqol.n_items == 30
@@ -222,7 +222,7 @@ def test_cbi_all_answered_with_reverse_item():
     answers = {
         # personal 1-6: codes 5,4,3,2,1,1 -> 100,75,50,25,0,0 -> 250/6 = 41.67 (low)
         **dict(zip(range(1, 7), [5, 4, 3, 2, 1, 1], strict=True)),
-        # work 7-13 all 5; item 10 reversed -> 1 -> 0: (6*100 + 0)/7 = 85.71 (high)
+        # work 7-13 all 5; item 13 reversed -> 1 -> 0: (6*100 + 0)/7 = 85.71 (high)
         **items(range(7, 14), 5),
         # client 14-19 all 3 -> 50, exactly at the cut-off -> high
         **items(range(14, 20), 3),
@@ -245,9 +245,20 @@ def test_cbi_all_answered_with_reverse_item():
 
 
 def test_cbi_reverse_item_never_counts_as_full_burnout():
-    # work items 7-13 all "Never/almost never" (1 -> 0) except reversed item 10: 1 -> 5 -> 100
+    # work items 7-13 all "Never/almost never" (1 -> 0) except reversed item 13: 1 -> 5 -> 100
     out = score_survey(frame(19, items(range(7, 14), "Never/almost never")), "CBI")
     assert out.loc[0, "work"] == pytest.approx(100 / 7)
+
+
+def test_cbi_reversed_item_is_the_last_work_item():
+    # PUMA scoring order: items 7-12 burnout statements, 13 "energy for family and friends"
+    # (reversed). Items 7-12 "Always" (5 -> 100) and item 13 "Never" (1 -> reversed 5 -> 100)
+    # is maximal work burnout: 700 / 7 = 100. Reversing item 10 instead would give
+    # (5 * 100 + 0 (item 10: 5 -> 1) + 0 (item 13: 1)) / 7 = 71.43.
+    answers = {**items(range(1, 20), 3), **items(range(7, 13), 5), 13: 1}
+    out = score_survey(frame(19, answers), "CBI")
+    assert out.loc[0, "work"] == pytest.approx(100.0)
+    assert out.loc[0, "personal"] == out.loc[0, "client"] == 50.0
 
 
 @pytest.mark.parametrize(
@@ -256,8 +267,8 @@ def test_cbi_reverse_item_never_counts_as_full_burnout():
         # personal: exactly 3 answered -> (100 + 100 + 0) / 3; 2 answered -> NaN
         ("personal", {1: 5, 2: 5, 3: 1}, 200 / 3),
         ("personal", {1: 5, 2: 5}, NAN),
-        # work: exactly 4 answered (7, 8, 9 code 1 -> 0; 10 code 1 reversed -> 100) -> 25
-        ("work", {7: 1, 8: 1, 9: 1, 10: 1}, 25.0),
+        # work: exactly 4 answered (7, 8, 9 code 1 -> 0; 13 code 1 reversed -> 100) -> 25
+        ("work", {7: 1, 8: 1, 9: 1, 13: 1}, 25.0),
         ("work", {7: 1, 8: 1, 9: 1}, NAN),
         # client: exactly 3 -> (75 + 75 + 75)/3; 2 -> NaN
         ("client", {17: 4, 18: 4, 19: 4}, 75.0),

@@ -273,6 +273,14 @@ def _group_ids(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids, sk[new]
 
 
+def _group_ids_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of the distinct values of ``key`` and the first row of each id."""
+    ids, _ = _group_ids(key)
+    first = np.full(int(ids.max()) + 1 if len(ids) else 0, len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
+    return ids, first
+
+
 @dataclass
 class _Groups:
     """Cells (unit x by-group) and the requested groupings (main one first, then margins)."""
@@ -414,8 +422,14 @@ class _Presence:
         order = np.argsort(pair * _BIG + (start - base), kind="stable")
         p = pair[order]
         self.base = base
+        self.pair = pair
+        self.end = end
         self.ks = p * _BIG + (start[order] - base)
         self.cm = np.maximum.accumulate(p * _BIG + (np.minimum(end[order], _OPEN) - base))
+        # two spells of one (person, entity) share a day: a spell starts on or before the
+        # latest end of the earlier spells of its pair
+        self.has_overlaps = bool(len(p) > 1 and (self.ks[1:] <= self.cm[:-1]).any())
+        self._by_end: tuple[np.ndarray, np.ndarray] | None = None
 
     def covers(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
         q = pair * _BIG + (day - self.base)
@@ -426,3 +440,17 @@ class _Presence:
         ok = idx >= 0
         out[ok] = self.cm[idx[ok]] >= q[ok]
         return out
+
+    def last_ending_before(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Row of the pair's spell with the latest end before ``day`` (ties: the later row).
+
+        Every query must have such a spell (the callers ask about persons seen earlier).
+        """
+        if self._by_end is None:
+            key = self.pair * _BIG + (np.minimum(self.end, _OPEN) - self.base)
+            order = _argsort_int(key)
+            self._by_end = (key[order], order)
+        keys, order = self._by_end
+        q = pair * _BIG + (day - self.base)
+        idx = np.searchsorted(keys, q, side="left") - 1
+        return order[np.maximum(idx, 0)]

@@ -20,6 +20,7 @@ from turnover_risk._rates_spells import (
     _entity_codes,
     _expand,
     _group_ids,
+    _group_ids_first,
     _groups,
     _prepare,
     _Presence,
@@ -61,6 +62,7 @@ def turnover_table(
     min_group_size: int,
     margins: bool,
     confidence: float,
+    annual: str = "average_headcount",
 ) -> pd.DataFrame:
     """The numbers of :func:`turnover_risk.rates.turnover_rate` (arguments already checked)."""
     sp, _ = _prepare(data, who="turnover_rate", by=by, start=start, end=end)
@@ -79,7 +81,7 @@ def turnover_table(
     if definition == "exit_share":
         parts = _exit_share(*args, month_day=month_day)
     else:
-        parts = _flows(*args, definition=definition, divisor=divisor)
+        parts = _flows(*args, definition=definition, divisor=divisor, annual=annual)
     value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     value_cols += [c for c in ("hires", "separations", "headcount_start", "headcount_end")]
     return _finish(
@@ -122,15 +124,30 @@ def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidenc
     hi = np.searchsorted(sn, sp.end, side="right") - 1
     i, k = _expand(lo, hi)
     left = ~presence.covers(pair[i], nx[k])
-    counted = left & ~excluded[i]
+    # the reason of an exit is the one of the job that ends the person's presence in scope:
+    # the pair's spell with the latest end before t+1 (ties: the later row), not the job at t
+    gone = np.flatnonzero(left)
+    counted = left.copy()
+    if excluded.any() and len(gone):
+        counted[gone] = ~excluded[presence.last_ending_before(pair[i[gone]], nx[k[gone]])]
+    # persons, not jobs: one entry per (cell, person, snapshot); a person's jobs in one cell
+    # share the unit, hence the scope entity, so `left` and `counted` agree across them
+    if presence.has_overlaps:
+        key = (groups.cell[i] * np.int64(sp.n_person) + sp.person[i]) * np.int64(K) + k
+        pid, first = _group_ids_first(key)
+        n_p = len(first)
+        w_p = np.minimum(np.bincount(pid, weights=w[i], minlength=n_p), 1.0)
+        cell_p, k_p, counted_p = groups.cell[i[first]], k[first], counted[first]
+    else:
+        w_p, cell_p, k_p, counted_p = w[i], groups.cell[i], k, counted
     parts = []
     for g_of_cell, table in groups.groupings:
         G = len(table)
-        gp = g_of_cell[groups.cell[i]] * K + k
-        num = np.bincount(gp, weights=w[i] * counted, minlength=G * K)
-        den = np.bincount(gp, weights=w[i], minlength=G * K)
+        gp = g_of_cell[cell_p] * K + k_p
+        num = np.bincount(gp, weights=w_p * counted_p, minlength=G * K)
+        den = np.bincount(gp, weights=w_p, minlength=G * K)
         n_start = np.bincount(gp, minlength=G * K)
-        n_left = np.bincount(gp, weights=counted, minlength=G * K)
+        n_left = np.bincount(gp, weights=counted_p, minlength=G * K)
         n_pers = _distinct_ranges(g_of_cell[groups.cell], sp.person, lo, hi, G, K, sp.n_person)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = num / den
@@ -155,7 +172,19 @@ def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidenc
 
 
 def _flows(
-    sp, groups, w, excluded, pair, presence, kind, wanted, confidence, *, definition, divisor
+    sp,
+    groups,
+    w,
+    excluded,
+    pair,
+    presence,
+    kind,
+    wanted,
+    confidence,
+    *,
+    definition,
+    divisor,
+    annual="average_headcount",
 ):
     p0, p1, labels = _grid(kind, sp.first, sp.last)
     p0 = np.maximum(p0, sp.first)
@@ -165,42 +194,56 @@ def _flows(
     p0, p1 = p0[ks], p1[ks]
     labels = [labels[k] for k in ks]
     K = len(ks)
+    monthly = annual == "sum_of_months" and kind != "month"
+    if monthly:  # SHRM: the rate of a longer period is the sum of its monthly rates
+        f0, f1, _ = _grid("month", sp.first, sp.last)
+        f0 = np.maximum(f0, sp.first)
+        f1 = np.minimum(f1, sp.last)
+        parent = np.searchsorted(p1, f0, side="left")
+        inside = (parent < K) & (f0 >= p0[np.minimum(parent, K - 1)])
+        f0, f1, parent = f0[inside], f1[inside], parent[inside]
+    else:
+        f0, f1, parent = p0, p1, np.arange(K)
+    F = len(f0)
     C = groups.n_cell
     cell = groups.cell
     # hires: start inside a period, not in scope the day before
-    hk = np.searchsorted(p1, sp.start, side="left")
-    hk_ok = (hk < K) & (sp.start >= p0[np.minimum(hk, K - 1)]) & (sp.start <= sp.last)
+    hk = np.searchsorted(f1, sp.start, side="left")
+    hk_ok = (hk < F) & (sp.start >= f0[np.minimum(hk, F - 1)]) & (sp.start <= sp.last)
     hire = hk_ok & ~presence.covers(pair, sp.start - 1)
     # separations: last day inside a period, not in scope the day after
-    sk = np.searchsorted(p1, sp.end, side="left")
-    sk_ok = (sp.end != _OPEN) & (sk < K) & (sp.end >= p0[np.minimum(sk, K - 1)])
+    sk = np.searchsorted(f1, sp.end, side="left")
+    sk_ok = (sp.end != _OPEN) & (sk < F) & (sp.end >= f0[np.minimum(sk, F - 1)])
     sep = sk_ok & ~presence.covers(pair, np.where(sp.end == _OPEN, sp.start, sp.end + 1))
     sep_counted = sep & ~excluded
-    ck_h = cell * K + np.minimum(hk, K - 1)
-    ck_s = cell * K + np.minimum(sk, K - 1)
-    H = np.bincount(ck_h[hire], weights=w[hire], minlength=C * K)
-    S = np.bincount(ck_s[sep_counted], weights=w[sep_counted], minlength=C * K)
-    nH = np.bincount(ck_h[hire], minlength=C * K)
-    nS = np.bincount(ck_s[sep_counted], minlength=C * K)
+    ck_h = cell * F + np.minimum(hk, F - 1)
+    ck_s = cell * F + np.minimum(sk, F - 1)
+    H = np.bincount(ck_h[hire], weights=w[hire], minlength=C * F)
+    S = np.bincount(ck_s[sep_counted], weights=w[sep_counted], minlength=C * F)
+    nH = np.bincount(ck_h[hire], minlength=C * F)
+    nS = np.bincount(ck_s[sep_counted], minlength=C * F)
 
-    # headcount at the start: present on p0 - 1 and p0; at the end: present on p1 and p1 + 1
+    # headcount at the start: present on f0 - 1 and f0; at the end: present on f1 and f1 + 1
     def stock(first_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weighted and plain headcount of spells with ``start < first_day[k] <= end``."""
         lo = np.searchsorted(first_day, sp.start, side="right")
         hi = np.searchsorted(first_day, sp.end, side="right") - 1
         ok = hi >= lo
-        at_lo = cell[ok] * (K + 1) + lo[ok]
-        at_end = cell[ok] * (K + 1) + hi[ok] + 1
+        at_lo = cell[ok] * (F + 1) + lo[ok]
+        at_end = cell[ok] * (F + 1) + hi[ok] + 1
         out = []
         for weights in (w[ok], None):
-            acc = np.bincount(at_lo, weights=weights, minlength=C * (K + 1)).astype(float)
-            acc -= np.bincount(at_end, weights=weights, minlength=C * (K + 1))
-            out.append(np.cumsum(acc.reshape(C, K + 1), axis=1)[:, :K].ravel())
+            acc = np.bincount(at_lo, weights=weights, minlength=C * (F + 1)).astype(float)
+            acc -= np.bincount(at_end, weights=weights, minlength=C * (F + 1))
+            out.append(np.cumsum(acc.reshape(C, F + 1), axis=1)[:, :F].ravel())
         return out[0], np.rint(out[1]).astype(np.int64)
 
-    E0, nE0 = stock(p0)
-    E1, nE1 = stock(p1 + 1)
-    m_cell = np.minimum(H, S)  # per cell: 2 min(H, S) = H + S - |H - S|
+    E0, nE0 = stock(f0)
+    E1, nE1 = stock(f1 + 1)
+    # bufdir runs at unit scope only, where E_end - E_start = H - S per unit, so the confirmed
+    # C = H + S - |E_end - E_start| is 2 min(H, S) per unit (also with fte weights, where a
+    # change of position share inside a job is not churn)
+    m_cell = np.minimum(H, S)
     nm_cell = np.minimum(nH, nS)
     # population for n_persons: spells overlapping the period inside the window
     s_c = np.maximum(sp.start, sp.first)
@@ -208,13 +251,15 @@ def _flows(
     lo = np.searchsorted(p1, s_c, side="left")
     hi = np.searchsorted(p0, e_c, side="right") - 1
     hi = np.where(e_c < s_c, lo - 1, hi)
+    first_f = np.searchsorted(parent, np.arange(K), side="left")
+    last_f = np.searchsorted(parent, np.arange(K), side="right") - 1
     parts = []
     for g_of_cell, table in groups.groupings:
         G = len(table)
-        gmap = np.repeat(g_of_cell * K, K) + np.tile(np.arange(K), C)
+        gmap = np.repeat(g_of_cell * F, F) + np.tile(np.arange(F), C)
 
         def agg(x: np.ndarray, gmap=gmap, G=G) -> np.ndarray:
-            return np.bincount(gmap, weights=x, minlength=G * K)
+            return np.bincount(gmap, weights=x, minlength=G * F)
 
         h, s_, e0, e1 = agg(H), agg(S), agg(E0), agg(E1)
         avg = (e0 + e1) / 2
@@ -225,8 +270,26 @@ def _flows(
         else:
             num, events = 2 * agg(m_cell), agg(nm_cell)
         den = avg * (2 if divisor == "replacement" else 1)
+        n_hires, n_seps, n_e0, n_e1 = agg(nH), agg(nS), agg(nE0), agg(nE1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rate = num / den
+            if monthly:
+                # a month with events but nobody in the headcount has no rate: NaN for the period
+                rate_f = np.where(den > 0, num / den, np.where(num > 0, np.nan, 0.0))
+                up = (np.repeat(np.arange(G) * K, F) + np.tile(parent, G)).astype(np.int64)
+
+                def coarse(x: np.ndarray, up=up, G=G) -> np.ndarray:
+                    return np.bincount(up, weights=x, minlength=G * K)
+
+                rate = coarse(rate_f)
+                num, events = coarse(num), coarse(events)
+                n_months = coarse((den > 0).astype(float))
+                mean_den = coarse(np.where(den > 0, den, 0.0)) / n_months
+                den = np.where(num > 0, num / rate, mean_den)
+                n_hires, n_seps = coarse(n_hires), coarse(n_seps)
+                n_e0 = n_e0.reshape(G, F)[:, first_f].ravel()
+                n_e1 = n_e1.reshape(G, F)[:, last_f].ravel()
+            else:
+                rate = num / den
             scale = np.where(events > 0, rate / events, np.where(den > 0, 1 / den, np.nan))
             if definition == "bufdir":
                 scale = np.where(events > 0, scale, 2 / den)
@@ -245,10 +308,10 @@ def _flows(
         frame["ci_low"] = ci_lo[rows]
         frame["ci_high"] = ci_hi[rows]
         frame["n_persons"] = n_pers[rows]
-        frame["hires"] = agg(nH)[rows].round().astype(np.int64)
-        frame["separations"] = agg(nS)[rows].round().astype(np.int64)
-        frame["headcount_start"] = agg(nE0)[rows].round().astype(np.int64)
-        frame["headcount_end"] = agg(nE1)[rows].round().astype(np.int64)
+        frame["hires"] = n_hires[rows].round().astype(np.int64)
+        frame["separations"] = n_seps[rows].round().astype(np.int64)
+        frame["headcount_start"] = n_e0[rows].round().astype(np.int64)
+        frame["headcount_end"] = n_e1[rows].round().astype(np.int64)
         parts.append(frame)
     return parts
 

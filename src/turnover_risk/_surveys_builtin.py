@@ -58,7 +58,11 @@ CBI = Instrument(
         "work": (7, 8, 9, 10, 11, 12, 13),
         "client": (14, 15, 16, 17, 18, 19),
     },
-    reverse=(10,),
+    # work items in the order of the PUMA scoring document: 7 emotionally exhausting, 8 burnt
+    # out, 9 frustrating, 10 worn out at the end of the day, 11 exhausted in the morning,
+    # 12 every working hour tiring, 13 energy for family and friends ("reversed score for
+    # last question"). A form with another item order needs its own Instrument.
+    reverse=(13,),
     labels={**_FREQ_EN, **_FREQ_NO, **_FREQ_DA, **_DEGREE_EN, **_DEGREE_NO, **_DEGREE_DA},
     method="mean",
     item_values={1: 0.0, 2: 25.0, 3: 50.0, 4: 75.0, 5: 100.0},
@@ -76,7 +80,9 @@ CBI = Instrument(
     total=None,
     description="Copenhagen Burnout Inventory: personal, work-related and client-related "
     "burnout, each 0-100 (mean of answered items; 100 = always / to a very high degree).",
-    source="Kristensen, Borritz, Villadsen & Christensen 2005, Work & Stress 19(3):192-207",
+    source="Kristensen, Borritz, Villadsen & Christensen 2005, Work & Stress 19(3):192-207; "
+    "item order and the reversed item 13 (the last work item): PUMA CBI scoring document, "
+    "confirmed (also PMC9358756, Table 1)",
     missing_rule="A scale is NaN when fewer than 3 (personal), 4 (work) or 3 (client) items are "
     "answered. Personal and work: CBI scoring instructions as quoted in DOMAIN.md; client: "
     "unconfirmed (library default, override with with_rules(min_items=...)).",

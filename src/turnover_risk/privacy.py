@@ -212,13 +212,19 @@ def complementary_suppression(
     count_col: str = "n_persons",
     total_label: str = TOTAL_LABEL,
 ) -> np.ndarray:
-    """Extend a primary suppression mask so no suppressed cell is derivable from a total.
+    """Extend a primary suppression mask so no suppressed cell is derivable from the totals.
 
-    A relation ``total = sum(members)`` (see :func:`margin_constraints`) reveals a hidden cell
-    when exactly one of its rows (the total or one member) is hidden. While such a relation
-    exists, the smallest visible member (by ``count_col``; the total only if no member is left)
-    is hidden too. This is the usual secondary-suppression heuristic: it never un-hides a cell
-    and stops when every relation has zero or at least two hidden rows.
+    Two stages, repeated until the exact audit (:func:`derivable_cells`) finds nothing:
+
+    1. the usual secondary-suppression heuristic: a relation ``total = sum(members)`` (see
+       :func:`margin_constraints`) with exactly one hidden row reveals it, so the smallest
+       visible member (by ``count_col``; the total only if no member is left) is hidden too;
+    2. the exact audit over *all* relations at once: a hidden cell can also be recovered by
+       adding and subtracting several totals (e.g. in a 4 x 4 table with row, column and
+       grand totals). For each hidden cell found derivable, the smallest visible row of the
+       relations it takes part in is hidden, and stage 1 runs again.
+
+    It never un-hides a cell, so it always ends (at worst with everything hidden).
 
     Parameters
     ----------
@@ -231,6 +237,13 @@ def complementary_suppression(
     -------
     ndarray of bool
         The extended mask (a new array).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["a", "b", "c", "All"], "n_persons": [2, 8, 9, 19]})
+    >>> complementary_suppression(t, np.array([True, False, False, False]),
+    ...                           group_cols=["unit"]).tolist()
+    [True, True, False, False]
     """
     mask = np.asarray(suppressed, dtype=bool).copy()
     if len(mask) != len(table):
@@ -241,6 +254,21 @@ def complementary_suppression(
         table, group_cols=group_cols, within=within, total_label=total_label
     )
     size = table[count_col].fillna(0).to_numpy(dtype=float)
+    while True:
+        _single_relation_pass(constraints, mask, size)
+        found = _derivable(constraints, mask)
+        if len(found) == 0:
+            return mask
+        for j in found:
+            if not _hide_partner(constraints, mask, size, int(j)):
+                continue
+            break  # re-run the heuristic and the audit after each extra cell
+
+
+def _single_relation_pass(
+    constraints: list[np.ndarray], mask: np.ndarray, size: np.ndarray
+) -> None:
+    """Stage 1 of :func:`complementary_suppression` (in place)."""
     changed = True
     while changed:
         changed = False
@@ -255,7 +283,85 @@ def complementary_suppression(
             pick = candidates[np.argmin(size[candidates])]
             mask[pick] = True
             changed = True
-    return mask
+
+
+def _hide_partner(
+    constraints: list[np.ndarray], mask: np.ndarray, size: np.ndarray, j: int
+) -> bool:
+    """Hide the smallest visible row sharing a relation with hidden row ``j`` (members before
+    totals); False when there is none."""
+    best = None
+    for rows in constraints:
+        if j not in rows:
+            continue
+        visible = rows[~mask[rows]]
+        if len(visible) == 0:
+            continue
+        members = visible[visible != rows[0]]
+        pool = members if len(members) else visible
+        cand = pool[np.argmin(size[pool])]
+        key = (len(members) == 0, size[cand], int(cand))
+        if best is None or key < best[0]:
+            best = (key, int(cand))
+    if best is None:
+        return False
+    mask[best[1]] = True
+    return True
+
+
+def _derivable(constraints: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """Hidden rows whose value the relations determine exactly, given every visible row.
+
+    The relations ``total - sum(members) = 0`` form ``A x = 0``; with the visible values
+    known, the hidden ones solve ``A_H x_H = -A_V x_V``. Hidden row ``j`` is determined iff
+    the unit vector ``e_j`` lies in the row space of ``A_H``, i.e. iff row ``j`` of a basis of
+    the null space of ``A_H`` is zero. Relations are split into independent blocks (connected
+    through shared hidden rows) and each block gets one SVD.
+    """
+    hidden_pos = np.flatnonzero(mask)
+    if len(hidden_pos) == 0:
+        return hidden_pos
+    col_of = np.full(len(mask), -1, dtype=np.int64)
+    col_of[hidden_pos] = np.arange(len(hidden_pos))
+    rel = [r for r in constraints if mask[r].any()]
+    if not rel:
+        return np.zeros(0, dtype=np.int64)
+    # blocks: union-find over hidden columns linked by a relation
+    parent = np.arange(len(hidden_pos))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = int(parent[a])
+        return a
+
+    rel_cols = []
+    for r in rel:
+        cols = col_of[r[mask[r]]]
+        signs = np.where(r[mask[r]] == r[0], 1.0, -1.0)
+        rel_cols.append((cols, signs))
+        root = find(int(cols[0]))
+        for c in cols[1:]:
+            other = find(int(c))
+            if other != root:
+                parent[other] = root
+    roots = np.array([find(int(c)) for c in range(len(hidden_pos))])
+    rel_root = np.array([roots[cols[0]] for cols, _ in rel_cols])
+    out = []
+    for root in np.unique(rel_root):
+        members = np.flatnonzero(roots == root)
+        local = np.full(len(hidden_pos), -1, dtype=np.int64)
+        local[members] = np.arange(len(members))
+        rows = [rel_cols[i] for i in np.flatnonzero(rel_root == root)]
+        A = np.zeros((len(rows), len(members)))
+        for i, (cols, signs) in enumerate(rows):
+            np.add.at(A[i], local[cols], signs)
+        _, sv, vt = np.linalg.svd(A, full_matrices=True)
+        rank = int((sv > 1e-9 * max(1.0, sv[0] if len(sv) else 1.0)).sum())
+        null = vt[rank:]  # basis of the null space, one vector per row
+        determined = np.abs(null).max(axis=0, initial=0.0) < 1e-9
+        out.append(hidden_pos[members[determined]])
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
 
 def derivable_cells(
@@ -266,19 +372,36 @@ def derivable_cells(
     within: Sequence[str] = ("period",),
     total_label: str = TOTAL_LABEL,
 ) -> np.ndarray:
-    """Rows that are hidden but recoverable by one subtraction from a margin (an audit).
+    """Rows that are hidden but recoverable exactly from the shown rows and the totals (an
+    audit).
 
-    Returns an array of row positions; empty means the table passes the check.
+    Exact: a hidden row counts as derivable when *any* combination of the additive relations
+    (:func:`margin_constraints`) pins down its value, not only a single subtraction - e.g. the
+    sum of two row totals minus a column total minus visible cells. The test is linear
+    algebra: hidden row ``j`` is derivable iff ``e_j`` lies in the row space of the relation
+    matrix restricted to the hidden rows (see the notes of :func:`complementary_suppression`).
+    Bounds from non-negativity (a cell known to lie in an interval) are not checked.
+
+    Returns
+    -------
+    ndarray of int
+        Row positions; empty means the table passes the check.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["a", "b", "c", "All"], "n_persons": [2, 8, 9, 19]})
+    >>> derivable_cells(t, np.array([True, False, False, False]), group_cols=["unit"]).tolist()
+    [0]
+    >>> derivable_cells(t, np.array([True, True, False, False]), group_cols=["unit"]).tolist()
+    []
     """
     mask = np.asarray(suppressed, dtype=bool)
-    out: set[int] = set()
-    for rows in margin_constraints(
+    if len(mask) != len(table):
+        raise ValueError(f"suppressed has {len(mask)} entries but the table has {len(table)} rows.")
+    constraints = margin_constraints(
         table, group_cols=group_cols, within=within, total_label=total_label
-    ):
-        hidden = rows[mask[rows]]
-        if len(hidden) == 1:
-            out.add(int(hidden[0]))
-    return np.array(sorted(out), dtype=np.int64)
+    )
+    return _derivable(constraints, mask).astype(np.int64)
 
 
 def _blank(out: pd.DataFrame, mask: np.ndarray, cols: Iterable[str]) -> None:

@@ -12,6 +12,9 @@ Conventions shared by every definition
 * *Scope* decides what counts as leaving: ``"unit"`` (a move to another unit is an exit),
   ``"service"`` (the pair municipality + service when both columns exist; moves inside the
   service are not exits), ``"municipality"`` or ``"any"`` (leaving every unit of the register).
+  ``bufdir`` is always measured at unit scope (establishment level, as SSB).
+* ``exit_share`` counts persons: a person with several jobs in a unit at snapshot t counts
+  once there (``weight="fte"``: their total fte in the unit, capped at 1).
 * Everything is computed per unit (per unit and group when ``by`` names a person-level column)
   and then summed to the requested groups - never netted at a higher level.
 * A *hire* is a spell starting in the period whose person was not in scope the day before; a
@@ -83,6 +86,8 @@ SCOPES: tuple[str, ...] = ("unit", "service", "municipality", "any")
 WEIGHTS: tuple[str, ...] = ("headcount", "fte")
 
 BUFDIR_DIVISORS: tuple[str, ...] = ("churn", "replacement")
+
+ANNUAL_CONVENTIONS: tuple[str, ...] = ("average_headcount", "sum_of_months")
 
 SICK_CERTIFICATIONS: tuple[str, ...] = ("all", "self", "doctor", "split")
 
@@ -192,6 +197,11 @@ def _unknown_definition(key: object) -> str:
     return f"definition={key!r} is not a known turnover definition; choose one of: {names}"
 
 
+_ANNUAL_DOC = (
+    "'average_headcount' (default): events in the year (quarter) / average of its start and "
+    "end headcount; 'sum_of_months': SHRM's annual rate, the sum of the monthly rates"
+)
+
 DEFINITIONS = DefinitionRegistry(
     [
         Definition(
@@ -199,23 +209,30 @@ DEFINITIONS = DefinitionRegistry(
             title="Exit share between two snapshots (KS/PAI style)",
             kind="share",
             formula="persons in scope at snapshot t and not in scope at t+1 / persons in scope at t",
-            numerator="persons (jobs) present in a unit at snapshot t who are in no unit of the "
-            "same scope at snapshot t+1 (exit_reason in exclude_reasons: not counted)",
-            denominator="persons (jobs) present in the unit at snapshot t",
+            numerator="persons present in a unit at snapshot t who are in no unit of the same "
+            "scope at snapshot t+1 (not counted when the job that ends their presence in scope "
+            "has an exit_reason in exclude_reasons)",
+            denominator="persons present in the unit at snapshot t (a person with two jobs in "
+            "the unit counts once; weight='fte': their total fte there, capped at 1)",
             snapshot="snapshot='12-01' (1 December, KS) of year t and t+1; quarters and months "
             "use the first day of the period and of the next one; label = period of t",
-            interval="Wilson score interval for a binomial share (n = headcount at t)",
+            interval="Wilson score interval for a binomial share (n = persons at t)",
             source="KS (PAI register), 1 December, scope = municipal sector: confirmed; KS also "
             "drops people on pensioner terms (use exclude_reasons=('retirement',)).",
             counts=("headcount_start", "separations"),
-            parameters={"scope": "unit | service | municipality | any (default service)"},
+            parameters={
+                "scope": "unit | service | municipality | any (default service)",
+                "exclude_reasons": "exit reasons not counted as exits (KS: pensioner terms)",
+            },
         ),
         Definition(
             key="bufdir",
             title="Gjennomtrekk (churning), SSB/Bufdir",
             kind="flow",
-            formula="C = H + S - |E_end - E_start| per unit (= 2 min(H, S)); rate = C / divisor",
-            numerator="C summed over units: hires plus separations minus the net headcount change",
+            formula="C = H + S - |E_end - E_start| per unit; rate = C / divisor",
+            numerator="C summed over units: hires plus separations minus the net headcount "
+            "change, all counted at the unit (scope='unit' always: a move to another unit is "
+            "a separation there and a hire in the new unit); no exclude_reasons",
             denominator="divisor='churn' (default): average headcount (E_start + E_end) / 2; "
             "divisor='replacement': 2 x average headcount, i.e. min(H, S) / average headcount",
             snapshot="flows during the period; headcount at its start and end",
@@ -235,11 +252,11 @@ DEFINITIONS = DefinitionRegistry(
             formula="separations in period / average headcount",
             numerator="spells ending in the period whose person is not in scope the next day",
             denominator="average headcount (E_start + E_end) / 2",
-            snapshot="flows during the period; headcount at its start and end (SHRM's annual "
-            "rate sums monthly rates: use period='month' and sum when headcount swings)",
+            snapshot="flows during the period; headcount at its start and end",
             interval="exact Poisson (Garwood) interval on the separation count",
             source="SHRM and US BLS JOLTS convention: confirmed",
             counts=("hires", "separations", "headcount_start", "headcount_end"),
+            parameters={"annual": _ANNUAL_DOC},
         ),
         Definition(
             key="hire",
@@ -252,6 +269,7 @@ DEFINITIONS = DefinitionRegistry(
             interval="exact Poisson (Garwood) interval on the hire count",
             source="SHRM and US BLS JOLTS convention: confirmed",
             counts=("hires", "separations", "headcount_start", "headcount_end"),
+            parameters={"annual": _ANNUAL_DOC},
         ),
     ]
 )
@@ -268,10 +286,11 @@ def turnover_rate(
     by: str | Sequence[str] | None = None,
     period: str | Sequence[str] = "year",
     snapshot: str = "12-01",
-    scope: str = "service",
+    scope: str | None = None,
     exclude_reasons: Sequence[str] = (),
     weight: str = "headcount",
     divisor: str | None = None,
+    annual: str = "average_headcount",
     start: object = None,
     end: object = None,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
@@ -302,17 +321,32 @@ def turnover_rate(
         Month-day of the yearly snapshot for ``exit_share`` (``"12-01"``: 1 December as KS;
         SSB uses the third week of November, e.g. ``"11-15"``). Quarters and months use the
         first day of the period.
-    scope : {"unit", "service", "municipality", "any"}
-        What leaving means (see the module docstring). Default ``"service"``: moving to another
-        unit of the same service is not an exit.
+    scope : {"unit", "service", "municipality", "any"}, optional
+        What leaving means (see the module docstring). Default ``"service"`` (moving to another
+        unit of the same service is not an exit) for ``exit_share``, ``separation`` and
+        ``hire``. ``bufdir`` is measured per unit (establishment level, as SSB): its default
+        and only scope is ``"unit"``, because with a wider scope a transfer changes a unit's
+        headcount without being a hire or separation and ``H + S - |E_end - E_start|`` no
+        longer measures churn (it can even go negative).
     exclude_reasons : sequence of str
         Exit reasons (``employment.exit_reason``) whose leavers are not counted as exits or
-        separations, e.g. ``("retirement", "death")``. They stay in the headcount.
+        separations, e.g. ``("retirement", "death")``. They stay in the headcount. For
+        ``exit_share`` the reason is the one of the job that ends the person's presence in
+        scope before ``t+1`` (not of the job held at ``t``). Not for ``bufdir`` (an excluded
+        leaver still changes the headcount, so the churn formula would break).
     weight : {"headcount", "fte"}
         Count persons (default) or sum their position shares in numerator and denominator.
         The count columns (``hires``...) always count persons (jobs).
     divisor : {"churn", "replacement"}, optional
         Only for ``definition="bufdir"``: the divisor convention (default ``"churn"``).
+    annual : {"average_headcount", "sum_of_months"}
+        For ``separation`` and ``hire`` over periods longer than a month.
+        ``"average_headcount"`` (default): events in the period / ((E_start + E_end) / 2).
+        ``"sum_of_months"``: SHRM's convention, the sum of the monthly rates of the months in
+        the period (``numerator`` = events, ``denominator`` = numerator / rate, the effective
+        headcount; with no events the mean monthly average headcount). The two agree when
+        headcount is stable; with swings, sum-of-months weights each month's events by that
+        month's headcount. A month with events and zero headcount makes the period's rate NaN.
     start, end : date-like, optional
         Observation window; default from the register's metadata (see the module docstring),
         else the earliest spell start to the latest date in the employment table. Periods are
@@ -377,6 +411,7 @@ def turnover_rate(
             exclude_reasons=exclude_reasons,
             weight=weight,
             divisor=divisor,
+            annual=annual,
             start=start,
             end=end,
             min_group_size=min_group_size,
@@ -399,9 +434,10 @@ def turnover_rate(
         raise ValueError(_unknown_definition(definition))
     by = _check_by(by)
     kind, wanted = _parse_period(period)
-    scope = _check_choice("scope", scope, SCOPES, "scope")
+    scope = _check_scope(definition, scope)
     weight = _check_choice("weight", weight, WEIGHTS, "weight")
     divisor = _check_divisor(definition, divisor)
+    annual = _check_annual(definition, annual)
     month_day = _parse_snapshot(snapshot)
     if isinstance(exclude_reasons, str):
         exclude_reasons = (exclude_reasons,)
@@ -409,6 +445,13 @@ def turnover_rate(
     if bad:
         raise ValueError(
             f"exclude_reasons={bad} are not exit reasons; choose from: {', '.join(EXIT_REASONS)}"
+        )
+    if definition == "bufdir" and len(exclude_reasons):
+        raise ValueError(
+            f"exclude_reasons={list(exclude_reasons)} does not apply to definition='bufdir': "
+            "an excluded leaver still lowers the unit's headcount, so C = H + S - "
+            "|E_end - E_start| would no longer be churn (it can go negative). Drop "
+            "exclude_reasons=, or use definition='separation' or 'exit_share'."
         )
     min_group_size = check_min_group_size(min_group_size)
     confidence = _check_confidence(confidence)
@@ -432,7 +475,33 @@ def turnover_rate(
         min_group_size=min_group_size,
         margins=margins,
         confidence=confidence,
+        annual=annual,
     )
+
+
+def _check_scope(definition: str, scope: str | None) -> str:
+    if definition == "bufdir":
+        if scope is None or scope == "unit":
+            return "unit"
+        _check_choice("scope", scope, SCOPES, "scope")
+        raise ValueError(
+            f"scope={scope!r} does not apply to definition='bufdir': churn is measured per unit "
+            "(establishment level, as SSB), with hires and separations counted at the unit. "
+            "With a wider scope a transfer changes the unit's headcount without being a hire "
+            "or separation, and C = H + S - |E_end - E_start| stops measuring churn. Drop "
+            "scope= (or pass scope='unit')."
+        )
+    return _check_choice("scope", "service" if scope is None else scope, SCOPES, "scope")
+
+
+def _check_annual(definition: str, annual: str) -> str:
+    annual = _check_choice("annual", annual, ANNUAL_CONVENTIONS, "annual convention")
+    if annual == "sum_of_months" and definition not in ("separation", "hire"):
+        raise ValueError(
+            f"annual='sum_of_months' applies to definition='separation' or 'hire' (SHRM); "
+            f"definition={definition!r} has its own period convention. Drop annual=."
+        )
+    return annual
 
 
 def _check_divisor(definition: str, divisor: str | None) -> str | None:
