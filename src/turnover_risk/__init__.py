@@ -29,6 +29,7 @@ from turnover_risk.rates import (
 )
 from turnover_risk.report import write_report
 from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Register
+from turnover_risk.scoring import ScoreResult, score_dataset
 from turnover_risk.surveys import (
     INSTRUMENTS,
     Cutoffs,
@@ -62,6 +63,7 @@ __all__ = [
     "Instrument",
     "PanelSpec",
     "Register",
+    "ScoreResult",
     "SimulationKnobs",
     "SimulationTruth",
     "SurveyInputError",
@@ -81,6 +83,7 @@ __all__ = [
     "make_register",
     "panel_spec",
     "read_register",
+    "score_dataset",
     "score_survey",
     "sick_leave_rate",
     "summarise_scores",

@@ -185,7 +185,11 @@ def _add_rates(sub) -> None:
     p.add_argument("--definition", default="exit_share", help="turnover definition key")
     p.add_argument("--by", action="append", help="group column (repeat for several)")
     p.add_argument("--period", default="year", help="year, quarter, month or a label")
-    p.add_argument("--scope", default="service", help="unit, service, municipality or any")
+    p.add_argument(
+        "--scope",
+        default=None,
+        help="unit, service, municipality or any (default: service; bufdir: unit)",
+    )
     p.add_argument("--certification", default="all", help="all, self, doctor or split")
     p.add_argument("--min-group-size", type=int, default=5)
     p.add_argument("--margins", action="store_true", help="add total rows")
@@ -408,10 +412,219 @@ def _cmd_report(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------------
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser(
+        "score",
+        help="score a whole population in constant memory (group level by default)",
+        description="Stream a panel Parquet file or folder (or build the panel of a register "
+        "folder partition by partition), score it with a saved model and write expected "
+        "leavers per group and period (small groups suppressed), or one risk per person and "
+        "period with --row-level. Output is written under a temporary name and renamed when "
+        "complete; an existing output is kept unless --overwrite.",
+    )
+    p.add_argument("model", help="model.joblib from 'train'")
+    p.add_argument("source", help="panel .parquet file or folder, or a register folder")
+    p.add_argument("--out", required=True, help="output file (.parquet; .csv for groups)")
+    p.add_argument("--by", action="append", help="group column (repeat; default unit_id)")
+    p.add_argument("--row-level", action="store_true", help="write one risk per row")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--batch-rows", type=int, default=262_144, help="rows per record batch")
+    p.add_argument("--min-group-size", type=int, default=5)
+    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="seconds to wait for --scheduler"
+    )
+    p.set_defaults(func=_cmd_score)
+
+
+def _cmd_score(args) -> int:
+    import turnover_risk as tr
+
+    if args.scheduler and args.engine != "dask":
+        raise CLIError("--scheduler needs --engine dask")
+    model = tr.load_model(args.model)
+    extra = {"scheduler": args.scheduler, "connect_timeout": args.connect_timeout}
+    try:
+        res = tr.score_dataset(
+            model,
+            args.source,
+            args.out,
+            batch_rows=args.batch_rows,
+            row_level=args.row_level,
+            overwrite=args.overwrite,
+            engine=args.engine,
+            by=args.by or "unit_id",
+            min_group_size=args.min_group_size,
+            **(extra if args.engine == "dask" else {}),
+        )
+    except (FileExistsError, ConnectionError) as err:
+        raise CLIError(str(err)) from err
+    print(
+        f"{res.rows_scored:,} of {res.rows_read:,} rows scored in {res.seconds:.1f} s "
+        f"({res.rows_per_second:,.0f} rows/s, engine {res.engine}); written to {res.path}"
+    )
+    if res.rows_rejected:
+        path = _problem_report_path("score-rejected")
+        res.rejected.to_csv(path, index=False)
+        first = res.rejected.iloc[0]
+        print(
+            f"{res.rows_rejected:,} rows rejected (first: {first['problem']} in "
+            f"{first['file']} row {first['row']}). Rejected rows: {path}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# train and evaluate
+# --------------------------------------------------------------------------------------------
+
+_EVAL_COLUMNS = (
+    "fold", "model", "n_test", "n_test_positive", "test_start", "test_end", "roc_auc", "pr_auc",
+    "brier", "log_loss", "calibration_intercept", "calibration_slope", "ece", "precision_top10",
+    "recall_top10",
+)  # fmt: skip
+
+
+def _panel_for_model(path: str, spec=None) -> pd.DataFrame:
+    """A panel Parquet file from 'features' as is, or the panel of a register folder."""
+    import warnings
+
+    import turnover_risk as tr
+
+    source = Path(path)
+    if source.is_file():
+        if source.suffix.lower() != ".parquet":
+            raise CLIError(
+                f"{path!r} is a file but not a .parquet panel; pass a register folder or the "
+                "panel written by 'turnover-risk features --out panel.parquet'"
+            )
+        return pd.read_parquet(source)
+    kw = {}
+    if spec is not None:
+        kw = {"freq": spec.freq, "horizon": spec.horizon, "outcome": spec.outcome}
+        kw["scope"] = spec.scope
+    reg = load_register(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.DataQualityWarning)
+        return tr.build_panel(reg, **kw)
+
+
+def _evaluation_table(result) -> pd.DataFrame:
+    table = result.table[[c for c in _EVAL_COLUMNS if c in result.table.columns]].copy()
+    for col in ("test_start", "test_end"):
+        table[col] = pd.to_datetime(table[col]).dt.strftime("%Y-%m")
+    return table.round(3)
+
+
+def _run_evaluation(model, panel, n_splits: int):
+    import warnings
+
+    import turnover_risk as tr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.DataQualityWarning)
+        result = tr.evaluate(model, panel, n_splits=n_splits)
+    print(
+        f"Out-of-time evaluation ({result.n_splits} folds, gap {result.gap} periods, "
+        f"{len(result.predictions)} test rows; base_rate ranks nobody, so its ranking "
+        "metrics are empty):"
+    )
+    _print_table(_evaluation_table(result))
+    return result
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="fit, evaluate over time and save a turnover risk model",
+        description="Build the panel of a register folder (or read a panel .parquet from "
+        "'features'), evaluate the model out of time (rolling origin, one horizon gap), fit it "
+        "on every labelled row and save model.joblib with a model.json manifest holding the "
+        "evaluation summary. No employee ids or training rows are saved.",
+    )
+    p.add_argument("path", help="register folder or panel .parquet")
+    p.add_argument("--kind", choices=("logistic", "gbm"), default="logistic")
+    p.add_argument("--out", required=True, help="model file (.joblib); manifest beside it")
+    p.add_argument("--n-splits", type=int, default=4, help="evaluation folds (default 4)")
+    p.add_argument("--random-state", type=int, default=0)
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    import warnings
+
+    import turnover_risk as tr
+
+    if Path(args.out).suffix.lower() != ".joblib":
+        raise CLIError(f"--out {args.out!r}: use a .joblib file name (the manifest gets .json)")
+    panel = _panel_for_model(args.path)
+    model = tr.TurnoverRiskModel(kind=args.kind, random_state=args.random_state)
+    result = _run_evaluation(model, panel, args.n_splits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.DataQualityWarning)
+        model.fit(panel)
+    out = model.save(args.out, evaluation=result)
+    print(
+        f"Fitted {args.kind} on {model.n_train_rows_} rows ({model.n_positive_} leavers); "
+        f"saved {out} and {out.with_suffix('.json').name}"
+    )
+    return EXIT_OK
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="print the out-of-time evaluation table of a model",
+        description="Evaluate a model kind (or the settings of a saved model) on a register "
+        "folder or panel .parquet: rolling-origin folds by period with a gap of one horizon, "
+        "persons kept apart; per fold and pooled ROC-AUC, PR-AUC, Brier, log loss, calibration "
+        "and top-10 %% precision/recall next to the base-rate and unit-exit-share baselines.",
+    )
+    p.add_argument("path", help="register folder or panel .parquet")
+    p.add_argument("--kind", choices=("logistic", "gbm"), default="logistic")
+    p.add_argument("--model", help="saved model.joblib: evaluate its settings (refitted per fold)")
+    p.add_argument("--n-splits", type=int, default=4, help="evaluation folds (default 4)")
+    p.add_argument("--out", help="also write the full table (.csv or .parquet)")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> int:
+    import turnover_risk as tr
+
+    if args.model:
+        saved = tr.load_model(args.model)
+        panel = _panel_for_model(args.path, getattr(saved, "spec_", None))
+        model = tr.TurnoverRiskModel(**saved.get_params())
+    else:
+        panel = _panel_for_model(args.path)
+        model = tr.TurnoverRiskModel(kind=args.kind, random_state=0)
+    result = _run_evaluation(model, panel, args.n_splits)
+    if args.out:
+        print(f"Full table written to {write_table(result.table, args.out)}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------
 
-_COMMANDS = (_add_demo, _add_validate, _add_rates, _add_features, _add_flag, _add_report)
+_COMMANDS = (
+    _add_demo,
+    _add_validate,
+    _add_rates,
+    _add_features,
+    _add_flag,
+    _add_report,
+    _add_score,
+    _add_train,
+    _add_evaluate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -477,6 +477,7 @@ def _build_and_score(context: Any, lo: int, hi: int, scorer: Any, **kw):
     t_build = time.perf_counter() - t0
     res = _score_part(frame, scorer, **kw)
     res["seconds_build"] = t_build
+    res["seconds"] += t_build  # task time = build + score
     return res
 
 
