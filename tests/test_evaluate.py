@@ -14,6 +14,7 @@ from scipy.special import expit, logit
 import turnover_risk as tr
 from turnover_risk._spec import PanelSpec, attach_spec
 from turnover_risk.evaluation import (
+    LabelOverlapWarning,
     _ece,
     _metrics,
     calibration_metrics,
@@ -118,11 +119,24 @@ def test_calibration_intercept_and_slope_recover_known_distortions(distort, inte
         assert a == pytest.approx(intercept, abs=0.05)
 
 
-def test_constant_predictions_have_auc_half_and_no_slope():
+def test_constant_predictions_rank_nobody():
     y = np.array([0, 1, 0, 0, 1])
     m = _metrics(y, np.full(5, 0.4))
-    assert m["roc_auc"] == 0.5 and np.isnan(m["calibration_slope"])
+    for name in ("roc_auc", "pr_auc", "calibration_slope", "precision_top10", "recall_top10"):
+        assert np.isnan(m[name]), name
     assert m["calibration_intercept"] == pytest.approx(0.0, abs=1e-6)  # logit(0.4) = logit(2/5)
+    assert m["brier"] == pytest.approx((3 * 0.4**2 + 2 * 0.6**2) / 5)
+
+
+def test_piecewise_constant_predictions_rank_nobody_when_told():
+    # two constants (as the pooled base rate of two folds): ranked, they would give AUC != 0.5
+    y = np.array([0, 0, 1, 0, 1, 1])
+    p = np.array([0.2, 0.2, 0.2, 0.5, 0.5, 0.5])
+    # 9 (positive, negative) pairs: the two 0.5-positives beat the two 0.2-negatives (4) and tie
+    # with the 0.5-negative (2 x 0.5); the 0.2-positive ties with two 0.2-negatives (2 x 0.5)
+    assert _metrics(y, p)["roc_auc"] == pytest.approx(6 / 9)
+    assert np.isnan(_metrics(y, p, ranks=False)["roc_auc"])
+    assert np.isnan(_metrics(y, p, ranks=False)["calibration_slope"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,9 +180,25 @@ def test_rolling_origin_splits_gap_and_persons_on_one_side():
     assert len(res.predictions) == n_rows  # every labelled test-block row is scored once
 
 
+def test_default_gap_is_at_least_the_panel_horizon():
+    # the model says horizon 1 but the panel's labels look 3 periods ahead: fit refuses the
+    # mismatch, and the gap never drops below the panel's horizon
+    panel = make_panel(n_periods=24, horizon=3)
+    with pytest.raises(ValueError, match="horizon=1 but the panel was built with horizon=3"):
+        tr.evaluate(TurnoverRiskModel(horizon=1), panel, n_splits=2)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelOverlapWarning)
+        res = tr.evaluate(TurnoverRiskModel(), panel, n_splits=2, gap=5)  # larger gap: fine
+    assert res.gap == 5
+    assert tr.evaluate(TurnoverRiskModel(), panel, n_splits=2).gap == 3
+
+
 def test_gap_parameter_and_model_horizon():
     panel = make_panel(n_periods=24, horizon=3)
-    res = tr.evaluate(TurnoverRiskModel(), panel, n_splits=2, gap=0)
+    with pytest.warns(LabelOverlapWarning, match=r"gap=0 is shorter than the horizon of 3"):
+        res = tr.evaluate(TurnoverRiskModel(), panel, n_splits=2, gap=0)
     first = res.table[(res.table["model"] == "model") & (res.table["fold"] == "1")].iloc[0]
     # (21 - 0) // 3 = 7 periods per block; fold 1 tests 7..13 and trains on 0..6
     assert first["test_start"] == pd.Timestamp("2020-08-01")
@@ -198,13 +228,23 @@ def test_table_has_folds_pooled_and_baselines_and_gains():
         "recall_top10",
     ):
         assert col in t.columns
-    base = t[(t["model"] == "base_rate") & (t["fold"] != "pooled")]
-    assert (base["roc_auc"] - 0.5).abs().max() < 0.1  # one training prevalence per fit
+    base = t[t["model"] == "base_rate"]
+    for name in ("roc_auc", "pr_auc", "calibration_slope", "precision_top10", "recall_top10"):
+        assert base[name].isna().all(), name  # a constant ranks nobody, pooled included
+    assert base["brier"].notna().all() and base["calibration_intercept"].notna().all()
     per_fold = res.predictions.groupby("fold")["p_base_rate"].nunique()
-    assert (per_fold <= 4).all()  # constant within each of the fold's 4 cross-fitted fits
+    assert (per_fold == 1).all()  # one training prevalence per fold
     pooled = t[t["fold"] == "pooled"].set_index("model")
+    # ranking gains against the base rate start from the no-skill values of a constant
     assert pooled.loc["model", "roc_auc_gain_vs_base_rate"] == pytest.approx(
-        pooled.loc["model", "roc_auc"] - pooled.loc["base_rate", "roc_auc"]
+        pooled.loc["model", "roc_auc"] - 0.5
+    )
+    share = res.predictions["y"].mean()
+    assert pooled.loc["model", "pr_auc_gain_vs_base_rate"] == pytest.approx(
+        pooled.loc["model", "pr_auc"] - share
+    )
+    assert pooled.loc["model", "brier_skill_vs_base_rate"] == pytest.approx(
+        1 - pooled.loc["model", "brier"] / pooled.loc["base_rate", "brier"]
     )
     assert pooled.loc["model", "brier_skill_vs_unit_exit_share"] == pytest.approx(
         1 - pooled.loc["model", "brier"] / pooled.loc["unit_exit_share", "brier"]
@@ -227,15 +267,16 @@ def _rows_of_each_fit(res):
     return [res.predictions.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def test_base_rate_is_the_training_prevalence():
+def test_base_rate_is_the_prevalence_of_the_fold_training_periods():
+    # 21 evaluable periods, gap 3, 2 splits: fold 1 trains on periods 0..5, fold 2 on 0..11
     panel = make_panel()
-    Recording.log = []
-    res = tr.evaluate(Recording(), panel, n_splits=2)
-    fits = [e for e in Recording.log if e[0] == "fit"]
-    parts = _rows_of_each_fit(res)
-    assert len(parts) == len(fits) == 8
-    for fit, part in zip(fits, parts, strict=True):
-        assert np.allclose(part["p_base_rate"], fit[3])
+    res = tr.evaluate(TurnoverRiskModel(), panel, n_splits=2)
+    months = pd.date_range("2020-01-01", periods=24, freq="MS")
+    for fold, last in ((1, 5), (2, 11)):
+        train = panel[panel["period"] <= months[last]]["left_within_horizon"]
+        expected = train.sum() / train.notna().sum()
+        got = res.predictions.loc[res.predictions["fold"] == fold, "p_base_rate"]
+        np.testing.assert_allclose(got, expected)
 
 
 def test_unit_share_baseline_uses_the_feature_when_present():

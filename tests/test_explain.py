@@ -272,6 +272,27 @@ def test_group_drivers_gbm_sample_is_close_to_exact(gbm):
     assert (z.abs() < 4).all()
 
 
+def test_group_drivers_gbm_step_function_controls_tighten_the_estimate(monkeypatch):
+    # Stumps (max_depth=1) make each feature's TreeSHAP value a step function of its own value;
+    # the per-bin residual means of the control variates capture most of it, so the standard
+    # error drops well below that of the linear controls alone, and the estimate stays honest.
+    import turnover_risk.explain as explain_module
+
+    X, y = make_xy(n=3000, seed=5)
+    m = TurnoverRiskModel(kind="gbm", random_state=0, max_iter=40, max_depth=1).fit(X, y)
+    X = X.assign(unit=np.random.default_rng(2).choice(["u1", "u2", "u3"], len(X)))
+    exact = group_drivers(m, X, "unit", n_per_group=None).set_index(["unit", "feature"])
+    binned = group_drivers(m, X, "unit", n_per_group=300, random_state=1)
+    binned = binned.set_index(["unit", "feature"]).loc[exact.index]
+    monkeypatch.setattr(explain_module, "MAX_CONTROL_BINS", 1)  # linear controls only
+    linear = group_drivers(m, X, "unit", n_per_group=300, random_state=1)
+    linear = linear.set_index(["unit", "feature"]).loc[exact.index]
+    numeric = exact.index.get_level_values("feature") != "role"
+    assert (binned["se"][numeric] < 0.5 * linear["se"][numeric]).all()
+    z = (binned["difference"] - exact["difference"]) / binned["se"]
+    assert (z.abs() < 4).all()
+
+
 def test_group_drivers_standard_error_by_hand():
     # Two groups of 4 rows, 2 explained each: weights w = (1/2, 1/2), FPC = 1 - 2/4 = 1/2,
     # V_g = FPC * s_g^2 / 2, diff_a = m_a - (m_a + m_b) / 2 and

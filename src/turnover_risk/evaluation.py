@@ -22,9 +22,22 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from turnover_risk._spec import PanelSpec, attach_spec, panel_spec
+from turnover_risk._warnings import TurnoverRiskWarning
 from turnover_risk.models import _logistic_newton, _resolved_period_mask
 
-__all__ = ["CV_SCHEMES", "EvaluationResult", "calibration_metrics", "evaluable_periods", "evaluate"]
+__all__ = [
+    "CV_SCHEMES",
+    "EvaluationResult",
+    "LabelOverlapWarning",
+    "calibration_metrics",
+    "evaluable_periods",
+    "evaluate",
+]
+
+
+class LabelOverlapWarning(TurnoverRiskWarning):
+    """An evaluation gap shorter than the horizon lets training labels see the test periods."""
+
 
 CV_SCHEMES: tuple[str, ...] = ("temporal",)
 UNIT_SHARE_FEATURE = "unit_exit_share_12m"
@@ -87,14 +100,26 @@ def _ece(y: np.ndarray, p: np.ndarray, n_bins: int = N_BINS) -> float:
     return float(total / len(y))
 
 
-def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+_RANKING = ("roc_auc", "pr_auc", "calibration_slope", "precision_top10", "recall_top10")
+"""Metrics that need predictions which order the rows; NaN for a constant predictor."""
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, *, ranks: bool | None = None) -> dict[str, float]:
+    """All metrics of probabilities ``p`` for outcomes ``y``.
+
+    ``ranks=False`` (or, by default, predictions that are constant) leaves the metrics that
+    order rows — ROC-AUC, PR-AUC, calibration slope and the top-10 % ones — NaN: a constant
+    predictor ranks nobody, and the order its ties happen to get is meaningless.
+    """
     y = np.asarray(y, dtype=int)
     p = np.asarray(p, dtype=float)
+    if ranks is None:
+        ranks = len(p) > 0 and np.ptp(p) > 0
     two = len(np.unique(y)) == 2
     k = max(1, math.ceil(TOP_SHARE * len(y)))
     top = np.argsort(-p, kind="stable")[:k]
     intercept, slope = calibration_metrics(y, p)
-    return {
+    out = {
         "roc_auc": float(roc_auc_score(y, p)) if two else float("nan"),
         "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
         "brier": float(brier_score_loss(y, p, pos_label=1)) if len(y) else float("nan"),
@@ -105,6 +130,9 @@ def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "precision_top10": float(y[top].mean()),
         "recall_top10": float(y[top].sum() / y.sum()) if y.sum() else float("nan"),
     }
+    if not ranks:
+        out.update(dict.fromkeys(_RANKING, float("nan")))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +145,10 @@ class EvaluationResult:
         One row per fold and model (``model``, ``base_rate``, ``unit_exit_share``) plus the
         pooled rows (``fold == "pooled"``): sizes, period ranges and the metrics
         roc_auc, pr_auc, brier, log_loss, calibration_intercept, calibration_slope, ece,
-        precision_top10, recall_top10. Model rows add by how much they beat each baseline:
-        ``<metric>_gain_vs_<baseline>`` (difference in ROC-AUC and PR-AUC) and
+        precision_top10, recall_top10. The ``base_rate`` rows leave the ranking metrics and
+        the slope empty (NaN): a constant ranks nobody. Model rows add by how much they beat
+        each baseline: ``<metric>_gain_vs_<baseline>`` (difference in ROC-AUC and PR-AUC;
+        against the base rate from the no-skill values 0.5 and the share of leavers) and
         ``<metric>_skill_vs_<baseline>`` (relative reduction of Brier and log loss).
     predictions : DataFrame
         Out-of-fold rows: period, y, p, fold, the baselines' scores ``p_base_rate``,
@@ -223,8 +253,12 @@ def _score_fold(
     unit_col: str | None,
     k: int,
     train_periods: np.ndarray,
+    base: float,
 ) -> pd.DataFrame:
-    """Fit a clone on ``train`` and return the out-of-fold predictions for ``test``."""
+    """Fit a clone on ``train`` and return the out-of-fold predictions for ``test``.
+
+    ``base`` is the fold's base rate: the prevalence in the fold's training periods.
+    """
     fold_model = clone(model)
     try:
         with warnings.catch_warnings():
@@ -235,7 +269,6 @@ def _score_fold(
             f"fold {k + 1} (training periods {str(pd.Timestamp(train_periods[0]).date())} to "
             f"{str(pd.Timestamp(train_periods[-1]).date())}) cannot be fitted: {err}"
         ) from err
-    base = float(train[spec.label_col].to_numpy(dtype=float).mean())
     if UNIT_SHARE_FEATURE in test.columns:
         unit_share = test[UNIT_SHARE_FEATURE].astype(float).fillna(base).to_numpy()
     elif unit_col is not None:
@@ -283,8 +316,9 @@ def evaluate(
         Number of test blocks (folds), at least 2.
     gap : int, optional
         Periods left out between the last training period and the first test period. Default:
-        the horizon (the model's, else the panel's), so no training label overlaps the test
-        periods.
+        the horizon (the panel's, or the model's if larger), so no training label overlaps the
+        test periods. A smaller gap is allowed (e.g. to study leakage) but warns with
+        :class:`LabelOverlapWarning`.
     person_folds : int
         Number of person groups (at least 2) cross-fitted within each fold: every person in a
         test block is scored by a model that never saw that person. Costs ``n_splits *
@@ -311,9 +345,13 @@ def evaluate(
     per-fold calibration slopes pure noise.) Fold metrics pool the groups of the fold; the
     ``n_train`` column is the mean training size of the fold's fits.
 
-    Baselines. ``base_rate``: the training prevalence for every row. ``unit_exit_share``: the
-    panel's ``unit_exit_share_12m`` feature (each unit's trailing 12-month exit share; missing
-    values -> base rate) when present, else each unit's leaving rate in the training rows.
+    Baselines. ``base_rate``: one constant per fold, the prevalence of all labelled rows in the
+    fold's training periods. It ranks nobody, so its ROC-AUC, PR-AUC, calibration slope and
+    top-10 % metrics are NaN (also pooled, where it is one constant per fold); the model's
+    ranking gains against it are measured from ROC-AUC 0.5 and PR-AUC = share of leavers.
+    ``unit_exit_share``: the panel's ``unit_exit_share_12m`` feature (each unit's trailing
+    12-month exit share; missing values -> base rate) when present, else each unit's leaving
+    rate in the training rows of each cross-fitted fit.
 
     Examples
     --------
@@ -337,11 +375,20 @@ def evaluate(
             "so that no person is on both sides of a fit)."
         )
     spec = panel_spec(panel)
+    horizon = max(int(spec.horizon), int(getattr(model, "horizon", None) or 0))
     if gap is None:
-        gap = getattr(model, "horizon_", None) or model.horizon or spec.horizon
+        gap = horizon
     if isinstance(gap, bool) or not isinstance(gap, int | np.integer) or gap < 0:
         raise ValueError(f"gap={gap!r} must be a non-negative integer number of periods.")
     gap = int(gap)
+    if gap < horizon:
+        warnings.warn(
+            f"gap={gap} is shorter than the horizon of {horizon} periods: the labels of the "
+            f"last {horizon - gap} training periods look into the test periods, so the scores "
+            f"are optimistic. Use gap={horizon} (the default) for an honest evaluation.",
+            LabelOverlapWarning,
+            stacklevel=2,
+        )
     for col in (spec.period_col, spec.label_col):
         if col not in panel.columns:
             raise ValueError(f"the panel lacks its {col!r} column; rebuild it with build_panel.")
@@ -376,13 +423,14 @@ def evaluate(
         in_test_periods = np.isin(period_values, test_periods)
         parts: list[pd.DataFrame] = []
         n_train: list[int] = []
+        base = float(labelled.loc[in_train_periods, spec.label_col].to_numpy(dtype=float).mean())
         for g in range(person_folds):
             in_group = person_group == g
             train = attach_spec(labelled[in_train_periods & ~in_group].copy(), spec)
             test = attach_spec(labelled[in_test_periods & in_group].copy(), spec)
             if len(test) == 0:
                 continue
-            parts.append(_score_fold(model, train, test, spec, unit_col, k, train_periods))
+            parts.append(_score_fold(model, train, test, spec, unit_col, k, train_periods, base))
             n_train.append(len(train))
         if not parts:
             raise ValueError(f"fold {k + 1} has no test rows; use fewer splits.")
@@ -405,7 +453,10 @@ def evaluate(
             ("unit_exit_share", "p_unit_exit_share"),
         ):
             if pred[col].notna().all():
-                rows.append({**info, "model": name, **_metrics(y_test, pred[col].to_numpy())})
+                p_col = pred[col].to_numpy()
+                rows.append(
+                    {**info, "model": name, **_metrics(y_test, p_col, ranks=name != "base_rate")}
+                )
         preds.append(pred)
 
     predictions = pd.concat(preds, ignore_index=True)
@@ -427,9 +478,9 @@ def evaluate(
         ("unit_exit_share", "p_unit_exit_share"),
     ):
         if predictions[col].notna().all():
-            rows.append(
-                {**pooled_info, "model": name, **_metrics(y_all, predictions[col].to_numpy())}
-            )
+            # the pooled base rate is one constant per fold: it still ranks nobody
+            metrics = _metrics(y_all, predictions[col].to_numpy(), ranks=name != "base_rate")
+            rows.append({**pooled_info, "model": name, **metrics})
     table = pd.DataFrame(rows)
     table = _add_gains(table)
     result = EvaluationResult(
@@ -444,12 +495,19 @@ def evaluate(
 
 
 def _add_gains(table: pd.DataFrame) -> pd.DataFrame:
-    """Model rows: by how much they beat each baseline of the same fold."""
+    """Model rows: by how much they beat each baseline of the same fold.
+
+    The base rate ranks nobody (its ROC-AUC and PR-AUC are NaN in the table), so ranking gains
+    against it are measured from the no-skill values of any constant predictor: ROC-AUC 0.5 and
+    PR-AUC equal to the observed share of leavers.
+    """
     out = table.copy()
     for baseline in _BASELINES:
         ref = out[out["model"] == baseline].set_index("fold")
         if ref.empty:
             continue
+        if baseline == "base_rate":
+            ref = ref.assign(roc_auc=0.5, pr_auc=ref["n_test_positive"] / ref["n_test"])
         is_model = out["model"] == "model"
         folds = out.loc[is_model, "fold"]
         for metric in ("roc_auc", "pr_auc"):

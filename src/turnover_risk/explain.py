@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 __all__ = ["ADDITIVITY_TOLERANCE", "Explanation", "group_drivers"]
 
@@ -276,7 +277,11 @@ def tree_attribution(estimator: Any, z: pd.DataFrame) -> tuple[np.ndarray, float
     if values.ndim == 3:  # (n, p, outputs) in some shap versions for classifiers
         values = values[..., -1]
     base = np.asarray(explainer.expected_value, dtype=float).ravel()[-1]
-    output = np.asarray(estimator.decision_function(z), dtype=float).ravel()
+    # One OpenMP thread: the trees' own prediction is a small fraction of TreeSHAP's cost, but
+    # with the default threads it took 2.4 s instead of 0.09 s for 10 000 rows on a busy
+    # 2-core machine (threads spinning), a third of a group_drivers call.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        output = np.asarray(estimator.decision_function(z), dtype=float).ravel()
     return values, float(base), output
 
 
@@ -313,23 +318,35 @@ def _group_keys(X: pd.DataFrame, groups: Any) -> tuple[pd.DataFrame, list[str]]:
     )
 
 
+MAX_CONTROL_BINS = 32
+"""Most quantile bins of a numeric feature in the control variates of a tree model."""
+ROWS_PER_CONTROL_BIN = 50
+"""Explained rows per quantile bin (fewer bins for small samples)."""
+
+
 def _control_variates(
     model: Any, X: pd.DataFrame, pos: np.ndarray, vals: np.ndarray, features: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature linear predictions of the attributions for all rows and the sampled rows.
+    """Per-feature predictions of the attributions for all rows and the sampled rows.
 
     Each feature's attribution is regressed (least squares, on the sample) on an intercept and
-    the feature's own transformed columns. Returns zeros when the model does not expose its
-    transformed frame (then the estimator is the plain stratified mean).
+    the feature's own transformed columns; for a tree model the sample's mean residual per
+    quantile bin of the feature's value is added (a tree ensemble's attribution of a feature is
+    close to a step function of it; up to ``MAX_CONTROL_BINS`` bins, at least
+    ``ROWS_PER_CONTROL_BIN`` sampled rows per bin). Returns zeros when the model does not
+    expose its transformed frame (then the estimator is the plain stratified mean).
     """
     n_all = len(X)
     zero = (np.zeros((n_all, vals.shape[1])), np.zeros_like(vals))
     mapping = getattr(model, "transformed_to_feature_", None)
     if mapping is None or not hasattr(model, "_transform") or len(pos) == n_all:
         return zero
-    _, z = model._transform(X)
-    z = z.to_numpy(dtype=float)
+    _, zf = model._transform(X)
+    names = np.asarray([str(c) for c in zf.columns], dtype=object)
+    z = zf.to_numpy(dtype=float)
     mapping = np.asarray(mapping, dtype=object)
+    step_functions = getattr(model, "kind", None) == "gbm"
+    n_bins = int(np.clip(len(pos) // ROWS_PER_CONTROL_BIN, 2, MAX_CONTROL_BINS))
     fitted_all = np.zeros((n_all, vals.shape[1]))
     for j, feat in enumerate(features):
         cols = np.flatnonzero(mapping == feat)
@@ -339,6 +356,16 @@ def _control_variates(
             continue
         beta, *_ = np.linalg.lstsq(design, vals[:, j], rcond=None)
         fitted_all[:, j] = design_all @ beta
+        value_col = np.flatnonzero(names == feat)
+        if step_functions and value_col.size == 1:
+            # second stage: mean residual of the sample per quantile bin of the value
+            v = z[:, value_col[0]]
+            edges = np.unique(np.quantile(v[pos], np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
+            b = np.searchsorted(edges, v, side="right")
+            resid = vals[:, j] - fitted_all[pos, j]
+            sums = np.bincount(b[pos], weights=resid, minlength=edges.size + 1)
+            counts = np.bincount(b[pos], minlength=edges.size + 1)
+            fitted_all[:, j] += (sums / np.maximum(counts, 1))[b]
     return fitted_all, fitted_all[pos]
 
 
@@ -394,6 +421,16 @@ def group_drivers(
     ``(1 - w_g)^2 V_g + sum_{h != g} w_h^2 V_h``. Rows of one person in consecutive periods are
     correlated, so these errors are somewhat optimistic for person-period panels. The output
     holds row counts, not person counts: apply the minimum group size before sharing it.
+
+    Speed. The cost is TreeSHAP on the sampled rows plus one transform of every row (about a
+    tenth of TreeSHAP's cost per row), so the gain over explaining every row is roughly
+    ``1 / (share of rows explained + 0.1)``. On a 400-unit, 6-year monthly panel (180 000 rows,
+    gbm with panel defaults; ``benchmarks/bench_explain.py``, best of 3 on a shared 2-core
+    machine) it was 4.0x with the default 200 rows per municipality (groups of about 1 550
+    rows) and 6.2x with 100; 1.6x with 200 rows per unit (groups of about 460 rows) and 5.4x
+    with 30. The sampled top driver was the exact one in 92-99 % of the groups and among the
+    exact top three in all of them. For a five-fold gain choose ``n_per_group`` at most about
+    a tenth of the typical group size; the default favours accuracy.
 
     Examples
     --------
@@ -456,8 +493,9 @@ def group_drivers(
     # attribution variance (exact for a linear model, much tighter for trees).
     fitted_all, fitted_sample = _control_variates(model, X_in, pos, vals, features)
     resid = vals - fitted_sample
-    group_fitted = np.zeros((n_groups, vals.shape[1]))
-    np.add.at(group_fitted, codes, fitted_all)
+    group_fitted = np.stack(  # per-group sums over all rows (bincount: no slow ufunc.at)
+        [np.bincount(codes, weights=col, minlength=n_groups) for col in fitted_all.T], axis=1
+    ).reshape(n_groups, vals.shape[1])
     group_fitted /= sizes[:, None]
     sums = np.zeros((n_groups, vals.shape[1]))
     np.add.at(sums, sample_codes, resid)
