@@ -29,7 +29,9 @@ demo: install
 test: install-test browser
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
+# rebuild the notebooks from scripts/build_notebooks.py and execute them, keeping the outputs
 notebooks: install-test
+	$(BIN)/python scripts/build_notebooks.py
 	$(BIN)/python scripts/run_notebooks.py
 
 bench: install-test
