@@ -246,21 +246,141 @@ def test_group_table_does_not_depend_on_batch_size(batch_rows):
 
 
 # --------------------------------------------------------------------------------------------
+# the arrow fast path (Parquet source: no pandas, binned trees, bincount group sums)
+# --------------------------------------------------------------------------------------------
+
+
+def _messy(panel):
+    """The panel with missing numbers, missing and unseen roles, and a string (not
+    dictionary) role column: everything the fitted imputers and encoder must handle."""
+    rows = panel.copy()
+    rows["role"] = rows["role"].astype(object)
+    idx = rows.index
+    rows.loc[idx[::7], "caseload_last"] = np.nan
+    rows.loc[idx[::11], "age"] = np.nan
+    rows.loc[idx[::5], "cbi_work"] = np.nan
+    rows.loc[idx[::13], "role"] = None
+    rows.loc[idx[3::17], "role"] = "a role never seen in training"
+    rows["role"] = rows["role"].astype("string")
+    return rows
+
+
+@pytest.mark.parametrize("kind", ["logistic", "gbm"])
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_arrow_path_equals_predict_proba_with_missing_and_unknown_values(
+    sample, tmp_path, monkeypatch, kind, threads
+):
+    monkeypatch.setenv("TURNOVER_RISK_SCORING_THREADS", threads)
+    _, panel, models = sample
+    model = models[kind]
+    rows = _messy(panel)
+    path = tmp_path / "messy.parquet"
+    rows.to_parquet(path, index=False, row_group_size=3000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScoringFallbackWarning)  # no silent fallback
+        res = score_dataset(
+            model, path, tmp_path / "r.parquet", batch_rows=2500, row_level=True, progress=False
+        )
+    assert res.info["scorer"] == "compiled" and res.info["path"] == "arrow"
+    if kind == "gbm":
+        assert res.info["threads"] == int(threads)
+        assert compile_scorer(model).compiled.trees is not None  # the binned trees, not sklearn
+    out = pd.read_parquet(tmp_path / "r.parquet")
+    np.testing.assert_allclose(out["risk"], model.predict_proba(rows)[:, 1], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "gbm"])
+def test_compiled_scorer_reads_arrow_batches_like_frames(sample, kind):
+    import pyarrow as pa
+
+    _, panel, models = sample
+    rows = _messy(panel).iloc[:4000]
+    scorer = compile_scorer(models[kind])
+    batch = pa.RecordBatch.from_pandas(rows[scorer.columns], preserve_index=False)
+    from_arrow = scorer.compiled.proba(batch)
+    np.testing.assert_array_equal(from_arrow, scorer.compiled.proba(rows[scorer.columns]))
+    np.testing.assert_allclose(
+        from_arrow, models[kind].predict_proba(rows)[:, 1], rtol=0, atol=1e-9
+    )
+
+
+def test_binned_trees_take_the_raw_branches():
+    # one feature split at 2.5 (bin 3) and 7.0 (bin 9): codes must keep every x <= u decision
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 12, size=(4000, 1)).astype(float)
+    y = ((x[:, 0] > 2.5) & (x[:, 0] <= 7.0)).astype(int)
+    clf = HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=3, random_state=0).fit(x, y)
+    trees = scoring._BinnedTrees.build(clf, 1)
+    assert trees is not None and list(trees.thresholds) == [0]
+    u = trees.thresholds[0]
+    probe = np.array([-1e9, *u, *(u + 1e-9), *(u - 1e-9), 1e9])
+    code = trees.code(0, probe)
+    for k, t in enumerate(trees.codes[0][1:] - 1):  # t_k: the bin threshold of split k
+        np.testing.assert_array_equal(code <= t, probe <= u[k])
+    binned = trees.code(0, x[:, 0])[:, None].astype(np.uint8)
+    np.testing.assert_array_equal(
+        trees.predict(np.ascontiguousarray(binned), 1), clf.decision_function(x)
+    )
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 1000])
+def test_arrow_group_sums_by_hand_with_a_missing_group(tmp_path, batch_rows):
+    import pyarrow as pa
+
+    from turnover_risk.scoring import _ArrowGroupAccumulator
+
+    # unit a: risks .1 .2 .3 (sum .6); unit missing: .4 .5 (sum .9); unit b: .9 in two periods
+    table = pa.table(
+        {
+            "unit_id": ["a", None, "a", "b", None, "a", "b"],
+            "period": pa.array([1, 1, 1, 1, 1, 1, 2], type=pa.int64()),
+        }
+    )
+    risk = np.array([0.1, 0.4, 0.2, 0.9, 0.5, 0.3, 0.9])
+    acc = _ArrowGroupAccumulator(["unit_id", "period"])
+    for lo in range(0, 7, batch_rows):
+        acc.add(table.slice(lo, batch_rows).to_batches()[0], risk[lo : lo + batch_rows])
+    got = acc.table.reset_index().sort_values(["unit_id", "period"], na_position="last")
+    assert got["unit_id"].tolist()[:3] == ["a", "b", "b"] and pd.isna(got["unit_id"].iloc[3])
+    assert got["period"].tolist() == [1, 1, 2, 1]
+    assert got["n_persons"].tolist() == [3, 1, 1, 2]
+    np.testing.assert_allclose(got["expected_leavers"], [0.6, 0.9, 0.9, 0.9])
+
+
+@pytest.mark.parametrize("by", [["municipality"], ["municipality", "service"]])
+def test_arrow_group_table_equals_pandas_path(sample, tmp_path, by):
+    _, panel, models = sample
+    rows = panel.copy()
+    rows.loc[rows.index[::50], "municipality"] = None  # a missing group key is a group
+    path = tmp_path / "p.parquet"
+    rows.to_parquet(path, index=False, row_group_size=4000)
+    a = score_dataset(models["logistic"], path, tmp_path / "a.parquet", by=by, progress=False)
+    b = score_dataset(models["logistic"], rows, tmp_path / "b.parquet", by=by, progress=False)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
 # atomic output
 # --------------------------------------------------------------------------------------------
 
 
 def _interrupt_after(monkeypatch, n_calls: int, exc: type[BaseException]):
-    real = scoring._Scorer.__call__
+    """Make the (n_calls + 1)-th scored batch fail, on the pandas and the arrow path alike."""
     calls = {"n": 0}
 
-    def flaky(self, frame):
-        calls["n"] += 1
-        if calls["n"] > n_calls:
-            raise exc("stopped mid-way")
-        return real(self, frame)
+    def failing(real):
+        def flaky(self, *args):
+            calls["n"] += 1
+            if calls["n"] > n_calls:
+                raise exc("stopped mid-way")
+            return real(self, *args)
 
-    monkeypatch.setattr(scoring._Scorer, "__call__", flaky)
+        return flaky
+
+    monkeypatch.setattr(scoring._Scorer, "__call__", failing(scoring._Scorer.__call__))
+    monkeypatch.setattr(scoring._Scorer, "score_batch", failing(scoring._Scorer.score_batch))
     return calls
 
 

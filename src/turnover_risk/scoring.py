@@ -19,10 +19,15 @@ the mean risk, with groups under ``min_group_size`` suppressed
 the end, so an interrupted run never leaves a half-written file under the output name.
 
 Throughput comes from a *compiled* scorer: the fitted preprocessing (median imputation, missing
-indicators, scaling, one-hot encoding) is replayed with numpy on the batch's columns and the
-logistic model becomes one matrix-vector product (the gbm calls scikit-learn's tree predictor on
-the assembled matrix). The compiled path is checked against ``model.predict_proba`` on the first
-rows of the run (to 1e-9) and the run falls back to ``predict_proba`` if they ever differ.
+indicators, scaling, one-hot encoding) is replayed with numpy column by column. The logistic
+model becomes one weighted sum (coefficients folded with the scaler); the gbm's trees run in
+scikit-learn's Cython predictor on a compact uint8 code per (row, feature) that takes exactly
+the branches the raw values take (:class:`_BinnedTrees`), on row blocks shared by
+``TURNOVER_RISK_SCORING_THREADS`` threads (default: the usable cores, at most 8). A Parquet
+source never goes through pandas: the needed columns are read as arrow record batches, group
+keys dictionary-encoded, and the group sums are ``np.bincount`` over integer codes. The
+compiled path is checked against ``model.predict_proba`` on the first rows of the run (to
+1e-9) and the run falls back to ``predict_proba`` if they ever differ.
 """
 
 from __future__ import annotations
@@ -149,11 +154,179 @@ def _as_float(s: pd.Series) -> np.ndarray:
 def _category_positions(s: pd.Series, categories: np.ndarray, fill: object) -> np.ndarray:
     """Position of each value in ``categories`` (-1 unknown); missing values become ``fill``."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return _lookup_positions(np.asarray(uniques, dtype=object), categories, fill)[codes]
+
+
+def _lookup_positions(uniques: np.ndarray, categories: np.ndarray, fill: object) -> np.ndarray:
+    """Positions of ``uniques`` in ``categories`` plus one last slot for missing (code -1).
+
+    Missing values (None, NaN, NaT) among ``uniques`` take the position of ``fill``, as the
+    model's constant imputer does; values the encoder never saw get -1 (all-zero one-hot).
+    """
     lookup = pd.Index(categories, dtype=object)
-    pos = lookup.get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+    pos = lookup.get_indexer(pd.Index(uniques, dtype=object)).astype(np.int64)
     missing = lookup.get_indexer(pd.Index([fill], dtype=object))[0]
-    pos = np.append(pos, missing).astype(np.int64)  # code -1 (missing) -> last slot
-    return pos[codes]
+    na = pd.isna(uniques)
+    if na.any():
+        pos[np.asarray(na, dtype=bool)] = missing
+    return np.append(pos, missing).astype(np.int64)
+
+
+class _FrameColumns:
+    """Column access of the compiled scorer to a pandas frame."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.n = len(frame)
+
+    def numeric(self, name: str) -> np.ndarray:
+        return _as_float(self.frame[name])
+
+    def positions(self, name: str, categories: np.ndarray, fill: object) -> np.ndarray:
+        return _category_positions(self.frame[name], categories, fill)
+
+
+class _ArrowColumns:
+    """Column access of the compiled scorer to a pyarrow record batch, without pandas.
+
+    Numeric columns become numpy arrays (float32 stays float32, nulls become NaN; the
+    scorer widens to float64 exactly as the model's ``_prepare`` does); categorical columns
+    are dictionary-encoded and only their (few) distinct values are looked up.
+    """
+
+    def __init__(self, batch: Any) -> None:
+        self.batch = batch
+        self.n = batch.num_rows
+
+    def numeric(self, name: str) -> np.ndarray:
+        import pyarrow as pa
+
+        arr = self.batch.column(name)
+        t = arr.type
+        if pa.types.is_floating(t) or pa.types.is_integer(t):
+            x = arr.to_numpy(zero_copy_only=False)  # nulls -> NaN (ints with nulls: float64)
+            return x if x.dtype.kind == "f" else x.astype(np.float64)
+        if pa.types.is_boolean(t) or pa.types.is_null(t):
+            return arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if pa.types.is_decimal(t):
+            return arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return _as_float(arr.to_pandas().rename(name))  # anything else: the pandas rules
+
+    def positions(self, name: str, categories: np.ndarray, fill: object) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = self.batch.column(name)
+        if not pa.types.is_dictionary(arr.type):
+            if not (
+                pa.types.is_string(arr.type)
+                or pa.types.is_large_string(arr.type)
+                or pa.types.is_integer(arr.type)
+                or pa.types.is_floating(arr.type)
+                or pa.types.is_boolean(arr.type)
+            ):
+                s = arr.to_pandas()
+                return _category_positions(s, categories, fill)
+            arr = pc.dictionary_encode(arr)
+        uniques = arr.dictionary.to_pandas().to_numpy(dtype=object)
+        table = _lookup_positions(uniques, categories, fill)
+        idx = arr.indices
+        if idx.null_count:
+            idx = pc.fill_null(idx, len(uniques))  # missing -> the last slot of `table`
+        return table[idx.to_numpy(zero_copy_only=False)]
+
+
+def _columns(data: Any) -> _FrameColumns | _ArrowColumns:
+    return _FrameColumns(data) if isinstance(data, pd.DataFrame) else _ArrowColumns(data)
+
+
+@dataclass
+class _BinnedTrees:
+    """The gbm's trees evaluated on a compact uint8 code per (row, transformed feature).
+
+    For a transformed feature ``f`` the trees split on thresholds ``u_0 < u_1 < ...`` (bins
+    ``t_0 < t_1 < ...``); a value ``x`` gets ``c = #{u_k < x}`` and the code ``0`` if ``c == 0``
+    else ``t_{c-1} + 1``, so ``code <= t_k`` exactly when ``x <= u_k``: the tree predictor on
+    the codes takes the same branch as on the raw value (no missing values reach it: the
+    pipeline imputes them). Features no tree uses stay 0.
+    """
+
+    width: int
+    thresholds: dict[int, np.ndarray]  # feature -> sorted float64 split thresholds
+    codes: dict[int, np.ndarray]  # feature -> uint8 code per searchsorted position
+    predictors: list[Any]
+    baseline: float
+    missing_bin: int
+
+    @classmethod
+    def build(cls, clf: Any, width: int) -> _BinnedTrees | None:
+        if getattr(clf, "is_categorical_", None) is not None and np.any(clf.is_categorical_):
+            return None
+        if getattr(clf, "n_trees_per_iteration_", 1) != 1:
+            return None
+        predictors = [p[0] for p in clf._predictors]
+        missing_bin = int(clf._bin_mapper.missing_values_bin_idx_)
+        pairs: dict[int, dict[float, int]] = {}
+        for p in predictors:
+            nodes = p.nodes
+            split = ~nodes["is_leaf"].astype(bool)
+            if np.any(nodes["is_categorical"][split]):
+                return None
+            for f, u, t in zip(
+                nodes["feature_idx"][split].tolist(),
+                nodes["num_threshold"][split].tolist(),
+                nodes["bin_threshold"][split].tolist(),
+                strict=True,
+            ):
+                seen = pairs.setdefault(int(f), {})
+                if seen.setdefault(float(u), int(t)) != int(t):
+                    return None
+        thresholds, codes = {}, {}
+        for f, seen in pairs.items():
+            if not 0 <= f < width:
+                return None
+            u = np.array(sorted(seen), dtype=np.float64)
+            t = np.array([seen[v] for v in u], dtype=np.int64)
+            if np.any(np.diff(t) <= 0) or t.max() + 1 >= missing_bin or t.min() < 0:
+                return None
+            thresholds[f] = u
+            codes[f] = np.concatenate([[0], t + 1]).astype(np.uint8)
+        baseline = np.asarray(clf._baseline_prediction, dtype=np.float64).ravel()
+        if baseline.size != 1:
+            return None
+        return cls(width, thresholds, codes, predictors, float(baseline[0]), missing_bin)
+
+    def used(self, f: int) -> bool:
+        return f in self.thresholds
+
+    def code(self, f: int, x: np.ndarray) -> np.ndarray:
+        return self.codes[f][np.searchsorted(self.thresholds[f], x, side="left")]
+
+    def predict(self, binned: np.ndarray, threads: int) -> np.ndarray:
+        """Sum of the trees per row, in scikit-learn's order (baseline, then tree by tree)."""
+        n = len(binned)
+        out = np.zeros(n, dtype=np.float64)
+        blocks = [(lo, min(n, lo + GBM_BLOCK_ROWS)) for lo in range(0, n, GBM_BLOCK_ROWS)]
+
+        def work(part: list[tuple[int, int]]) -> None:
+            for lo, hi in part:
+                x = binned[lo:hi]
+                raw = np.zeros(hi - lo, dtype=np.float64)
+                raw += self.baseline
+                for p in self.predictors:
+                    raw += p.predict_binned(x, self.missing_bin, 1)
+                out[lo:hi] = raw
+
+        if threads > 1 and len(blocks) > 1:
+            # One OpenMP thread per call, blocks shared by Python threads (the Cython loop
+            # releases the GIL): no OpenMP barrier per tree, which stalls on a busy machine.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(work, [blocks[i::threads] for i in range(threads)]))
+        else:
+            work(blocks)
+        return out
 
 
 @dataclass
@@ -174,73 +347,127 @@ class _Compiled:
     clf: Any = None
     clf_columns: list[str] | None = None
     calibrator: Any = None
+    trees: _BinnedTrees | None = None
+    threads: int = 1
 
-    def numeric_matrix(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """The numeric features as float64 with medians filled in, and their missing mask."""
-        cols = self.numeric
-        block = frame[cols]
-        if all(pd.api.types.is_float_dtype(t) and isinstance(t, np.dtype) for t in block.dtypes):
-            x = block.to_numpy(dtype=np.float64, copy=True)
-        else:
-            x = np.empty((len(frame), len(cols)), dtype=np.float64)
-            for i, c in enumerate(cols):
-                x[:, i] = _as_float(frame[c])
-        missing = np.isnan(x)
-        np.copyto(x, np.broadcast_to(self.medians, x.shape), where=missing)
-        return x, missing
+    def raw(self, data: Any) -> np.ndarray:
+        """Log-odds per row of a pandas frame or a pyarrow record batch.
 
-    def numeric_block(self, frame: pd.DataFrame) -> np.ndarray:
-        """The transformed numeric block (imputed columns, then missing indicators)."""
-        x, missing = self.numeric_matrix(frame)
-        return np.hstack([x[:, self.valid], missing[:, self.indicator].astype(np.float64)])
-
-    def raw(self, frame: pd.DataFrame) -> np.ndarray:
+        Rows with an infinite numeric feature get a non-finite value (logistic) or a
+        meaningless one (gbm); callers reject those rows (see :func:`find_bad_rows`).
+        """
+        cols = _columns(data)
         positions = [
-            _category_positions(frame[c], cats, fill)
+            cols.positions(c, cats, fill)
             for c, cats, fill in zip(self.categorical, self.categories, self.cat_fill, strict=True)
         ]
+        if self.kind == "logistic":
+            return self._raw_logistic(cols, positions)
+        if self.trees is not None:
+            return self.trees.predict(self._binned(cols, positions), self.threads)
+        return self._raw_sklearn(cols, positions)
+
+    def _raw_logistic(self, cols: Any, positions: list[np.ndarray]) -> np.ndarray:
+        # column by column: each pass stays in the CPU cache; every column takes part (an
+        # infinite value makes the row's log-odds non-finite even where the weight is 0)
+        out = np.full(cols.n, self.offset, dtype=np.float64)
+        for c, med, w, v in zip(
+            self.numeric,
+            self.medians,
+            self.column_weights,
+            self.indicator_weights,
+            strict=True,
+        ):
+            x = cols.numeric(c)
+            missing = np.isnan(x)
+            x = x.astype(np.float64)  # a copy: float32 widens exactly, like _prepare
+            np.copyto(x, med, where=missing)
+            x *= w
+            out += x
+            if v != 0.0:
+                np.add(out, v, out=out, where=missing)
+        for pos, w in zip(positions, self.cat_weights, strict=True):
+            out += np.append(w, 0.0)[pos]  # unknown category (-1) -> weight 0
+        return out
+
+    def _binned(self, cols: Any, positions: list[np.ndarray]) -> np.ndarray:
+        trees = self.trees
+        binned = np.zeros((cols.n, trees.width), dtype=np.uint8)
+        k_valid = int(self.valid.sum())
+        feature = dict(zip(np.flatnonzero(self.valid).tolist(), range(k_valid), strict=True))
+        ind_feature = {int(j): k_valid + i for i, j in enumerate(self.indicator)}
+        for j, (c, med) in enumerate(zip(self.numeric, self.medians, strict=True)):
+            f, g = feature.get(j), ind_feature.get(j)
+            use_f = f is not None and trees.used(f)
+            use_g = g is not None and trees.used(g)
+            if not (use_f or use_g):
+                continue
+            x = cols.numeric(c)
+            missing = np.isnan(x)
+            if use_f:
+                x = x.astype(np.float64)
+                np.copyto(x, med, where=missing)
+                binned[:, f] = trees.code(f, x)
+            if use_g:
+                binned[:, g] = trees.code(g, np.array([0.0, 1.0]))[missing.view(np.uint8)]
+        f = k_valid + len(self.indicator)
+        for pos, cats in zip(positions, self.categories, strict=True):
+            for i in range(len(cats)):
+                if trees.used(f):
+                    binned[:, f] = trees.code(f, np.array([0.0, 1.0]))[(pos == i).view(np.uint8)]
+                f += 1
+        return binned
+
+    def _raw_sklearn(self, cols: Any, positions: list[np.ndarray]) -> np.ndarray:
+        """The gbm through scikit-learn's own tree predictor on the assembled matrix."""
+        x = np.empty((cols.n, len(self.numeric)), dtype=np.float64)
+        for i, c in enumerate(self.numeric):
+            x[:, i] = cols.numeric(c)
+        missing = np.isnan(x)
+        np.copyto(x, np.broadcast_to(self.medians, x.shape), where=missing)
+        z = np.hstack([x[:, self.valid], missing[:, self.indicator].astype(np.float64)])
+        onehot = [
+            (pos[:, None] == np.arange(len(cats))[None, :]).astype(np.float64)
+            for pos, cats in zip(positions, self.categories, strict=True)
+        ]
+        full = np.ascontiguousarray(np.hstack([z, *onehot]) if onehot else z)
+        out = np.empty(len(full), dtype=np.float64)
         with threadpool_limits(limits=1):
-            if self.kind == "logistic":
-                # column by column: each pass stays in the CPU cache
-                out = np.full(len(frame), self.offset, dtype=np.float64)
-                for c, med, w, v in zip(
-                    self.numeric,
-                    self.medians,
-                    self.column_weights,
-                    self.indicator_weights,
-                    strict=True,
-                ):
-                    x = _as_float(frame[c])
-                    missing = np.isnan(x)
-                    if w != 0.0:
-                        np.copyto(x, med, where=missing)
-                        x *= w
-                        out += x
-                    if v != 0.0:
-                        out[missing] += v
-                for pos, w in zip(positions, self.cat_weights, strict=True):
-                    out += np.append(w, 0.0)[pos]  # unknown category (-1) -> weight 0
-                return out
-            z = self.numeric_block(frame)
-            onehot = [
-                (pos[:, None] == np.arange(len(cats))[None, :]).astype(np.float64)
-                for pos, cats in zip(positions, self.categories, strict=True)
-            ]
-            full = np.ascontiguousarray(np.hstack([z, *onehot]) if onehot else z)
-            # Trees are evaluated one after the other over the rows: blocks that stay in the
-            # CPU cache are several times faster than one pass per tree over a large matrix.
-            out = np.empty(len(full), dtype=np.float64)
             for lo in range(0, len(full), GBM_BLOCK_ROWS):
-                x = pd.DataFrame(
+                block = pd.DataFrame(
                     full[lo : lo + GBM_BLOCK_ROWS], columns=self.clf_columns, copy=False
                 )
-                out[lo : lo + GBM_BLOCK_ROWS] = self.clf.decision_function(x)
-            return out
+                out[lo : lo + GBM_BLOCK_ROWS] = self.clf.decision_function(block)
+        return out
 
-    def proba(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.raw(frame)
-        p = self.calibrator.predict(raw) if self.calibrator is not None else expit(raw)
+    def proba(self, data: Any) -> np.ndarray:
+        raw = self.raw(data)
+        return self.link(raw)
+
+    def link(self, raw: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            p = self.calibrator.predict(raw) if self.calibrator is not None else expit(raw)
         return np.clip(p, 0.0, 1.0)
+
+
+def _scoring_threads() -> int:
+    """Threads for the tree predictor: the cores this process may use (at most 8).
+
+    ``TURNOVER_RISK_SCORING_THREADS`` overrides it (e.g. 1 on a machine shared with others).
+    """
+    env = os.environ.get("TURNOVER_RISK_SCORING_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(
+                f"TURNOVER_RISK_SCORING_THREADS={env!r} is not a whole number; set it to e.g. 2."
+            ) from None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
 
 
 def _compile(model: Any) -> _Compiled | None:
@@ -340,6 +567,8 @@ def _compile(model: Any) -> _Compiled | None:
             compiled.kind = "gbm"
             compiled.clf = clf
             compiled.clf_columns = list(getattr(clf, "feature_names_in_", range(width)))
+            compiled.trees = _BinnedTrees.build(clf, width)
+            compiled.threads = _scoring_threads()
         else:
             return None
         return compiled
@@ -383,22 +612,91 @@ class _Scorer:
         if self.compiled is None:
             return self.reference(frame)
         p = self.compiled.proba(frame)
-        if not self.verified:
-            k = min(len(frame), VERIFY_ROWS)
-            ref = self.reference(frame.iloc[:k])
-            if not np.allclose(p[:k], ref, rtol=0.0, atol=_TOLERANCE):
-                worst = float(np.max(np.abs(p[:k] - ref)))
-                warnings.warn(
-                    f"the compiled scorer differs from model.predict_proba by up to {worst:.2e} "
-                    "on the first rows; scoring with predict_proba instead (slower). Please "
-                    "report this with the model's manifest.",
-                    ScoringFallbackWarning,
-                    stacklevel=3,
-                )
-                self.compiled = None
-                return self.reference(frame)
-            self.verified = True
+        if not self.verified and not self._verify(p, frame):
+            return self.reference(frame)
         return p
+
+    def _verify(self, p: np.ndarray, frame: pd.DataFrame) -> bool:
+        """Check the compiled risks ``p`` of ``frame`` against predict_proba (first rows)."""
+        k = min(len(frame), VERIFY_ROWS)
+        ref = self.reference(frame.iloc[:k])
+        if not np.allclose(p[:k], ref, rtol=0.0, atol=_TOLERANCE):
+            worst = float(np.nanmax(np.abs(p[:k] - ref)))
+            warnings.warn(
+                f"the compiled scorer differs from model.predict_proba by up to {worst:.2e} "
+                "on the first rows; scoring with predict_proba instead (slower). Please "
+                "report this with the model's manifest.",
+                ScoringFallbackWarning,
+                stacklevel=4,
+            )
+            self.compiled = None
+            return False
+        self.verified = True
+        return True
+
+    def score_batch(
+        self, batch: Any, key_cols: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, str, str]]]:
+        """Score a pyarrow record batch: ``(risk of the good rows, bad mask, problems)``.
+
+        Rows with a missing key or an infinite numeric feature are bad (as in
+        :func:`find_bad_rows`); the compiled scorer reads the batch's columns without pandas.
+        """
+        n = batch.num_rows
+        names = set(batch.schema.names)
+        bad = np.zeros(n, dtype=bool)
+        problems: list[tuple[int, str, str, str]] = []
+        for c in (c for c in key_cols if c in names):
+            col = batch.column(c)
+            if col.null_count:
+                miss = col.is_null().to_numpy(zero_copy_only=False)
+                for i in np.flatnonzero(miss)[:MAX_REPORTED_REJECTS]:
+                    problems.append((int(i), c, "<missing>", f"{c} is missing"))
+                bad |= miss
+        compiled = self.compiled
+        raw = compiled.raw(batch) if compiled is not None and n else None
+        # infinite features: the logistic's log-odds show them for free; else look per column
+        if raw is None or compiled.kind != "logistic" or not np.isfinite(raw).all():
+            inf_bad, inf_problems = self._infinite_rows(batch)
+            bad |= inf_bad
+            problems.extend(inf_problems)
+        good = ~bad
+        if raw is None:
+            if not n:
+                return np.zeros(0), bad, problems
+            frame = batch.select(self.columns).filter(good).to_pandas() if bad.any() else None
+            if frame is None:
+                frame = batch.select(self.columns).to_pandas()
+            frame.attrs = {}
+            return self.reference(frame), bad, problems
+        p = compiled.link(raw[good] if bad.any() else raw)
+        if not self.verified and len(p):
+            rows = batch.select(self.columns)
+            if bad.any():
+                rows = rows.filter(good)
+            frame = rows.slice(0, VERIFY_ROWS).to_pandas()
+            frame.attrs = {}
+            if not self._verify(p, frame):
+                frame = rows.to_pandas()
+                frame.attrs = {}
+                return self.reference(frame), bad, problems
+        return p, bad, problems
+
+    def _infinite_rows(self, batch: Any) -> tuple[np.ndarray, list[tuple[int, str, str, str]]]:
+        import pyarrow as pa
+
+        bad = np.zeros(batch.num_rows, dtype=bool)
+        problems: list[tuple[int, str, str, str]] = []
+        for c in self.columns:
+            if c not in self.numeric or not pa.types.is_floating(batch.schema.field(c).type):
+                continue
+            values = batch.column(c).to_numpy(zero_copy_only=False)
+            inf = np.isinf(values)
+            if inf.any():
+                for i in np.flatnonzero(inf)[:MAX_REPORTED_REJECTS]:
+                    problems.append((int(i), c, str(values[i]), f"{c} is not finite"))
+                bad |= inf
+        return bad, problems
 
 
 def compile_scorer(model: Any) -> _Scorer:
@@ -413,9 +711,10 @@ def compile_scorer(model: Any) -> _Scorer:
 
 @dataclass
 class _Chunk:
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     file: str
     first_row: int
+    batch: Any = None  # a pyarrow RecordBatch (then ``frame`` is None)
 
 
 def _spec_from_metadata(metadata: dict | None) -> PanelSpec | None:
@@ -503,20 +802,52 @@ def _same_type(a: Any, b: Any) -> bool:
     return False
 
 
-def _iter_parquet(files: list[Path], columns: list[str], batch_rows: int) -> Iterator[_Chunk]:
+def _iter_parquet(
+    files: list[Path],
+    columns: list[str],
+    batch_rows: int,
+    *,
+    arrow: bool = False,
+    dictionary: Sequence[str] = (),
+) -> Iterator[_Chunk]:
+    """Record batches of ``columns``: pandas frames, or the arrow batches themselves.
+
+    ``dictionary`` names string columns read dictionary-encoded (group keys: a few thousand
+    distinct values are hashed instead of one string per row).
+    """
     import pyarrow.parquet as pq
 
     for f in files:
-        pf = pq.ParquetFile(f)
+        pf = pq.ParquetFile(f, read_dictionary=list(dictionary) or None)
         offset = 0
         try:
             for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
-                frame = batch.to_pandas()
-                frame.attrs = {}  # pandas deep-copies attrs on every operation
-                yield _Chunk(frame, f.name, offset)
+                if arrow:
+                    yield _Chunk(None, f.name, offset, batch)
+                else:
+                    frame = batch.to_pandas()
+                    frame.attrs = {}  # pandas deep-copies attrs on every operation
+                    yield _Chunk(frame, f.name, offset)
                 offset += batch.num_rows
         finally:
             pf.close()
+
+
+def _never_null(files: list[Path], column: str) -> bool:
+    """Whether the Parquet statistics of every row group show no null in ``column``."""
+    import pyarrow.parquet as pq
+
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+        if names.count(column) != 1:
+            return False
+        i = names.index(column)
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(i).statistics
+            if stats is None or not stats.has_null_count or stats.null_count != 0:
+                return False
+    return True
 
 
 def _iter_frame(panel: pd.DataFrame, columns: list[str], batch_rows: int) -> Iterator[_Chunk]:
@@ -619,6 +950,173 @@ class _GroupAccumulator:
 
     def result(self, min_group_size: int) -> pd.DataFrame:
         return finish_groups(self.table, self.keys, min_group_size)
+
+
+class _KeyCodes:
+    """Global integer codes of one key column's values, met batch by batch (arrow)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.codes: dict[Any, int] = {}
+        self.values: list[Any] = []  # arrow arrays of the new values, in code order
+        self.null_code: int | None = None
+        self.type: Any = None
+
+    def __len__(self) -> int:
+        return len(self.codes) + (self.null_code is not None)
+
+    def encode(self, arr: Any) -> np.ndarray:
+        """Global code of each row of the arrow array ``arr``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.type is None:
+            self.type = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        dictionary = arr.dictionary
+        uniques = dictionary.to_pandas().to_numpy(dtype=object)
+        table = np.empty(len(uniques) + 1, dtype=np.int64)
+        na = np.asarray(pd.isna(uniques), dtype=bool)
+        new = []
+        for i, (v, missing) in enumerate(zip(uniques.tolist(), na.tolist(), strict=True)):
+            if missing:
+                table[i] = self._null()
+                continue
+            code = self.codes.get(v)
+            if code is None:
+                code = self.codes[v] = len(self)
+                new.append(i)
+            table[i] = code
+        if new:
+            self.values.append(dictionary.take(pa.array(new, type=pa.int64())))
+        idx = arr.indices
+        if idx.null_count:
+            table[-1] = self._null()
+            idx = pc.fill_null(idx, len(uniques))
+        return table[idx.to_numpy(zero_copy_only=False)]
+
+    def _null(self) -> int:
+        if self.null_code is None:
+            import pyarrow as pa
+
+            self.null_code = len(self)
+            self.values.append(pa.nulls(1, type=self.type))
+        return self.null_code
+
+    def decode(self, codes: np.ndarray) -> Any:
+        """The values of ``codes`` as an arrow array of the column's type."""
+        import pyarrow as pa
+
+        values = (
+            pa.concat_arrays([v.cast(self.type) for v in self.values])
+            if self.values
+            else pa.array([], type=self.type or pa.string())
+        )
+        return values.take(pa.array(codes, type=pa.int64()))
+
+
+class _ArrowGroupAccumulator:
+    """Per-(group, period) counts and risk sums of arrow batches, with ``np.bincount``.
+
+    Each key column is dictionary-encoded (Parquet usually stores it so, and the batch is
+    read with ``read_dictionary``), its few distinct values get global codes, and the batch
+    is reduced to one row per group present before it is kept. Memory is bounded by the
+    number of groups x periods, never by the rows.
+    """
+
+    COMPACT_ROWS = 1_000_000
+
+    def __init__(self, keys: list[str], schema: Any = None) -> None:
+        self.keys = keys
+        self.coders = [_KeyCodes(k) for k in keys]
+        self.schema = schema
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.buffered = 0
+
+    def add(self, batch: Any, risk: np.ndarray, good: np.ndarray | None = None) -> None:
+        if batch.num_rows == 0:
+            return
+        codes = [c.encode(batch.column(k)) for c, k in zip(self.coders, self.keys, strict=True)]
+        if good is not None:
+            codes = [c[good] for c in codes]
+        if len(risk) == 0:
+            return
+        # local cell of each row: mixed radix over the codes present in this batch
+        lows = [c.min() for c in codes]
+        sizes = [int(c.max() - lo) + 1 for c, lo in zip(codes, lows, strict=True)]
+        if np.prod(np.asarray(sizes, dtype=np.float64)) <= max(4 * len(risk), 1 << 20):
+            cell = np.zeros(len(risk), dtype=np.int64)
+            for c, lo, size in zip(codes, lows, sizes, strict=True):
+                cell *= size
+                cell += c - lo
+            total = int(np.prod(sizes))
+            n = np.bincount(cell, minlength=total)
+            s = np.bincount(cell, weights=risk, minlength=total)
+            present = np.flatnonzero(n)
+            parts = np.unravel_index(present, sizes)
+            gcodes = np.stack([p + lo for p, lo in zip(parts, lows, strict=True)])
+            self._keep(gcodes, n[present], s[present])
+        else:
+            self._keep(*_reduce(np.stack(codes), np.ones(len(risk), np.int64), risk))
+
+    def _keep(self, gcodes: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+        self.parts.append((gcodes, n.astype(np.int64), s.astype(np.float64)))
+        self.buffered += len(n)
+        if self.buffered > self.COMPACT_ROWS and len(self.parts) > 1:
+            self._compact()
+
+    def _compact(self) -> None:
+        gcodes = np.concatenate([p[0] for p in self.parts], axis=1)
+        n = np.concatenate([p[1] for p in self.parts])
+        s = np.concatenate([p[2] for p in self.parts])
+        self.parts = [_reduce(gcodes, n, s)]
+        self.buffered = len(self.parts[0][1])
+
+    @property
+    def table(self) -> pd.DataFrame | None:
+        """Group sums indexed by the keys (as :class:`_GroupAccumulator` keeps them)."""
+        if not self.parts:
+            return None
+        import pyarrow as pa
+
+        self._compact()
+        gcodes, n, s = self.parts[0]
+        arrays = [c.decode(g) for c, g in zip(self.coders, gcodes, strict=True)]
+        if self.schema is not None and all(k in self.schema.names for k in self.keys):
+            # the file's own types and pandas metadata: the same dtypes as batch.to_pandas()
+            schema = pa.schema(
+                [self.schema.field(k) for k in self.keys], metadata=self.schema.metadata
+            )
+            arrays = [a.cast(f.type) for a, f in zip(arrays, schema, strict=True)]
+            keys = pa.Table.from_arrays(arrays, schema=schema).to_pandas()
+        else:
+            keys = pa.Table.from_arrays(arrays, names=self.keys).to_pandas()
+        keys["n_persons"] = n
+        keys["expected_leavers"] = s
+        return keys.set_index(self.keys)
+
+    def result(self, min_group_size: int) -> pd.DataFrame:
+        return finish_groups(self.table, self.keys, min_group_size)
+
+
+def _reduce(
+    gcodes: np.ndarray, n: np.ndarray, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``n`` and ``s`` over equal columns of ``gcodes`` (one row per key)."""
+    sizes = gcodes.max(axis=1).astype(np.float64) + 1
+    if np.prod(sizes) < 2.0**62:
+        cell = np.ravel_multi_index(tuple(gcodes), tuple(int(x) for x in sizes))
+        uniq, inverse = np.unique(cell, return_inverse=True)
+        keys = np.stack(np.unravel_index(uniq, tuple(int(x) for x in sizes)))
+    else:
+        keys, inverse = np.unique(gcodes, axis=1, return_inverse=True)
+    inverse = inverse.ravel()
+    return (
+        keys.astype(np.int64),
+        np.bincount(inverse, weights=n, minlength=keys.shape[1]).astype(np.int64),
+        np.bincount(inverse, weights=s, minlength=keys.shape[1]),
+    )
 
 
 def finish_groups(table: pd.DataFrame | None, keys: list[str], min_group_size: int):
@@ -873,6 +1371,7 @@ def score_dataset(
     out = check_output(out, overwrite=overwrite, row_level=row_level)
     scorer = _Scorer(model)
     t_start = time.perf_counter()
+    arrow_schema = None
 
     # -- the source: an iterator of chunks, their spec, and the expected total --------------
     total: int | None = None
@@ -900,7 +1399,28 @@ def score_dataset(
         schema = pq.read_schema(files[0])
         spec = _spec_from_metadata(schema.metadata) or _model_spec(model)
         cols = _needed(spec, scorer, by_cols, schema.names, files[0].name)
-        chunks = _iter_parquet(files, cols, batch_rows)
+        arrow_schema = schema
+        if scorer.compiled is not None:
+            # the fast path: arrow batches, no pandas; for group output only the features,
+            # the keys, and the id columns the statistics cannot vouch for (missing ids are
+            # rejected rows)
+            if not row_level:
+                cols = [
+                    c
+                    for c in cols
+                    if c in (*scorer.columns, *by_cols, spec.period_col)
+                    or (c in spec.id_cols and not _never_null(files, c))
+                ]
+            strings = [
+                c
+                for c in by_cols
+                if not row_level
+                and c not in scorer.columns
+                and str(schema.field(c).type) in ("string", "large_string")
+            ]
+            chunks = _iter_parquet(files, cols, batch_rows, arrow=True, dictionary=strings)
+        else:
+            chunks = _iter_parquet(files, cols, batch_rows)
         total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         unit = "rows"
     else:
@@ -915,7 +1435,11 @@ def score_dataset(
     key_cols = [c for c in (*spec.id_cols, spec.period_col)]
     out_cols: list[str] = []
 
-    acc = _GroupAccumulator(keys)
+    acc: _GroupAccumulator | _ArrowGroupAccumulator = (
+        _GroupAccumulator(keys)
+        if arrow_schema is None
+        else _ArrowGroupAccumulator(keys, schema=arrow_schema)
+    )
     n_read = n_scored = n_rejected = 0
     rejects: list[tuple] = []
     tmp = temporary_path(out)
@@ -925,16 +1449,29 @@ def score_dataset(
     progress_bar = bar(total=total, desc="scoring", unit=unit, show=progress)
     try:
         for chunk in chunks:
-            frame = chunk.frame
             n_batches += 1
-            bad, problems = find_bad_rows(frame, scorer, key_cols)
+            t0 = time.perf_counter()
+            if chunk.batch is not None:  # arrow: scored, checked and summed without pandas
+                risk, bad, problems = scorer.score_batch(chunk.batch, key_cols)
+                t_score += time.perf_counter() - t0
+                if not row_level:
+                    acc.add(chunk.batch, risk, ~bad if bad.any() else None)
+                    frame = good = None
+                else:
+                    names = chunk.batch.schema.names
+                    keep = [c for c in (*spec.id_cols, *spec.group_cols, spec.period_col)]
+                    frame = chunk.batch.select([c for c in keep if c in names]).to_pandas()
+                    good = frame.loc[~bad] if bad.any() else frame
+            else:
+                frame = chunk.frame
+                bad, problems = find_bad_rows(frame, scorer, key_cols)
+                good = frame.loc[~bad] if bad.any() else frame
+                risk = scorer(good)
+                t_score += time.perf_counter() - t0
             for pos, col, value, problem in problems:
                 if len(rejects) < MAX_REPORTED_REJECTS:
                     rejects.append((chunk.file, chunk.first_row + pos, col, value, problem))
-            good = frame.loc[~bad] if bad.any() else frame
-            t0 = time.perf_counter()
-            risk = scorer(good)
-            t_score += time.perf_counter() - t0
+            n = len(bad)
             if row_level:
                 if writer is None:
                     import pyarrow.parquet as pq
@@ -947,12 +1484,12 @@ def score_dataset(
                     schema = row_level_schema(frame, out_cols)
                     writer = pq.ParquetWriter(tmp, schema)
                 writer.write_table(row_level_table(good, out_cols, risk, writer.schema))
-            else:
+            elif chunk.batch is None:
                 acc.add(good, risk)
-            n_read += len(frame)
+            n_read += n
             n_rejected += int(bad.sum())
-            n_scored += len(good)
-            progress_bar.update(len(frame))
+            n_scored += n - int(bad.sum())
+            progress_bar.update(n)
         if row_level:
             if writer is None:  # empty source: an empty file with the key columns
                 import pyarrow as pa
@@ -1000,7 +1537,13 @@ def score_dataset(
         seconds=seconds,
         engine="pandas",
         row_level=row_level,
-        info={"batches": n_batches, "scorer": scorer.kind, "seconds_scoring": t_score},
+        info={
+            "batches": n_batches,
+            "scorer": scorer.kind,
+            "seconds_scoring": t_score,
+            "path": "arrow" if arrow_schema is not None else "pandas",
+            "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
+        },
     )
 
 
