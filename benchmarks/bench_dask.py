@@ -7,10 +7,16 @@ the same pickled register and saved model:
 * single process: ``score_dataset(model, register, out)`` (streaming, pandas engine);
 * Dask: ``score_dataset(model, register, out, engine="dask", scheduler=client)`` on a
   ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``.
+  The workers run with glibc's default allocator settings like the single process (Dask's
+  nanny otherwise sets ``MALLOC_TRIM_THRESHOLD_=65536``, which made the build 1.7x slower in
+  two plain processes);
+  numpy/BLAS/OpenMP stay at one thread per worker (the nanny's default).
 
-The Dask row splits the wall time: preparing the shared context on the client (same work as the
-single process), sending it to the workers, and the cluster phase; within the cluster phase the
-sum of task times (build + score) against wall time x workers shows how busy the workers were.
+The Dask row splits the wall time: sending the register to one worker, preparing the shared
+context there (same work as the single process), copying it worker to worker, and the cluster
+phase; within the cluster phase the sum of task times (build + score) against wall time x
+workers shows how busy the workers were, and task CPU time against task wall time shows how
+much of a task was spent waiting for a core (two workers on two shared cores).
 The cluster start-up (including importing the library on the workers) is reported separately:
 it is paid once per session, not per job.
 
@@ -42,7 +48,11 @@ model = tr.load_model(model_path)
 info = {}
 client = cluster = None
 if engine == "dask":
+    import dask
     from distributed import Client, LocalCluster
+    # glibc's default malloc behaviour in the workers, as in the single process: the nanny's
+    # default MALLOC_TRIM_THRESHOLD_=65536 slowed the panel build 1.7x in plain processes
+    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -112,11 +122,15 @@ def run(
                 "seconds": round(dask["seconds_cluster_start"], 1),
             },
             {
-                "phase": "context on the client (period grid, episodes, unit features)",
+                "phase": "send the register to one worker (scatter)",
+                "seconds": round(dask.get("seconds_send_register", 0.0), 1),
+            },
+            {
+                "phase": "context on that worker (period grid, episodes, unit features)",
                 "seconds": round(dask["seconds_context"], 1),
             },
             {
-                "phase": "send context to the workers (scatter, broadcast)",
+                "phase": "copy the context to the other worker (replicate)",
                 "seconds": round(dask["seconds_send_context"], 1),
             },
             {
@@ -130,6 +144,10 @@ def run(
             {
                 "phase": "    of which panel build (rest: scoring, group sums)",
                 "seconds": round(dask["seconds_build_sum"], 1),
+            },
+            {
+                "phase": "    CPU time of the tasks (rest of task time: waiting for a core)",
+                "seconds": round(dask.get("seconds_tasks_cpu_sum", 0.0), 1),
             },
             {
                 "phase": f"  idle/scheduling/transfer = wall x {workers} workers - task sum",

@@ -9,7 +9,10 @@ The public functions take ``engine="dask"`` (or a Dask DataFrame) and land here:
   client and sent to every worker once; each partition is
   :func:`turnover_risk.features.build_partition` of its employees, so concatenating the
   partitions gives exactly the pandas panel.
-* :func:`score_dataset` builds (or reads) and scores partitions on the workers. Group-level
+* :func:`score_dataset` builds (or reads) and scores partitions on the workers; from a
+  register with a client, the context is prepared on one worker (the client sends only the
+  register) and copied worker to worker, in a multiple of the worker count of equal
+  partitions. Group-level
   sums are combined in a tree on the workers; row-level risks are written by each worker to a
   part file of a temporary folder that is renamed when every part is written.
 * :func:`turnover_rate`, :func:`sick_leave_rate` and :func:`flag_groups` accept Dask inputs.
@@ -446,6 +449,7 @@ def _score_part(
     )
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     key_cols = [c for c in key_cols if c in frame.columns]
     bad, problems = find_bad_rows(frame, scorer, key_cols)
     good = frame.loc[~bad] if bad.any() else frame
@@ -467,17 +471,21 @@ def _score_part(
         "rejected": int(bad.sum()),
         "rejects": rejects[:MAX_REPORTED_REJECTS],
         "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
         "scorer": scorer.kind,
     }
 
 
 def _build_and_score(context: Any, lo: int, hi: int, scorer: Any, **kw):
     t0 = time.perf_counter()
+    c0 = time.process_time()
     frame = _build_chunk(context, lo, hi)
     t_build = time.perf_counter() - t0
+    c_build = time.process_time() - c0
     res = _score_part(frame, scorer, **kw)
     res["seconds_build"] = t_build
     res["seconds"] += t_build  # task time = build + score
+    res["cpu"] += c_build
     return res
 
 
@@ -500,6 +508,7 @@ def _combine(*parts: dict) -> dict:
         "rejected": sum(p["rejected"] for p in parts),
         "rejects": rejects[:1000],
         "seconds": sum(p["seconds"] for p in parts),
+        "cpu": sum(p.get("cpu", 0.0) for p in parts),
         "seconds_build": sum(p.get("seconds_build", 0.0) for p in parts),
         "scorer": ",".join(sorted({s for p in parts for s in p["scorer"].split(",")})),
         "parts": sum(p.get("parts", 1) for p in parts),
@@ -577,17 +586,24 @@ def score_dataset(
 
             source = read_register(source, errors="raise")
         if isinstance(source, Register):
-            from turnover_risk.features import _spec
+            register = _gather_register(source, client)
+            if client is None:
+                from turnover_risk.features import _spec
 
-            t0 = time.perf_counter()
-            context = panel_context_for(model, _gather_register(source, client), **panel_options)
-            info["seconds_context"] = time.perf_counter() - t0
-            spec = _spec(context)
-            t0 = time.perf_counter()
-            shared = _shared(client, context, "panel-context")
-            info["seconds_send_context"] = time.perf_counter() - t0
-            size = max(64, batch_rows // max(1, len(context.period_days)))
-            for i, (lo, hi) in enumerate(_chunks(len(context.employee_ids), size)):
+                t0 = time.perf_counter()
+                context = panel_context_for(model, register, **panel_options)
+                info["seconds_context"] = time.perf_counter() - t0
+                spec = _spec(context)
+                n_employees, n_periods = len(context.employee_ids), len(context.period_days)
+                shared = _shared(client, context, "panel-context")
+                n_workers = 1
+            else:
+                shared, spec, n_employees, n_periods = _context_on_a_worker(
+                    client, model, register, panel_options, info
+                )
+                n_workers = max(1, len(client.scheduler_info()["workers"]))
+            size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
+            for i, (lo, hi) in enumerate(_chunks(n_employees, size)):
                 jobs.append(
                     (
                         _build_and_score,
@@ -695,6 +711,7 @@ def score_dataset(
         {
             "partitions": len(jobs),
             "seconds_tasks_sum": total["seconds"],
+            "seconds_tasks_cpu_sum": total.get("cpu", 0.0),
             "seconds_build_sum": total.get("seconds_build", 0.0),
             "scorer": total["scorer"],
             "workers": len(client.scheduler_info()["workers"]) if client is not None else None,
@@ -723,6 +740,55 @@ def score_dataset(
     )
 
 
+def _remote_context(model: Any, register: Register, options: dict) -> Any:
+    from turnover_risk.scoring import panel_context_for
+
+    return panel_context_for(model, register, **options)
+
+
+def _context_summary(context: Any) -> tuple[PanelSpec, int, int]:
+    from turnover_risk.features import _spec
+
+    return _spec(context), len(context.employee_ids), len(context.period_days)
+
+
+def _context_on_a_worker(
+    client: Any, model: Any, register: Register, options: dict, info: dict
+) -> tuple[Any, PanelSpec, int, int]:
+    """Prepare the shared panel context on one worker and copy it worker to worker.
+
+    The client sends the register (smaller than the context) to one worker, which prepares
+    the context; the other workers then fetch it from that worker. Nothing register-sized
+    is computed in, or sent twice from, the client process. Timings go to ``info``.
+    """
+    dask, _ = _import_dask()
+    t0 = time.perf_counter()
+    with client.as_current():
+        reg_f = client.scatter(register, hash=False)
+        info["seconds_send_register"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ctx_f = client.submit(_remote_context, model, reg_f, options, pure=False)
+        spec, n_employees, n_periods = client.submit(_context_summary, ctx_f, pure=False).result()
+        info["seconds_context"] = time.perf_counter() - t0
+        del reg_f  # the worker drops the register once nothing needs it
+        t0 = time.perf_counter()
+        client.replicate([ctx_f])
+        info["seconds_send_context"] = time.perf_counter() - t0
+    return dask.delayed(ctx_f), spec, n_employees, n_periods
+
+
+def _balanced_size(n: int, target: int, n_workers: int) -> int:
+    """Employees per partition near ``target`` with a multiple of ``n_workers`` partitions.
+
+    Equal-sized partitions in a multiple of the worker count end together, so no worker
+    idles through the last partition.
+    """
+    target = max(64, target)
+    parts = max(1, -(-n // target))
+    parts = -(-parts // n_workers) * n_workers
+    return max(1, -(-n // parts))
+
+
 def _empty_part() -> dict:
     return {
         "groups": None,
@@ -730,5 +796,6 @@ def _empty_part() -> dict:
         "rejected": 0,
         "rejects": [],
         "seconds": 0.0,
+        "cpu": 0.0,
         "scorer": "none",
     }
