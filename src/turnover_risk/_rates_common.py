@@ -217,3 +217,31 @@ def _assemble(table: pd.DataFrame, K: int, present: np.ndarray) -> pd.DataFrame:
     frame = table.iloc[rows // K].reset_index(drop=True)
     frame["_gp"] = rows
     return frame
+
+
+def _result_frame(
+    table: pd.DataFrame,
+    K: int,
+    present: np.ndarray,
+    *,
+    period_labels: object,
+    tags: dict[str, object],
+    dates: dict[str, np.ndarray],
+    values: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """One row per present (group, period) cell of a ``G * K`` grid, columns in a fixed order.
+
+    Group columns, ``period`` (from ``period_labels[k]``), the constant ``tags``, the per-period
+    ``dates`` (day numbers, indexed by period) and the per-cell ``values`` (flat ``G * K``).
+    """
+    frame = _assemble(table, K, present)
+    rows = frame.pop("_gp").to_numpy()
+    kk = rows % K
+    frame["period"] = pd.Series(np.asarray(period_labels)[kk], dtype="str")
+    for name, value in tags.items():
+        frame[name] = value
+    for name, days in dates.items():
+        frame[name] = np.asarray(days[kk], dtype="datetime64[D]").astype("datetime64[ns]")
+    for name, arr in values.items():
+        frame[name] = np.asarray(arr)[rows]
+    return frame

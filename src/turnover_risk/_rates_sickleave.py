@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from turnover_risk._rates_common import _assemble, _finish, _grid, _select_periods
+from turnover_risk._rates_common import _finish, _grid, _result_frame, _select_periods
 from turnover_risk._rates_intervals import _ratio_interval
 from turnover_risk._rates_spells import (
     _days,
@@ -154,23 +154,27 @@ def sick_leave_table(
             R, ci_lo, ci_hi = _ratio_interval(L, D, l_cl, d_cl, cl_gp, n_cl, confidence)
             with np.errstate(divide="ignore", invalid="ignore"):
                 long_share = np.where(L > 0, long_l / L, np.nan)
-            frame = _assemble(table, K, present)
-            rows = frame.pop("_gp").to_numpy()
-            kk = rows % K
-            frame["period"] = pd.Series(np.array(labels)[kk], dtype="str")
-            frame["certification"] = cname
-            frame["period_start"] = p0[kk].astype("datetime64[D]").astype("datetime64[ns]")
-            frame["period_end"] = p1[kk].astype("datetime64[D]").astype("datetime64[ns]")
-            frame["numerator"] = L[rows]
-            frame["denominator"] = D[rows]
-            frame["rate"] = np.where(D[rows] > 0, R[rows], np.nan)
-            frame["percent"] = 100 * frame["rate"]
-            frame["ci_low"] = ci_lo[rows]
-            frame["ci_high"] = ci_hi[rows]
-            frame["n_persons"] = n_pers[rows]
-            frame["n_spells"] = spells[rows]
-            frame["n_persons_absent"] = absent[rows]
-            frame["long_spell_share"] = long_share[rows]
+            rate = np.where(D > 0, R, np.nan)
+            frame = _result_frame(
+                table,
+                K,
+                present,
+                period_labels=labels,
+                tags={"certification": cname},
+                dates={"period_start": p0, "period_end": p1},
+                values={
+                    "numerator": L,
+                    "denominator": D,
+                    "rate": rate,
+                    "percent": 100 * rate,
+                    "ci_low": ci_lo,
+                    "ci_high": ci_hi,
+                    "n_persons": n_pers,
+                    "n_spells": spells,
+                    "n_persons_absent": absent,
+                    "long_spell_share": long_share,
+                },
+            )
             parts.append(frame)
     value_cols = ["numerator", "denominator", "rate", "percent", "ci_low", "ci_high"]
     value_cols += ["n_spells", "n_persons_absent", "long_spell_share"]

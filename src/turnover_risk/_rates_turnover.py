@@ -12,7 +12,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from turnover_risk._rates_common import _assemble, _finish, _grid, _select_periods
+from turnover_risk._rates_common import _finish, _grid, _result_frame, _select_periods
 from turnover_risk._rates_intervals import _poisson_scaled, _wilson
 from turnover_risk._rates_spells import (
     _OPEN,
@@ -152,21 +152,24 @@ def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidenc
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = num / den
         ci_lo, ci_hi = _wilson(rate, n_start.astype(float), confidence)
-        frame = _assemble(table, K, den > 0)
-        rows = frame.pop("_gp").to_numpy()
-        kk = rows % K
-        frame["period"] = pd.Series(np.array(labels)[ks][kk], dtype="str")
-        frame["definition"] = "exit_share"
-        frame["snapshot"] = np.asarray(sn[kk], dtype="datetime64[D]").astype("datetime64[ns]")
-        frame["next_snapshot"] = np.asarray(nx[kk], dtype="datetime64[D]").astype("datetime64[ns]")
-        frame["numerator"] = num[rows]
-        frame["denominator"] = den[rows]
-        frame["rate"] = rate[rows]
-        frame["ci_low"] = ci_lo[rows]
-        frame["ci_high"] = ci_hi[rows]
-        frame["n_persons"] = n_pers[rows]
-        frame["headcount_start"] = n_start[rows]
-        frame["separations"] = n_left[rows].round().astype(np.int64)
+        frame = _result_frame(
+            table,
+            K,
+            den > 0,
+            period_labels=np.array(labels)[ks],
+            tags={"definition": "exit_share"},
+            dates={"snapshot": sn, "next_snapshot": nx},
+            values={
+                "numerator": num,
+                "denominator": den,
+                "rate": rate,
+                "ci_low": ci_lo,
+                "ci_high": ci_hi,
+                "n_persons": n_pers,
+                "headcount_start": n_start,
+                "separations": n_left.round().astype(np.int64),
+            },
+        )
         parts.append(frame)
     return parts
 
@@ -295,23 +298,26 @@ def _flows(
                 scale = np.where(events > 0, scale, 2 / den)
         ci_lo, ci_hi = _poisson_scaled(events, scale, confidence)
         n_pers = _distinct_ranges(g_of_cell[cell], sp.person, lo, hi, G, K, sp.n_person)
-        frame = _assemble(table, K, n_pers > 0)
-        rows = frame.pop("_gp").to_numpy()
-        kk = rows % K
-        frame["period"] = pd.Series(np.array(labels)[kk], dtype="str")
-        frame["definition"] = definition
-        frame["period_start"] = p0[kk].astype("datetime64[D]").astype("datetime64[ns]")
-        frame["period_end"] = p1[kk].astype("datetime64[D]").astype("datetime64[ns]")
-        frame["numerator"] = num[rows]
-        frame["denominator"] = den[rows]
-        frame["rate"] = np.where(den[rows] > 0, rate[rows], np.nan)
-        frame["ci_low"] = ci_lo[rows]
-        frame["ci_high"] = ci_hi[rows]
-        frame["n_persons"] = n_pers[rows]
-        frame["hires"] = n_hires[rows].round().astype(np.int64)
-        frame["separations"] = n_seps[rows].round().astype(np.int64)
-        frame["headcount_start"] = n_e0[rows].round().astype(np.int64)
-        frame["headcount_end"] = n_e1[rows].round().astype(np.int64)
+        frame = _result_frame(
+            table,
+            K,
+            n_pers > 0,
+            period_labels=labels,
+            tags={"definition": definition},
+            dates={"period_start": p0, "period_end": p1},
+            values={
+                "numerator": num,
+                "denominator": den,
+                "rate": np.where(den > 0, rate, np.nan),
+                "ci_low": ci_lo,
+                "ci_high": ci_hi,
+                "n_persons": n_pers,
+                "hires": n_hires.round().astype(np.int64),
+                "separations": n_seps.round().astype(np.int64),
+                "headcount_start": n_e0.round().astype(np.int64),
+                "headcount_end": n_e1.round().astype(np.int64),
+            },
+        )
         parts.append(frame)
     return parts
 
