@@ -5,12 +5,16 @@ Run: ``/work/venv/bin/python benchmarks/bench_explain.py [--units 400] [--years 
 Fits a gbm on the simulator's panel, then times
 
 * full: ``shap.TreeExplainer`` on the transformed frame of *every* row, then exact group means;
-* sampled: :func:`turnover_risk.group_drivers` with ``n_per_group`` rows per group;
+* sampled: :func:`turnover_risk.group_drivers` with ``n_per_group`` rows per group
+  (``"auto"`` = the default: one row in 12, at least 30 per group);
 
 and prints, per grouping, both timings, the speed-up and how often the sampled table names the
 same top drivers as the exact one (top-1 feature per group, whether the sampled top-1 is among
-the exact top 3, and the share of the top-3 set). ``run(...)`` returns the table
-(used by ``benchmarks/run_all.py``).
+the exact top 3, and the share of the top-3 set), how often the sampled top driver is flagged
+``rank_clear`` and how often a clear top driver is the exact one, and the coverage of the
+standard errors (share of group x feature cells whose exact difference lies within 1.96
+standard errors of the sampled one; about 0.95 when the errors are honest).
+``run(...)`` returns the table (used by ``benchmarks/run_all.py``).
 """
 
 from __future__ import annotations
@@ -48,36 +52,64 @@ def exact_group_table(
     return diff, (time.perf_counter() - t0, time.process_time() - c0)
 
 
-def top_agreement(
-    exact: pd.DataFrame, sampled: pd.DataFrame, group: str
-) -> tuple[float, float, float]:
-    """Share of groups whose sampled top driver is the exact one; is in the exact top 3; and
-    the mean overlap of the sampled and exact top-3 sets."""
-    top1, top1_in3, top3 = [], [], []
-    for g, rows in sampled.groupby(group):
+def top_agreement(exact: pd.DataFrame, sampled: pd.DataFrame, group: str) -> dict[str, float]:
+    """Agreement of the sampled table with the exact one.
+
+    ``top1``: share of groups whose sampled top driver is the exact one; ``top1_in_top3``: is
+    among the exact top 3; ``top3``: mean overlap of the sampled and exact top-3 sets;
+    ``clear``: share of groups whose sampled top driver is ``rank_clear``; ``top1_if_clear``:
+    ``top1`` among those groups; ``coverage``: share of group x feature cells with
+    ``|sampled - exact difference| <= 1.96 se``."""
+    top1, top1_in3, top3, clear = [], [], [], []
+    for g, rows in sampled.groupby(group, sort=False):
         est = rows["feature"].tolist()
         ref = exact.loc[g].abs().sort_values(ascending=False).index.tolist()
         top1.append(est[0] == ref[0])
         top1_in3.append(est[0] in ref[:3])
         top3.append(len(set(est[:3]) & set(ref[:3])) / 3)
-    return float(np.mean(top1)), float(np.mean(top1_in3)), float(np.mean(top3))
+        clear.append(bool(rows["rank_clear"].iloc[0]))
+    top1, clear = np.asarray(top1), np.asarray(clear)
+    ref_diff = exact.stack().rename("exact").rename_axis([group, "feature"]).reset_index()
+    cells = sampled.merge(ref_diff, on=[group, "feature"], how="inner", validate="1:1")
+    covered = (cells["difference"] - cells["exact"]).abs() <= 1.96 * cells["se"]
+    return {
+        "top1": float(top1.mean()),
+        "top1_in_top3": float(np.mean(top1_in3)),
+        "top3": float(np.mean(top3)),
+        "clear": float(clear.mean()),
+        "top1_if_clear": float(top1[clear].mean()) if clear.any() else float("nan"),
+        "coverage": float(covered.mean()),
+    }
 
 
-SETTINGS: tuple[tuple[str, int], ...] = (
+SETTINGS: tuple[tuple[str, int | str], ...] = (
+    ("municipality", "auto"),
     ("municipality", 200),
-    ("municipality", 100),
+    ("unit_id", "auto"),
     ("unit_id", 200),
-    ("unit_id", 50),
     ("unit_id", 30),
 )
-"""(grouping, n_per_group) pairs measured by default."""
+"""(grouping, n_per_group) pairs measured by default ("auto" is the default of group_drivers)."""
+
+
+def parse_settings(text: str) -> tuple[tuple[str, int | str], ...]:
+    """``"unit_id:auto,municipality:100"`` -> ``(("unit_id", "auto"), ("municipality", 100))``."""
+    out = []
+    for item in text.split(","):
+        group, _, n = item.strip().partition(":")
+        if not group or not n:
+            raise argparse.ArgumentTypeError(
+                f"setting {item!r} is not GROUP:N; e.g. unit_id:auto or municipality:100"
+            )
+        out.append((group, n if n == "auto" else int(n)))
+    return tuple(out)
 
 
 def run(
     n_units: int = 400,
     years: int = 6,
     *,
-    settings: tuple[tuple[str, int], ...] = SETTINGS,
+    settings: tuple[tuple[str, int | str], ...] = SETTINGS,
     repeats: int = 3,
     random_state: int = 0,
 ) -> pd.DataFrame:
@@ -113,7 +145,7 @@ def run(
             )
             t_sample = min(t_sample, time.perf_counter() - t0)
             c_sample = min(c_sample, time.process_time() - c0)
-        a1, a13, a3 = top_agreement(exact, sampled, group)
+        agree = top_agreement(exact, sampled, group)
         sizes = panel.groupby(group).size()
         rows.append(
             {
@@ -127,9 +159,12 @@ def run(
                 "group_drivers_s": round(t_sample, 3),
                 "speedup": round(t_full / t_sample, 1),
                 "cpu_speedup": round(c_full / c_sample, 1),
-                "top1_agreement": round(a1, 2),
-                "top1_in_exact_top3": round(a13, 2),
-                "top3_overlap": round(a3, 2),
+                "top1_agreement": round(agree["top1"], 2),
+                "top1_in_exact_top3": round(agree["top1_in_top3"], 2),
+                "top3_overlap": round(agree["top3"], 2),
+                "top1_rank_clear": round(agree["clear"], 2),
+                "top1_agreement_if_clear": round(agree["top1_if_clear"], 2),
+                "se_coverage_95": round(agree["coverage"], 2),
             }
         )
     return pd.DataFrame(rows)
@@ -140,10 +175,17 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=400)
     parser.add_argument("--years", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--settings",
+        type=parse_settings,
+        default=SETTINGS,
+        help="comma-separated GROUP:N_PER_GROUP pairs, e.g. unit_id:auto,municipality:100 "
+        "(default: %(default)s)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    table = run(args.units, args.years, repeats=args.repeats)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    table = run(args.units, args.years, settings=args.settings, repeats=args.repeats)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.to_string(index=False))
 
 

@@ -34,7 +34,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["ADDITIVITY_TOLERANCE", "Explanation", "group_drivers"]
+__all__ = [
+    "ADDITIVITY_TOLERANCE",
+    "AUTO_MIN_ROWS",
+    "AUTO_ONE_IN",
+    "Explanation",
+    "auto_sample_sizes",
+    "group_drivers",
+]
 
 ADDITIVITY_TOLERANCE: float = 1e-6
 """Largest allowed gap between ``values.sum(axis=1) + base_value`` and the model's log-odds."""
@@ -318,55 +325,183 @@ def _group_keys(X: pd.DataFrame, groups: Any) -> tuple[pd.DataFrame, list[str]]:
     )
 
 
-MAX_CONTROL_BINS = 32
-"""Most quantile bins of a numeric feature in the control variates of a tree model."""
-ROWS_PER_CONTROL_BIN = 50
+AUTO_ONE_IN: int = 12
+"""``n_per_group="auto"`` explains one row in ``AUTO_ONE_IN`` of each group (rounded up).
+
+The cost of :func:`group_drivers` is TreeSHAP on the explained rows plus a pass over every row
+for the control variates (3-5 % of TreeSHAP's cost per row), so explaining a twelfth of the
+rows was 7-9x faster than explaining all of them with ``shap.TreeExplainer`` (two runs on the
+simulator's 400-unit panel, ``benchmarks/bench_explain.py``), leaving room for the 5x the
+issue asks for on a busy machine, while the sampled top driver was the exact one in 92-96 %
+of units and municipalities and among the exact top three in all but at most one of them.
+"""
+AUTO_MIN_ROWS: int = 30
+"""Fewest rows ``n_per_group="auto"`` explains per group (all rows of smaller groups).
+
+Thirty rows give a usable within-group residual variance (the standard error's own
+uncertainty is about 13 %), and groups of at most this size are explained exactly.
+"""
+MAX_CONTROL_BINS: int = 64
+"""Most quantile bins of a numeric feature in the control variates (64 rather than 32 cut the
+standard errors of the 400-unit benchmark by about 4 % at no measurable cost)."""
+ROWS_PER_CONTROL_BIN: int = 50
 """Explained rows per quantile bin (fewer bins for small samples)."""
+RANK_CLEAR_Z: float = 1.96
+"""``rank_clear`` needs each gap in ``|difference|`` to a neighbouring rank to exceed this many
+standard errors of that gap (the two-sided 95 % normal quantile)."""
+
+
+def auto_sample_sizes(sizes: Any) -> np.ndarray:
+    """Rows ``n_per_group="auto"`` explains in groups of ``sizes`` rows.
+
+    ``min(N_h, max(AUTO_MIN_ROWS, ceil(N_h / AUTO_ONE_IN)))`` per group.
+
+    Examples
+    --------
+    >>> auto_sample_sizes([10, 30, 100, 360, 361, 1552]).tolist()
+    [10, 30, 30, 30, 31, 130]
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    share = -(-sizes // AUTO_ONE_IN)  # ceil(N_h / AUTO_ONE_IN) in integers
+    return np.minimum(sizes, np.maximum(AUTO_MIN_ROWS, share))
+
+
+def _sample_quota(n_per_group: int | str | None, sizes: np.ndarray) -> np.ndarray:
+    """Rows to explain per group, validating ``n_per_group``."""
+    if isinstance(n_per_group, str):
+        if n_per_group != "auto":
+            raise ValueError(
+                f"n_per_group={n_per_group!r} is not understood; use 'auto' (the default: "
+                f"one row in {AUTO_ONE_IN} per group, at least {AUTO_MIN_ROWS}), an integer "
+                "of 2 or more, or None to explain every row."
+            )
+        return auto_sample_sizes(sizes)
+    if n_per_group is None:
+        return sizes.astype(np.int64)
+    if isinstance(n_per_group, bool) or not isinstance(n_per_group, int | np.integer):
+        raise TypeError(
+            f"n_per_group must be 'auto', a positive integer or None; got {n_per_group!r}."
+        )
+    if n_per_group < 2:
+        raise ValueError(
+            f"n_per_group={n_per_group} is too small for a standard error; use 2 or more, "
+            "'auto' (the default) or None to explain every row."
+        )
+    return np.minimum(sizes, int(n_per_group)).astype(np.int64)
+
+
+def _numeric_values(s: pd.Series) -> np.ndarray:
+    """A numeric or boolean column as float64 with NaN for missing values."""
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype("Float64")
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _control_variates(
-    model: Any, X: pd.DataFrame, pos: np.ndarray, vals: np.ndarray, features: Sequence[str]
+    model: Any,
+    X: pd.DataFrame,
+    pos: np.ndarray,
+    vals: np.ndarray,
+    features: Sequence[str],
+    codes: np.ndarray,
+    sizes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature predictions of the attributions for all rows and the sampled rows.
+    """Per-feature predictions of the attributions: group means over all rows, and the sample.
 
-    Each feature's attribution is regressed (least squares, on the sample) on an intercept and
-    the feature's own transformed columns; for a tree model the sample's mean residual per
-    quantile bin of the feature's value is added (a tree ensemble's attribution of a feature is
-    close to a step function of it; up to ``MAX_CONTROL_BINS`` bins, at least
-    ``ROWS_PER_CONTROL_BIN`` sampled rows per bin). Returns zeros when the model does not
-    expose its transformed frame (then the estimator is the plain stratified mean).
+    Each feature's attribution is predicted from the feature's own *input* value, which is
+    known for every row without a transform. Numeric feature: least squares (on the sample) on
+    an intercept, the value (missing values filled with the sample median) and a missing-value
+    indicator, plus the sample's mean residual per quantile bin of the value (up to
+    ``MAX_CONTROL_BINS`` bins of at least ``ROWS_PER_CONTROL_BIN`` sampled rows; missing values
+    form their own bin) — a tree ensemble's attribution of a feature is close to a step
+    function of it, a linear model's is exactly linear in the value and the indicator.
+    Categorical feature: the sample mean per category (the overall sample mean for a category
+    no sampled row has). Returns ``(group_means, fitted_sample)`` of shapes
+    ``(n_groups, n_features)`` and ``(len(pos), n_features)``; zeros when the model is not a
+    fitted :class:`~turnover_risk.TurnoverRiskModel` (then the estimator is the plain
+    stratified mean).
     """
-    n_all = len(X)
-    zero = (np.zeros((n_all, vals.shape[1])), np.zeros_like(vals))
-    mapping = getattr(model, "transformed_to_feature_", None)
-    if mapping is None or not hasattr(model, "_transform") or len(pos) == n_all:
+    n_groups, p = len(sizes), vals.shape[1]
+    zero = (np.zeros((n_groups, p)), np.zeros_like(vals))
+    numeric = getattr(model, "_numeric_", None)
+    if numeric is None or not hasattr(model, "_check_columns") or len(pos) == len(X):
         return zero
-    _, zf = model._transform(X)
-    names = np.asarray([str(c) for c in zf.columns], dtype=object)
-    z = zf.to_numpy(dtype=float)
-    mapping = np.asarray(mapping, dtype=object)
-    step_functions = getattr(model, "kind", None) == "gbm"
+    Xc = model._check_columns(X)
     n_bins = int(np.clip(len(pos) // ROWS_PER_CONTROL_BIN, 2, MAX_CONTROL_BINS))
-    fitted_all = np.zeros((n_all, vals.shape[1]))
+    probs = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    group_means = np.empty((n_groups, p))
+    fitted_sample = np.empty_like(vals)
     for j, feat in enumerate(features):
-        cols = np.flatnonzero(mapping == feat)
-        design_all = np.column_stack([np.ones(n_all), z[:, cols]])
-        design = design_all[pos]
-        if design.shape[0] <= design.shape[1]:
-            continue
-        beta, *_ = np.linalg.lstsq(design, vals[:, j], rcond=None)
-        fitted_all[:, j] = design_all @ beta
-        value_col = np.flatnonzero(names == feat)
-        if step_functions and value_col.size == 1:
-            # second stage: mean residual of the sample per quantile bin of the value
-            v = z[:, value_col[0]]
-            edges = np.unique(np.quantile(v[pos], np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
-            b = np.searchsorted(edges, v, side="right")
-            resid = vals[:, j] - fitted_all[pos, j]
-            sums = np.bincount(b[pos], weights=resid, minlength=edges.size + 1)
-            counts = np.bincount(b[pos], minlength=edges.size + 1)
-            fitted_all[:, j] += (sums / np.maximum(counts, 1))[b]
-    return fitted_all, fitted_all[pos]
+        y = vals[:, j]
+        if feat in numeric:
+            v = _numeric_values(Xc[feat])
+            miss = np.isnan(v)
+            vs, ms = v[pos], miss[pos]
+            fill = float(np.median(vs[~ms])) if (~ms).any() else 0.0
+            vf = np.where(miss, fill, v)
+            design = np.column_stack([np.ones(len(pos)), vf[pos], ms])
+            beta = np.linalg.lstsq(design, y, rcond=None)[0]
+            fitted = beta[0] + beta[1] * vf + beta[2] * miss
+            edges = np.unique(np.quantile(vs[~ms], probs)) if (~ms).any() else np.empty(0)
+            cell = np.searchsorted(edges, vf, side="right")
+            cell[miss] = edges.size + 1  # missing values are a bin of their own
+            n_cells = edges.size + 2
+            resid = y - fitted[pos]
+            sums = np.bincount(cell[pos], weights=resid, minlength=n_cells)
+            counts = np.bincount(cell[pos], minlength=n_cells)
+            fitted += (sums / np.maximum(counts, 1))[cell]
+        else:
+            cell = pd.factorize(Xc[feat], use_na_sentinel=True)[0] + 1  # 0 = missing
+            n_cells = int(cell.max()) + 1
+            sums = np.bincount(cell[pos], weights=y, minlength=n_cells)
+            counts = np.bincount(cell[pos], minlength=n_cells)
+            cell_means = np.where(counts > 0, sums / np.maximum(counts, 1), y.mean())
+            fitted = cell_means[cell]
+        group_means[:, j] = np.bincount(codes, weights=fitted, minlength=n_groups) / sizes
+        fitted_sample[:, j] = fitted[pos]
+    return group_means, fitted_sample
+
+
+def _rank_clear(
+    diff: np.ndarray,
+    order: np.ndarray,
+    var_diff: np.ndarray,
+    centred: np.ndarray,
+    sample_codes: np.ndarray,
+    starts: np.ndarray,
+    srt: np.ndarray,
+    row_scale: np.ndarray,
+    w: np.ndarray,
+    total_cov: np.ndarray,
+) -> np.ndarray:
+    """Whether each ranked feature is separated from its neighbours in ``|difference|``.
+
+    ``order`` holds each group's features by decreasing ``|difference|``. For neighbours
+    ``a`` (rank k) and ``b`` (rank k + 1) with signs ``s_a, s_b`` the gap
+    ``|d_a| - |d_b| = s_a d_a - s_b d_b`` has variance
+    ``Var d_a + Var d_b - 2 s_a s_b Cov(d_a, d_b)``, where the covariance of group ``g``'s
+    differences is ``(1 - 2 w_g) C_g + sum_h w_h^2 C_h`` with ``C_h`` the covariance matrix
+    of group ``h``'s estimated means. A rank is clear when the gaps to the rank above and
+    below both exceed ``RANK_CLEAR_Z`` standard errors. Returns booleans in ``order``.
+    """
+    n_groups, p = diff.shape
+    d_sorted = np.take_along_axis(diff, order, axis=1)
+    v_sorted = np.take_along_axis(var_diff, order, axis=1)
+    sign = np.where(d_sorted < 0, -1.0, 1.0)
+    gap = np.abs(d_sorted[:, :-1]) - np.abs(d_sorted[:, 1:])
+    a, b = order[:, :-1], order[:, 1:]
+    if centred.size and np.any(row_scale > 0):
+        # within-group covariance of neighbouring features' residuals, per group
+        rows_a = np.take_along_axis(centred, a[sample_codes], axis=1)
+        rows_b = np.take_along_axis(centred, b[sample_codes], axis=1)
+        own = np.add.reduceat((rows_a * rows_b)[srt], starts, axis=0) * row_scale[:, None]
+        cov = (1 - 2 * w)[:, None] * own + total_cov[a, b]
+    else:
+        cov = np.zeros_like(gap)
+    var_gap = v_sorted[:, :-1] + v_sorted[:, 1:] - 2 * sign[:, :-1] * sign[:, 1:] * cov
+    separated = gap > RANK_CLEAR_Z * np.sqrt(np.clip(var_gap, 0.0, None))
+    edge = np.ones((n_groups, 1), dtype=bool)
+    return np.hstack([edge, separated]) & np.hstack([separated, edge])
 
 
 def group_drivers(
@@ -374,15 +509,15 @@ def group_drivers(
     X: pd.DataFrame,
     groups: str | Sequence[str] | pd.Series,
     *,
-    n_per_group: int | None = 200,
+    n_per_group: int | str | None = "auto",
     random_state: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Which features push each group's risk above or below the population's.
 
-    Draws a stratified random sample (without replacement) of at most ``n_per_group`` rows per
-    group, explains only those rows, and compares each group's mean attribution with the
-    population mean, estimated as the size-weighted mean of the group means (a stratified
-    estimator, so small groups are not over-represented).
+    Draws a stratified random sample (without replacement) of rows in each group, explains
+    only those rows, and compares each group's mean attribution with the population mean,
+    estimated as the size-weighted mean of the group means (a stratified estimator, so small
+    groups are not over-represented).
 
     Parameters
     ----------
@@ -393,9 +528,12 @@ def group_drivers(
         are left out of the explained inputs unless the model was fitted on them.
     groups : str, list of str or Series
         Group column name(s) in ``X`` (e.g. ``"unit_id"``), or one group label per row.
-    n_per_group : int or None
-        Rows explained per group (all rows of smaller groups). ``None`` explains every row
-        (exact means, ``se == 0``).
+    n_per_group : "auto", int or None
+        Rows explained per group. ``"auto"`` (default): one row in ``AUTO_ONE_IN`` (12) of
+        each group, rounded up, at least ``AUTO_MIN_ROWS`` (30) or the whole group if it is
+        smaller (see :func:`auto_sample_sizes`); this keeps the table about 8x cheaper than
+        explaining every row whatever the group sizes. An integer: that many rows per group
+        (all rows of smaller groups). ``None`` explains every row (exact means, ``se == 0``).
     random_state : int, Generator or None
         Seed of the sample.
 
@@ -404,33 +542,37 @@ def group_drivers(
     DataFrame
         One row per group and feature: the group column(s), ``feature``, ``group_mean_shap``,
         ``population_mean_shap``, ``difference`` (group minus population, log-odds),
-        ``se`` (standard error of the difference), ``n_rows`` (rows of the group),
-        ``n_explained``; sorted by ``|difference|`` within each group.
+        ``se`` (standard error of the difference), ``rank_clear`` (the feature's
+        ``|difference|`` is separated from the features ranked just above and below it by
+        more than ``RANK_CLEAR_Z`` standard errors of the gap: for the first row, the top
+        driver is clearly ahead of the second; ``False`` marks near-ties whose order a new
+        sample may swap), ``n_rows`` (rows of the group), ``n_explained``; sorted by group
+        and by ``|difference|`` (largest first) within each group.
 
     Notes
     -----
     The group means use a regression (GREG) estimator: each feature's attribution is predicted
-    from the feature's own transformed columns (known for every row after one cheap
-    transform), the prediction is averaged over *all* rows of the group, and the mean residual
-    of the explained rows corrects it. For a logistic model the prediction is exact; for trees
-    it removes most of the sampling noise. With stratum weights ``w_h = N_h / N``, estimated
-    group means ``m_h`` and their variances ``V_h = (1 - n_h / N_h) s_h^2 / n_h``
-    (finite-population corrected; ``s_h^2`` the residual variance), the population mean is
-    ``sum_h w_h m_h`` and the difference for group ``g`` is
-    ``(1 - w_g) m_g - sum_{h != g} w_h m_h`` with variance
-    ``(1 - w_g)^2 V_g + sum_{h != g} w_h^2 V_h``. Rows of one person in consecutive periods are
-    correlated, so these errors are somewhat optimistic for person-period panels. The output
-    holds row counts, not person counts: apply the minimum group size before sharing it.
+    from the feature's own input value (known for every row), the prediction is averaged over
+    *all* rows of the group, and the mean residual of the explained rows corrects it (see
+    ``_control_variates``). For a logistic model the prediction is exact; for trees it removes
+    most of the sampling noise. With stratum weights ``w_h = N_h / N``, estimated group means
+    ``m_h`` and their variances ``V_h = (1 - n_h / N_h) s_h^2 / n_h`` (finite-population
+    corrected; ``s_h^2`` the residual variance), the population mean is ``sum_h w_h m_h`` and
+    the difference for group ``g`` is ``(1 - w_g) m_g - sum_{h != g} w_h m_h`` with variance
+    ``(1 - w_g)^2 V_g + sum_{h != g} w_h^2 V_h``. Rows of one person in consecutive periods
+    are correlated, so these errors are somewhat optimistic for person-period panels. The
+    output holds row counts, not person counts: apply the minimum group size before sharing it.
 
-    Speed. The cost is TreeSHAP on the sampled rows plus one transform of every row (about a
-    tenth of TreeSHAP's cost per row), so the gain over explaining every row is roughly
-    ``1 / (share of rows explained + 0.1)``. On a 400-unit, 6-year monthly panel (180 000 rows,
-    gbm with panel defaults; ``benchmarks/bench_explain.py``, best of 3 on a shared 2-core
-    machine) it was 4.0x with the default 200 rows per municipality (groups of about 1 550
-    rows) and 6.2x with 100; 1.6x with 200 rows per unit (groups of about 460 rows) and 5.4x
-    with 30. The sampled top driver was the exact one in 92-99 % of the groups and among the
-    exact top three in all of them. For a five-fold gain choose ``n_per_group`` at most about
-    a tenth of the typical group size; the default favours accuracy.
+    Speed. The cost is TreeSHAP on the explained rows plus one pass over every row's input
+    values for the control variates (no transform of all rows), so the gain over explaining
+    every row is roughly ``1 / (share of rows explained + 0.04)``. On a 400-unit, 6-year
+    monthly panel (180 000 rows, gbm with panel defaults; ``benchmarks/bench_explain.py``, best
+    of 2 on a shared 2-core machine) the default ``"auto"`` was 8.5x faster than
+    ``shap.TreeExplainer`` on every row for municipalities (groups of about 1 550 rows, 130
+    explained) and 7.2x for units (about 460 rows, 39 explained); the sampled top driver was
+    the exact one in 93 % of the groups and among the exact top three in all of them, and
+    where ``rank_clear`` held for it, it was the exact one in 99-100 %. A fixed
+    ``n_per_group=200`` was 6.4x and 1.9x faster.
 
     Examples
     --------
@@ -444,16 +586,9 @@ def group_drivers(
     >>> d = group_drivers(m, X, "unit", n_per_group=None)
     >>> d.loc[d["unit"] == "b", "difference"].item() > 0
     True
+    >>> group_drivers(m, X, "unit", random_state=0)["n_explained"].tolist()  # 200 / 12 -> 17
+    [30, 30]
     """
-    if n_per_group is not None and (
-        isinstance(n_per_group, bool) or not isinstance(n_per_group, int | np.integer)
-    ):
-        raise TypeError(f"n_per_group must be a positive integer or None; got {n_per_group!r}.")
-    if n_per_group is not None and n_per_group < 2:
-        raise ValueError(
-            f"n_per_group={n_per_group} is too small for a standard error; use 2 or more "
-            "(default 200), or None to explain every row."
-        )
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame; got {type(X).__name__}.")
     keys, key_names = _group_keys(X, groups)
@@ -461,70 +596,102 @@ def group_drivers(
         raise ValueError(
             f"group column(s) {key_names} have missing values; fill or drop those rows first."
         )
-    codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
+    if len(key_names) == 1:  # 25x faster than through a MultiIndex on 180 000 rows
+        codes, uniques = pd.factorize(keys.iloc[:, 0])
+        key_frame = pd.DataFrame({key_names[0]: uniques})
+    else:
+        codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
+        key_frame = uniques.to_frame(index=False)
+        key_frame.columns = key_names
     codes = np.asarray(codes)
-    n_groups = len(uniques)
+    n_groups = len(key_frame)
     sizes = np.bincount(codes, minlength=n_groups)
+    quota = _sample_quota(n_per_group, sizes)
 
     rng = np.random.default_rng(random_state)
-    if n_per_group is None:
+    if np.array_equal(quota, sizes):
         pos = np.arange(len(X))
     else:
-        # Random priority per row; keep the n_per_group smallest priorities in each group.
+        # Random priority per row; keep the quota smallest priorities in each group.
         prio = rng.random(len(X))
         order = np.lexsort((prio, codes))
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rank_in_group = np.arange(len(X)) - np.repeat(starts, sizes)
-        pos = np.sort(order[rank_in_group < n_per_group])
-    sample_codes = codes[pos]
+        starts_all = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rank_in_group = np.arange(len(X)) - np.repeat(starts_all, sizes)
+        pos = np.sort(order[rank_in_group < np.repeat(quota, sizes)])
     inputs = set(getattr(model, "feature_names_in_", ()))
     X_in = X
     if inputs and not isinstance(groups, pd.Series | np.ndarray):
         # group columns named in X are not inputs unless the model was fitted on them
         X_in = X.drop(columns=[c for c in key_names if c not in inputs])
     explanation = model.explain(X_in.iloc[pos])
-    vals = explanation.values.to_numpy(dtype=float)
-    features = explanation.feature_names
 
-    n_expl = np.bincount(sample_codes, minlength=n_groups).astype(float)
-    # Regression (GREG) estimator: predict each feature's attribution from its own transformed
-    # columns, known for every row at the cost of a transform, and correct with the sample's
-    # residuals. Unbiased like the plain sample mean, with the residual variance instead of the
-    # attribution variance (exact for a linear model, much tighter for trees).
-    fitted_all, fitted_sample = _control_variates(model, X_in, pos, vals, features)
+    # One BLAS thread: on the busy 2-core machine the default two threads took 0.33 s instead
+    # of 0.007 s for the 50 x 50 residual cross-product of 15 600 rows (threads spinning).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _driver_table(model, X_in, pos, explanation, codes, sizes, key_frame, key_names)
+
+
+def _driver_table(
+    model: Any,
+    X_in: pd.DataFrame,
+    pos: np.ndarray,
+    explanation: Explanation,
+    codes: np.ndarray,
+    sizes: np.ndarray,
+    key_frame: pd.DataFrame,
+    key_names: list[str],
+) -> pd.DataFrame:
+    """The estimator and the output table of :func:`group_drivers` (see its notes)."""
+    n_groups = len(sizes)
+    sample_codes = codes[pos]
+    vals = explanation.values.to_numpy(dtype=float)
+    features = list(explanation.feature_names)
+    p = len(features)
+    # Regression (GREG) estimator: predict each feature's attribution from its own input
+    # value, known for every row, and correct with the sample's residuals. Unbiased like the
+    # plain sample mean, with the residual variance instead of the attribution variance
+    # (exact for a linear model, much tighter for trees).
+    group_fitted, fitted_sample = _control_variates(model, X_in, pos, vals, features, codes, sizes)
     resid = vals - fitted_sample
-    group_fitted = np.stack(  # per-group sums over all rows (bincount: no slow ufunc.at)
-        [np.bincount(codes, weights=col, minlength=n_groups) for col in fitted_all.T], axis=1
-    ).reshape(n_groups, vals.shape[1])
-    group_fitted /= sizes[:, None]
-    sums = np.zeros((n_groups, vals.shape[1]))
-    np.add.at(sums, sample_codes, resid)
-    resid_means = sums / n_expl[:, None]
+    n_expl = np.bincount(sample_codes, minlength=n_groups)
+    srt = np.argsort(sample_codes, kind="stable")  # sample rows grouped (every group has some)
+    starts = np.concatenate([[0], np.cumsum(n_expl)[:-1]])
+    resid_means = np.add.reduceat(resid[srt], starts, axis=0) / n_expl[:, None]
     means = group_fitted + resid_means
-    sq = np.zeros_like(sums)
-    np.add.at(sq, sample_codes, (resid - resid_means[sample_codes]) ** 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = np.where(n_expl[:, None] > 1, sq / (n_expl[:, None] - 1), 0.0)
-        fpc = 1.0 - n_expl / sizes
-        var_mean = fpc[:, None] * s2 / n_expl[:, None]
     w = sizes / sizes.sum()
     pop_mean = w @ means
     diff = means - pop_mean
-    total_w2v = (w**2) @ var_mean
-    var_diff = (1 - w[:, None]) ** 2 * var_mean + (total_w2v - (w**2)[:, None] * var_mean)
-    se = np.sqrt(np.clip(var_diff, 0, None))
+    order = np.argsort(-np.abs(diff), axis=1, kind="stable")  # features by |difference|
 
-    p = len(features)
-    key_frame = uniques.to_frame(index=False)
-    key_frame.columns = key_names
-    out = key_frame.loc[np.repeat(np.arange(n_groups), p)].reset_index(drop=True)
-    out["feature"] = np.tile(np.asarray(features, dtype=object), n_groups)
-    out["group_mean_shap"] = means.ravel()
-    out["population_mean_shap"] = np.tile(pop_mean, n_groups)
-    out["difference"] = diff.ravel()
-    out["se"] = se.ravel()
-    out["n_rows"] = np.repeat(sizes, p)
-    out["n_explained"] = np.repeat(n_expl.astype(int), p)
-    out["_abs"] = np.abs(out["difference"])
-    out = out.sort_values([*key_names, "_abs"], ascending=[True] * len(key_names) + [False])
-    return out.drop(columns="_abs").reset_index(drop=True)
+    fpc = 1.0 - n_expl / sizes
+    if np.any(fpc > 0):
+        centred = resid - resid_means[sample_codes]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # Cov of a group's estimated means: fpc / (n (n - 1)) * sum of residual products
+            row_scale = np.where(n_expl > 1, fpc / (n_expl * (n_expl - 1.0)), 0.0)
+        var_mean = np.add.reduceat((centred**2)[srt], starts, axis=0) * row_scale[:, None]
+        weighted = centred * ((w**2) * row_scale)[sample_codes][:, None]
+        total_cov = weighted.T @ centred  # sum_h w_h^2 C_h
+        var_diff = (1 - 2 * w)[:, None] * var_mean + np.diag(total_cov)[None, :]
+    else:  # every row explained: exact
+        centred, row_scale = np.empty((0, p)), np.zeros(n_groups)
+        total_cov = np.zeros((p, p))
+        var_diff = np.zeros((n_groups, p))
+    var_diff = np.clip(var_diff, 0.0, None)
+    clear = _rank_clear(
+        diff, order, var_diff, centred, sample_codes, starts, srt, row_scale, w, total_cov
+    )
+
+    group_order = key_frame.sort_values(key_names, kind="stable").index.to_numpy()
+    g = np.repeat(group_order, p)
+    f = order[group_order].ravel()
+    out = key_frame.iloc[g].reset_index(drop=True)
+    out["feature"] = np.asarray(features, dtype=object)[f]
+    out["group_mean_shap"] = means[g, f]
+    out["population_mean_shap"] = pop_mean[f]
+    out["difference"] = diff[g, f]
+    out["se"] = np.sqrt(var_diff[g, f])
+    out["rank_clear"] = clear[group_order].ravel()
+    out["n_rows"] = sizes[g]
+    out["n_explained"] = n_expl[g]
+    return out
