@@ -751,7 +751,7 @@ def test_on_the_sample_the_calibration_slope_on_later_periods(sample_with_truth)
     """The later half of the sample's out-of-time folds (folds 3 and 4 of the default
     evaluation, tested 2022-12..2024-01 after training on at least 2020-01..2021-11): pooled
     calibration slope within 0.8-1.2 (0.94; per fold 1.17 and 0.76, each with a unit-bootstrap
-    SD of about 0.26, so one fold alone is too noisy to test on 680 people). The early folds
+    SD of about 0.25, so one fold alone is too noisy to test on 680 people). The early folds
     train on 9-16 months and are under-confident (slopes 2.3 and 2.1; docs/models.md).
     """
     panel, _ = sample_with_truth
