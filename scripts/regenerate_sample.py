@@ -3,7 +3,10 @@
 Writes ``make_register(**SAMPLE_ARGS)`` (default knobs) as
 
 * Parquet into ``src/turnover_risk/datasets/data/`` (what ``load_sample()`` reads), and
-* CSV into ``data/sample/`` (for people who want to look at or edit the files).
+* CSV into ``data/sample/`` (for people who want to look at or edit the files), with the
+  register's metadata (generator, ``start_year``, ``years``: the observation window) in
+  ``data/sample/metadata.json``, so ``read_register("data/sample")`` rates the same window as
+  ``load_sample()``. ``load_sample()`` takes its metadata from ``SAMPLE_ARGS`` and needs no file.
 
 Run from anywhere: ``python scripts/regenerate_sample.py``. ``tests/test_datasets.py`` checks that
 both copies equal ``make_register(**SAMPLE_ARGS)``, so rerun this script after any change to the
@@ -33,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if not report.ok:
         print(report)
         raise SystemExit("the simulated sample does not pass validate(); not writing it")
-    write_register(register, args.parquet_dir, format="parquet")
+    # the package copy carries no metadata.json: load_sample() builds it from SAMPLE_ARGS
+    write_register(register.replace(metadata={}), args.parquet_dir, format="parquet")
     write_register(register, args.csv_dir, format="csv")
     for folder in (args.parquet_dir, args.csv_dir):
         size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())

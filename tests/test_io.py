@@ -230,3 +230,92 @@ def test_path_errors(tmp_path):
         tr.read_register(f)
     with pytest.raises(ValueError, match="format='xlsx' is not supported"):
         tr.write_register(_full_register(), tmp_path, format="xlsx")
+
+
+# ------------------------------------------------------------------ metadata.json
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_metadata_round_trip(tmp_path, fmt):
+    meta = {
+        "observation_start": pd.Timestamp("2019-01-01"),
+        "observation_end": np.datetime64("2022-12-31"),
+        "extracted_at": pd.Timestamp("2023-01-05 14:30"),
+        "source_system": "HR-Øst",
+        "n_units": np.int64(2),
+        "share": 0.25,
+        "missing_share": float("nan"),
+        "pseudonymised": True,
+        "random_state": None,
+        "sources": {"employment": object()},  # not JSON: left out
+        "tags": ["a", "b"],  # not a scalar: left out
+    }
+    reg = tr.Register(**_full_register().tables(), metadata=meta)
+    tr.write_register(reg, tmp_path, format=fmt)
+    back = tr.read_register(tmp_path)
+    expected = {
+        "observation_start": "2019-01-01",
+        "observation_end": "2022-12-31",
+        "extracted_at": "2023-01-05T14:30:00",
+        "source_system": "HR-Øst",
+        "n_units": 2,
+        "share": 0.25,
+        "missing_share": None,
+        "pseudonymised": True,
+        "random_state": None,
+    }
+    assert {k: v for k, v in back.metadata.items() if k != "sources"} == expected
+    assert set(back.metadata["sources"]) == set(reg.table_names)  # read_register's own record
+    # the written metadata round-trips again unchanged
+    tr.write_register(back, tmp_path / "again", format=fmt)
+    again = tr.read_register(tmp_path / "again")
+    assert {k: v for k, v in again.metadata.items() if k != "sources"} == expected
+
+
+def test_metadata_sets_the_rate_window(tmp_path):
+    reg = tr.Register(**_full_register().tables(), metadata={"observation_start": "2020-06-01"})
+    tr.write_register(reg, tmp_path, format="csv")
+    with pytest.warns(tr.DataQualityWarning, match="every one of the 2 rows is suppressed"):
+        rates = tr.turnover_rate(  # three people: too few to show, but the window is there
+            tr.read_register(tmp_path), definition="hire", scope="unit", min_group_size=3
+        )
+    window = rates.attrs["observation_window"]
+    assert window["start"] == "2020-06-01" and window["start_source"] == "metadata"
+    assert rates["period_start"].min() == pd.Timestamp("2020-06-01")
+
+
+def test_no_metadata_writes_no_file_and_removes_a_stale_one(tmp_path):
+    reg = _full_register()
+    tr.write_register(reg, tmp_path, format="csv")
+    assert not (tmp_path / "metadata.json").exists()
+    assert tr.read_register(tmp_path).metadata.keys() == {"sources"}
+    tr.write_register(reg.replace(metadata={"observation_start": "2020-01-01"}), tmp_path)
+    assert (tmp_path / "metadata.json").exists()
+    tr.write_register(reg, tmp_path)  # a register without metadata replaces the folder's
+    assert not (tmp_path / "metadata.json").exists()
+    only_sources = tr.read_register(tmp_path)  # its metadata holds only `sources`
+    tr.write_register(only_sources, tmp_path / "copy")
+    assert not (tmp_path / "copy" / "metadata.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('{"observation_start": "2019-01-01",}', "metadata.json is not valid JSON"),
+        ('["2019-01-01"]', "metadata.json holds a JSON list; it should hold one object"),
+    ],
+)
+def test_bad_metadata_file_is_a_clear_error(tmp_path, text, match):
+    tr.write_register(_full_register(), tmp_path, format="csv")
+    (tmp_path / "metadata.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        tr.read_register(tmp_path)
+
+
+def test_shipped_csv_sample_carries_the_sample_metadata():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "sample"
+    meta = tr.read_register(folder).metadata
+    sample = tr.load_sample().metadata
+    assert {k: v for k, v in meta.items() if k != "sources"} == dict(sample)

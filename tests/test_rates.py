@@ -23,6 +23,9 @@ Jan 20, Feb 20, Mar 23, Apr 19, May 18, Jun 22, Jul 22, Aug 22, Sep 22, Oct 21, 
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -881,3 +884,357 @@ def test_window_from_register_metadata(reg):
         employment=reg.employment, units=reg.units, metadata={"start_year": 2020, "years": 3}
     )
     pd.testing.assert_frame_equal(turnover_rate(sim, definition="hire", min_group_size=3), b)
+
+
+# --------------------------------------------------------------------------------------------
+# Observation window: left-truncated HR extracts
+# --------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def truncated_register(records: bool = True) -> Register:
+    """An HR extract taken from 2019-01-01: only the staff employed that day.
+
+    Twenty people in u1, hired every six months from 2009-01-01 to 2018-07-01 (p00 first);
+    p00..p11 leave one a quarter, on the last day of 2019Q1 .. 2021Q4; p12..p19 stay.
+    Person-years before the first end (2019-03-31): about 20 x 5.5 = 110; after it to
+    2022-12-31: 11 ends in 16.5 (the leavers) + 8 x 3.75 (the stayers) = 46.5, so about
+    11 / 46.5 x 110 = 26 ends would be expected before 2019-03-31 and none is recorded.
+    With ``records``, a caseload table starting 2019-01-01 (recording began there).
+    """
+    hires = pd.date_range("2009-01-01", periods=20, freq="6MS")
+    ends = list(pd.date_range("2019-03-31", periods=12, freq="QE")) + [pd.NaT] * 8
+    emp = pd.DataFrame(
+        {
+            "employee_id": [f"p{i:02d}" for i in range(20)],
+            "unit_id": "u1",
+            "start_date": hires,
+            "end_date": ends,
+            "fte": 1.0,
+        }
+    )
+    emp = _dates(emp, ["start_date", "end_date"])
+    if not records:
+        return Register(employment=emp)
+    caseload = pd.DataFrame(
+        {
+            "employee_id": ["p19", "p19"],
+            "month": pd.to_datetime(["2019-01-01", "2019-02-01"]).astype("datetime64[ns]"),
+            "open_cases": [12, 13],
+        }
+    )
+    return Register(employment=emp, caseload=caseload)
+
+
+TRUNC = {"scope": "unit", "end": "2022-12-31", "min_group_size": 3}
+
+
+def _one_warning(record) -> str:
+    msgs = [str(w.message) for w in record if issubclass(w.category, DataQualityWarning)]
+    assert len(msgs) == 1, msgs
+    return msgs[0]
+
+
+@pytest.mark.parametrize("definition", sorted(DEFINITIONS))
+def test_truncated_extract_starts_where_recording_began(definition):
+    with pytest.warns(DataQualityWarning) as record:
+        out = turnover_rate(truncated_register(), definition=definition, **TRUNC)
+    msg = _one_warning(record)
+    assert "employment table records no spell end (exit or move) before 2019-03-31" in msg
+    assert "left-truncated" in msg and "Rates start on 2019-01-01" in msg
+    assert "caseload table" in msg
+    assert "start='2009-01-01' keeps every period" in msg
+    assert "metadata['observation_start']" in msg
+    assert out["period"].iloc[0] == "2019"  # not 2008/2009 with a rate of 0
+    window = out.attrs["observation_window"]
+    assert window["start"] == "2019-01-01" and window["start_source"] == "inferred"
+    assert window["end"] == "2022-12-31" and window["end_source"] == "argument"
+    assert window["left_truncation"] == msg
+
+
+def test_truncated_extract_numbers_by_hand():
+    with pytest.warns(DataQualityWarning):
+        share = turnover_rate(truncated_register(), definition="exit_share", **TRUNC)
+    # 1 Dec 2019: 20 - 3 (gone 31 Mar, 30 Jun, 30 Sep) = 17; gone by 1 Dec 2020: 4 of them
+    r = _row(share, period="2019")
+    assert (r["numerator"], r["denominator"]) == (4, 17)
+    assert share["period"].tolist() == ["2019", "2020", "2021"]
+    with pytest.warns(DataQualityWarning):
+        sep = turnover_rate(truncated_register(), definition="separation", **TRUNC)
+    r = _row(sep, period="2019")  # 4 ends in 2019; headcount 20 on 1 Jan, 16 on 31 Dec
+    assert r["separations"] == 4 and r["denominator"] == 18
+    assert r["period_start"] == pd.Timestamp("2019-01-01")
+
+
+def test_truncation_without_record_tables_starts_at_the_month_of_the_first_end():
+    with pytest.warns(DataQualityWarning, match="first day of the month") as record:
+        out = turnover_rate(truncated_register(records=False), definition="separation", **TRUNC)
+    assert "Rates start on 2019-03-01" in _one_warning(record)
+    assert out.attrs["observation_window"]["start"] == "2019-03-01"
+    assert _row(out, period="2019")["period_start"] == pd.Timestamp("2019-03-01")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "metadata", "source", "first_period"),
+    [
+        ({"start": "2009-01-01"}, {}, "argument", "2009"),  # explicit: the user's choice
+        ({"start": "2019-01-01"}, {}, "argument", "2019"),
+        ({}, {"observation_start": "2016-01-01"}, "metadata", "2016"),
+        ({}, {"start_year": 2019, "years": 4}, "metadata", "2019"),
+        # the argument beats the metadata
+        ({"start": "2010-01-01"}, {"observation_start": "2016-01-01"}, "argument", "2010"),
+    ],
+)
+def test_given_window_overrides_detection_without_warning(kwargs, metadata, source, first_period):
+    reg = truncated_register()
+    reg = Register(employment=reg.employment, caseload=reg.caseload, metadata=metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        out = turnover_rate(reg, definition="separation", **{**TRUNC, **kwargs})
+    assert out["period"].iloc[0] == first_period
+    assert out.attrs["observation_window"]["start_source"] == source
+    assert "left_truncation" not in out.attrs["observation_window"]
+
+
+def _complete_small() -> pd.DataFrame:
+    return _dates(
+        pd.DataFrame(
+            {
+                "employee_id": ["a", "b", "c"],
+                "unit_id": "u1",
+                "start_date": ["2020-01-01"] * 3,
+                "end_date": ["2021-06-30", None, None],
+                "fte": 1.0,
+            }
+        ),
+        ["start_date", "end_date"],
+    )
+
+
+@pytest.mark.parametrize("end", [None, "2021-12-31", "2021-07-02"])
+def test_complete_small_register_is_not_truncated(end):
+    # three hired 2020-01-01, the first exit 2021-06-30 and nothing after it: 4.5
+    # person-years before the exit, no ends after it to estimate a rate from
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        out = turnover_rate(
+            _complete_small(), definition="separation", scope="unit", end=end, min_group_size=3
+        )
+    assert out["period"].tolist() == ["2020", "2021"]
+    assert out.attrs["observation_window"]["start"] == "2020-01-01"
+    assert out.attrs["observation_window"]["start_source"] == "data"
+    r = _row(out, period="2021")  # 1 separation; headcount 3 on 1 Jan, 2 at the end
+    assert (r["numerator"], r["denominator"]) == (1, 2.5)
+
+
+def test_hand_register_without_window_is_not_truncated(reg):
+    # the twelve of the module docstring: first end 2021-01-31, about 6.5 ends expected before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        t = turnover_rate(reg, min_group_size=3)
+        s = sick_leave_rate(reg, min_group_size=3)
+    assert t.attrs["observation_window"]["start"] == "2019-01-01"
+    assert s.attrs["observation_window"]["start"] == "2019-01-01"
+
+
+_DAY100 = np.array([0, 0, 0, 0]), np.array([100, 200, 300, 2**30])
+
+
+@pytest.mark.parametrize(
+    ("threshold", "candidates", "start", "basis"),
+    [
+        # 4 spells from day 0; ends on days 100 (E), 200, 300; one open; window 0..399.
+        # before E: 4 x 100 = 400 days; after E: 0 + 100 + 200 + 299 = 599 days, 2 ends;
+        # expected before E: 2 / 599 x 400 = 1.34
+        (10.0, {}, None, None),  # the default: not truncated
+        (1.0, {}, 90, "first day of the month"),  # 1970-04-11 is day 100; 1 April is day 90
+        (1.0, {"absences": 95}, 95, "absences table"),
+        # a record date so early that 2 / 599 x 360 = 1.2 >= 1 ends would be expected after it
+        (1.0, {"caseload": 10}, 90, "first day of the month"),
+        (1.0, {"supervision": 0}, 90, "first day of the month"),  # not after the data start
+        (1.0, {"absences": 101}, 90, "first day of the month"),  # after E
+        # even the month is too long: 2 / 599 x 40 = 0.13 >= 0.1
+        (0.1, {}, 100, "day of the first"),
+    ],
+)
+def test_truncation_rule_by_hand(threshold, candidates, start, basis):
+    from turnover_risk._rates_window import detect_left_truncation
+
+    s, e = _DAY100
+    calls = []
+
+    def cands():
+        calls.append(1)
+        return candidates
+
+    got = detect_left_truncation(
+        s,
+        e,
+        e[e < 2**30],
+        first=0,
+        last=399,
+        table="employment",
+        event="spell end",
+        candidates=cands,
+        threshold=threshold,
+    )
+    if start is None:
+        assert got is None and not calls  # record tables are read only on detection
+        return
+    assert got.start == start and basis in got.basis
+    assert got.first_event == 100 and got.n_after == 2
+    assert got.expected == pytest.approx(2 / 599 * 400)
+    assert got.years_before == pytest.approx(400 / 365.25)
+
+
+def test_truncation_rule_needs_ends_after_the_first():
+    from turnover_risk._rates_window import detect_left_truncation
+
+    s, e = _DAY100
+    got = detect_left_truncation(
+        s,
+        e,
+        np.array([100]),
+        first=0,
+        last=399,
+        table="t",
+        event="x",
+        candidates=dict,
+        threshold=1e-9,
+    )
+    assert got is None
+
+
+def test_truncation_constant_is_documented():
+    from turnover_risk.rates import TRUNCATION_EXPECTED_EVENTS
+
+    assert TRUNCATION_EXPECTED_EVENTS == 10
+    assert np.exp(-TRUNCATION_EXPECTED_EVENTS) < 5e-5
+    assert "TRUNCATION_EXPECTED_EVENTS" in tr.rates.__doc__
+
+
+def absences_recorded_late() -> Register:
+    """30 staff hired 2018-01-01 (a complete table: one leaves 2018-01-31, one a quarter
+    after that); absences recorded only from 2020: everybody off sick 2 days a quarter from
+    Monday 2020-01-06. Before that day about 30 x 2 years x 4 a year = 240 absence starts
+    would be expected."""
+    n = 30
+    ends = [pd.Timestamp("2018-01-31"), *pd.date_range("2018-04-30", periods=4, freq="3ME")]
+    emp = pd.DataFrame(
+        {
+            "employee_id": [f"p{i:02d}" for i in range(n)],
+            "unit_id": "u1",
+            "start_date": pd.Timestamp("2018-01-01"),
+            "end_date": ends + [pd.NaT] * (n - len(ends)),
+            "fte": 1.0,
+        }
+    )
+    starts = pd.date_range("2020-01-06", periods=12, freq="13W-MON")
+    ab = pd.DataFrame(
+        {
+            "employee_id": np.repeat(emp["employee_id"].iloc[5:].to_numpy(), len(starts)),
+            "start_date": np.tile(starts, n - 5),
+        }
+    )
+    ab["end_date"] = ab["start_date"] + pd.Timedelta(days=1)
+    ab["certification"] = "self"
+    emp = _dates(emp, ["start_date", "end_date"])
+    ab = _dates(ab, ["start_date", "end_date"])
+    return Register(employment=emp, absences=ab)
+
+
+def test_sick_leave_before_absences_were_recorded_is_dropped():
+    reg = absences_recorded_late()
+    with pytest.warns(DataQualityWarning) as record:
+        out = sick_leave_rate(reg, end="2022-12-31", min_group_size=3)
+    msg = _one_warning(record)
+    assert "absences table records no absence before 2020-01-06" in msg
+    assert "Rates start on 2020-01-01 (the first day of the month" in msg
+    assert "employment table" not in msg  # the employment table is complete
+    assert out["period"].tolist() == ["2020", "2021", "2022"]  # no 0 % for 2018-2019
+    assert out.attrs["observation_window"]["start"] == "2020-01-01"
+    # turnover is not held back by when absences were recorded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        t = turnover_rate(reg, definition="separation", scope="unit", end="2022-12-31")
+    assert t.attrs["observation_window"]["start"] == "2018-01-01"
+    # a given start is the user's choice: the zeros come back, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        full = sick_leave_rate(reg, start="2018-01-01", end="2022-12-31", min_group_size=3)
+    assert _row(full, period="2018")["rate"] == 0
+
+
+def test_sick_leave_on_a_truncated_extract_starts_with_turnover():
+    reg = truncated_register()
+    ab = pd.DataFrame(
+        {
+            "employee_id": ["p15", "p19"],
+            "start_date": pd.to_datetime(["2019-05-06", "2020-02-03"]),
+            "end_date": pd.to_datetime(["2019-05-07", "2020-02-04"]),
+            "certification": ["self", "doctor"],
+        }
+    )
+    reg = Register(employment=reg.employment, caseload=reg.caseload, absences=_dates(ab, []))
+    with pytest.warns(DataQualityWarning) as record:
+        out = sick_leave_rate(reg, end="2022-12-31", min_group_size=3)
+    msg = _one_warning(record)
+    assert msg.startswith("sick_leave_rate: the employment table")
+    assert out.attrs["observation_window"]["start"] == "2019-01-01"
+    assert out["period"].iloc[0] == "2019"
+
+
+def test_csv_sample_rates_equal_load_sample(tmp_path):
+    """data/sample/metadata.json carries the window; without it, detection finds it."""
+    sample = tr.load_sample()
+    expected = turnover_rate(sample)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        csv = tr.read_register(ROOT / "data" / "sample")
+        pd.testing.assert_frame_equal(turnover_rate(csv), expected)
+    assert turnover_rate(csv).attrs["observation_window"]["start_source"] == "metadata"
+    bare = Register(**csv.tables())  # a real user's extract: no metadata
+    with pytest.warns(DataQualityWarning, match="before 2019-01-12") as record:
+        got = turnover_rate(bare)
+    assert "Rates start on 2019-01-01" in _one_warning(record)
+    # the same years and numbers (the window end comes from the data, not the metadata)
+    pd.testing.assert_frame_equal(got, expected)
+    for definition in ("bufdir", "separation", "hire"):
+        with pytest.warns(DataQualityWarning):
+            got = turnover_rate(bare, definition=definition)
+        pd.testing.assert_frame_equal(got, turnover_rate(sample, definition=definition))
+    with pytest.warns(DataQualityWarning):
+        got = sick_leave_rate(bare)
+    pd.testing.assert_frame_equal(got, sick_leave_rate(sample))
+
+
+def test_from_counts_has_no_window_to_infer():
+    c = pd.DataFrame(
+        {"hires": [0], "separations": [0], "headcount_start": [6], "headcount_end": [6]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        out = from_counts(c, definition="separation", min_group_size=3)
+    assert out["rate"].iloc[0] == 0 and "observation_window" not in out.attrs
+
+
+def test_truncation_detected_on_the_dask_path():
+    pytest.importorskip("dask.dataframe")
+    reg = truncated_register()
+    with pytest.warns(DataQualityWarning) as record:
+        got = turnover_rate(reg, definition="hire", engine="dask", **TRUNC)
+    assert "Rates start on 2019-01-01" in _one_warning(record)
+    with pytest.warns(DataQualityWarning):
+        expected = turnover_rate(reg, definition="hire", **TRUNC)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs["observation_window"] == expected.attrs["observation_window"]
+
+
+@pytest.mark.parametrize("n", [6, 7, 10, 13, 111, 1000])  # noise was 2.8e-17 (n=6), 1 - 1e-16 (10)
+def test_wilson_bounds_exact_at_zero_and_one(n):
+    c = pd.DataFrame({"unit_id": ["none", "all"], "separations": [0, n], "headcount_start": [n, n]})
+    out = from_counts(c, definition="exit_share", by="unit_id", min_group_size=3)
+    none, all_ = _row(out, unit_id="none"), _row(out, unit_id="all")
+    assert none["ci_low"] == 0.0 and 0 < none["ci_high"] < 1  # was 2.8e-17 for n = 6
+    assert all_["ci_high"] == 1.0 and 0 < all_["ci_low"] < 1

@@ -13,12 +13,17 @@ from scipy import stats
 
 
 def _wilson(p: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a share ``p`` of ``n``; a share of 0 (1) has ``ci_low`` 0
+    (``ci_high`` 1) exactly."""
     z = stats.norm.ppf(0.5 + confidence / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # exact at the edges: the bound is 0 (1) there, but float rounding leaves noise like 3e-17
+    lo = np.where(p == 0, 0.0, np.clip(centre - half, 0, 1))
+    hi = np.where(p == 1, 1.0, np.clip(centre + half, 0, 1))
+    return lo, hi
 
 
 def _poisson_scaled(

@@ -68,6 +68,7 @@ def sick_leave_table(
         end=end,
         extra_dates=[a_e],
         extra_ids=ab["employee_id"],
+        event_starts=a_s,
     )
     groups = _groups(sp, by, margins)
     c_codes, c_uniq = pd.factorize(ab["certification"])
@@ -187,4 +188,5 @@ def sick_leave_table(
         value_cols=value_cols,
         within=within,
     )
+    out.attrs["observation_window"] = dict(sp.window)
     return out

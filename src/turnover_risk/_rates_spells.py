@@ -1,15 +1,17 @@
 """Employment spells as arrays, and the vectorised primitives of the rate kernels (private).
 
 :func:`_prepare` turns a register into day numbers, person codes (shared with the absences) and
-unit codes, each identifier column encoded once per call (:mod:`._rates_encode`). The helpers
+unit codes, each identifier column encoded once per call (:mod:`._rates_encode`), and settles
+the observation window (:func:`_window`; left truncation: :mod:`._rates_window`). The helpers
 count distinct persons, expand spells over periods and join absences to the spells of the same
 person without ever expanding a spell into days.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
@@ -17,6 +19,13 @@ import pandas as pd
 
 from turnover_risk._rates_common import _to_day
 from turnover_risk._rates_encode import factorize, factorize_lookup
+from turnover_risk._rates_window import (
+    detect_left_truncation,
+    metadata_window,
+    record_starts,
+    truncation_message,
+)
+from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import TOTAL_LABEL
 from turnover_risk.schema import Register
 
@@ -57,6 +66,8 @@ class _Spells:
     n_unit: int
     unit_row: np.ndarray  # row of each spell's unit in `units` (-1: not in the units table)
     units: pd.DataFrame | None  # unit attributes not in the employment table, one row per unit
+
+    window: dict[str, str] = field(default_factory=dict)  # see _window; goes to out.attrs
 
     def columns(self) -> list[str]:
         """Columns available for ``by`` and ``scope``: employment, then unit attributes."""
@@ -133,9 +144,14 @@ def _prepare(
     end: object,
     extra_dates: Sequence[np.ndarray] = (),
     extra_ids: pd.Series | None = None,
+    event_starts: np.ndarray | None = None,
 ) -> tuple[_Spells, np.ndarray | None]:
     """Spells as arrays; with ``extra_ids`` (the absences' employee ids) also their person
-    codes in the same code space (-1: a person without employment)."""
+    codes in the same code space (-1: a person without employment).
+
+    The observation window is settled here (:func:`_window`); ``event_starts`` (the absence
+    start days, for sick leave) are checked for left truncation as well as the spells.
+    """
     emp, units = _employment_frame(data, who=who)
     frame, unit, n_unit, unit_row, u = _join_units(emp, units)
     available = [*map(str, frame.columns)]
@@ -171,37 +187,85 @@ def _prepare(
         raise ValueError("employment.employee_id has missing values; every spell needs a person.")
     dated = [s, e[e != _OPEN], *[d[d != _OPEN] for d in extra_dates]]
     dated = [d for d in dated if len(d)]
-    if start is None or end is None:
-        meta_start, meta_end = _metadata_window(data)
-        start = meta_start if start is None else start
-        end = meta_end if end is None else end
-    first = _to_day(start, "start")
-    last = _to_day(end, "end")
-    if first is None:
-        first = int(s.min())
-    if last is None:
-        last = int(max(d.max() for d in dated))
-    if last < first:
-        raise ValueError(f"end={end!r} is before start={start!r}; nothing to compute.")
-    sp = _Spells(frame, person, len(uniq), s, e, fte, first, last, unit, n_unit, unit_row, u)
+    first, last, window = _window(data, who, s, e, dated, start, end, event_starts)
+    sp = _Spells(
+        frame, person, len(uniq), s, e, fte, first, last, unit, n_unit, unit_row, u, window
+    )
     return sp, extra_person
 
 
-def _metadata_window(data: object) -> tuple[object, object]:
-    """Observation window recorded in ``Register.metadata``, if any.
+def _window(
+    data: object,
+    who: str,
+    s: np.ndarray,
+    e: np.ndarray,
+    dated: list[np.ndarray],
+    start: object,
+    end: object,
+    event_starts: np.ndarray | None,
+) -> tuple[int, int, dict[str, str]]:
+    """First and last day of the observation window and how each was chosen.
 
-    Keys ``observation_start``/``observation_end`` win; a simulated register's ``start_year``
-    and ``years`` give 1 January of the first to 31 December of the last year. HR extracts hold
-    the start dates of long-serving staff from decades back, so the earliest start date is a
-    poor window start when the exits before the extract are not recorded.
+    ``start``/``end`` win, then the register's metadata; a missing end is the latest date in
+    the data. A missing start is the earliest employment start unless the employment table
+    (or, with ``event_starts``, the absences) is left-truncated
+    (:func:`._rates_window.detect_left_truncation`): then the inferred start, with one
+    :class:`~turnover_risk.DataQualityWarning` saying what was inferred and how to override.
     """
-    meta = getattr(data, "metadata", None) or {}
-    start, end = meta.get("observation_start"), meta.get("observation_end")
-    year0, years = meta.get("start_year"), meta.get("years")
-    if isinstance(year0, int | np.integer) and isinstance(years, int | np.integer):
-        start = start if start is not None else f"{int(year0)}-01-01"
-        end = end if end is not None else f"{int(year0) + int(years) - 1}-12-31"
-    return start, end
+    sources = {"start": "argument", "end": "argument"}
+    if start is None or end is None:
+        meta_start, meta_end = metadata_window(data)
+        if start is None and meta_start is not None:
+            start, sources["start"] = meta_start, "metadata"
+        if end is None and meta_end is not None:
+            end, sources["end"] = meta_end, "metadata"
+    first = _to_day(start, "start")
+    last = _to_day(end, "end")
+    if last is None:
+        last, sources["end"] = int(max(d.max() for d in dated)), "data"
+    note = None
+    if first is None:
+        first, sources["start"] = int(s.min()), "data"
+        found = []
+        if first <= last:
+            spell_ends = detect_left_truncation(
+                s,
+                e,
+                e[e != _OPEN],
+                first=first,
+                last=last,
+                table="employment",
+                event="spell end (exit or move)",
+                candidates=lambda: record_starts(data, ("absences", "caseload", "supervision")),
+            )
+            found += [spell_ends] if spell_ends is not None else []
+            if event_starts is not None:
+                absences = detect_left_truncation(
+                    s,
+                    e,
+                    event_starts,
+                    first=first if spell_ends is None else spell_ends.start,
+                    last=last,
+                    table="absences",
+                    event="absence",
+                    candidates=lambda: record_starts(data, ("caseload", "supervision")),
+                )
+                found += [absences] if absences is not None else []
+        if found:
+            note = truncation_message(who, found, first)
+            first, sources["start"] = max(t.start for t in found), "inferred"
+            warnings.warn(note, DataQualityWarning, stacklevel=5)
+    if last < first:
+        raise ValueError(f"end={end!r} is before start={start!r}; nothing to compute.")
+    window = {
+        "start": str(np.datetime64(first, "D")),
+        "end": str(np.datetime64(last, "D")),
+        "start_source": sources["start"],
+        "end_source": sources["end"],
+    }
+    if note is not None:
+        window["left_truncation"] = note
+    return first, last, window
 
 
 def _entity_codes(sp: _Spells, scope: str) -> np.ndarray:

@@ -84,9 +84,11 @@ def turnover_table(
         parts = _flows(*args, definition=definition, divisor=divisor, annual=annual)
     value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     value_cols += [c for c in ("hires", "separations", "headcount_start", "headcount_end")]
-    return _finish(
+    out = _finish(
         parts, by=by, margins=margins, min_group_size=min_group_size, value_cols=value_cols
     )
+    out.attrs["observation_window"] = dict(sp.window)
+    return out
 
 
 def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidence, *, month_day):

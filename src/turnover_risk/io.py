@@ -9,10 +9,15 @@ validation report (see :mod:`turnover_risk.validation`).
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io as _io
+import json
+import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from turnover_risk.schema import TABLE_NAMES, Register
@@ -25,6 +30,7 @@ from turnover_risk.validation import (
 __all__ = ["read_register", "read_table", "write_register"]
 
 _SUFFIXES = (".parquet", ".csv")
+METADATA_FILE = "metadata.json"
 _NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 
 
@@ -123,6 +129,15 @@ def read_register(
     -------
     Register or QuarantineResult
 
+    Notes
+    -----
+    A ``metadata.json`` file in the folder (a JSON object, as :func:`write_register` writes
+    it) becomes ``Register.metadata``. Its ``observation_start`` and ``observation_end``
+    (ISO dates) set the observation window of the rates, e.g.
+    ``{"observation_start": "2019-01-01"}`` for an HR extract that holds only the staff
+    employed on 1 January 2019: without it the rates infer the window and warn (see
+    :func:`turnover_risk.turnover_rate`).
+
     Examples
     --------
     >>> import turnover_risk as tr, tempfile
@@ -156,7 +171,7 @@ def read_register(
             f"{str(folder)!r} has no employment table (employment.csv or employment.parquet); "
             f"it is the one required table. Files found: {', '.join(present) or 'none'}."
         )
-    register = Register(**raw)
+    register = Register(**raw, metadata=_read_metadata(folder))
     return clean_register(register, errors, sources=sources, what=f"register {str(folder)!r}")
 
 
@@ -170,6 +185,13 @@ def write_register(
     CSV files are UTF-8 with ``,`` separators, ISO dates and empty cells for missing values;
     Parquet keeps the dtypes. ``read_register`` reads both back to an equal register.
 
+    The register's metadata goes to ``path/metadata.json`` (a JSON object), which
+    :func:`read_register` reads back into ``Register.metadata``: entries whose value is a
+    string, integer, float, bool or None, and dates (written as ISO strings such as
+    ``"2019-01-01"``). Other entries (e.g. the ``sources`` that ``read_register`` records)
+    are not written. With nothing to write, a ``metadata.json`` left in the folder by an
+    earlier register is removed, so it cannot attach to this one.
+
     Parameters
     ----------
     register : Register
@@ -177,6 +199,17 @@ def write_register(
         Folder; created if needed. Existing files of the same tables are replaced (a table's
         file in the other format is removed, so the folder holds one file per table).
     format : {"parquet", "csv"}
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd, turnover_risk as tr
+    >>> emp = pd.DataFrame({"employee_id": ["a"], "unit_id": ["u1"],
+    ...     "start_date": pd.to_datetime(["2005-03-01"]), "end_date": pd.NaT, "fte": [1.0]})
+    >>> folder = tempfile.mkdtemp()
+    >>> tr.write_register(tr.Register(employment=emp,
+    ...     metadata={"observation_start": pd.Timestamp("2019-01-01")}), folder)
+    >>> tr.read_register(folder).metadata["observation_start"]
+    '2019-01-01'
     """
     if not isinstance(register, Register):
         raise TypeError(f"write_register expects a Register; got {type(register).__name__}")
@@ -197,3 +230,56 @@ def write_register(
                 if pd.api.types.is_datetime64_any_dtype(out[c]):
                     out[c] = out[c].dt.strftime("%Y-%m-%d")
             out.to_csv(target, index=False, na_rep="")
+    _write_metadata(register.metadata, folder)
+
+
+def _json_value(value: object) -> tuple[bool, object]:
+    """(writable, JSON value) of one metadata entry: scalars as they are, dates as ISO text."""
+    if value is None or isinstance(value, str | bool):
+        return True, value
+    if isinstance(value, np.bool_):
+        return True, bool(value)
+    if isinstance(value, int | np.integer):
+        return True, int(value)
+    if isinstance(value, float | np.floating):
+        return True, float(value) if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp | np.datetime64 | _dt.datetime | _dt.date):
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            return True, None
+        return True, ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    return False, None
+
+
+def _write_metadata(metadata: Mapping[str, object] | None, folder: Path) -> None:
+    entries = {}
+    for key, value in (metadata or {}).items():
+        ok, v = _json_value(value)
+        if ok and isinstance(key, str):
+            entries[key] = v
+    target = folder / METADATA_FILE
+    if not entries:
+        if target.exists():
+            target.unlink()
+        return
+    text = json.dumps(entries, indent=2, ensure_ascii=False, allow_nan=False)
+    target.write_text(text + "\n", encoding="utf-8")
+
+
+def _read_metadata(folder: Path) -> dict[str, object]:
+    target = folder / METADATA_FILE
+    if not target.exists():
+        return {}
+    try:
+        meta = json.loads(target.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{target} is not valid JSON ({exc}); it should hold one object such as "
+            '{"observation_start": "2019-01-01"}. Fix or remove the file.'
+        ) from exc
+    if not isinstance(meta, dict):
+        raise ValueError(
+            f"{target} holds a JSON {type(meta).__name__}; it should hold one object such as "
+            '{"observation_start": "2019-01-01"}. Fix or remove the file.'
+        )
+    return meta

@@ -25,8 +25,24 @@ Conventions shared by every definition
   ``headcount_end = headcount_start + hires - separations`` exact.
 * The observation window is ``start``/``end`` when given, else the register's metadata
   (``observation_start``/``observation_end``, or a simulated register's ``start_year`` and
-  ``years``), else the earliest employment start to the latest date recorded; periods are
-  clipped to it.
+  ``years``; ``read_register`` reads it from ``metadata.json``), else the earliest employment
+  start to the latest date recorded; periods are clipped to it. The window is in
+  ``result.attrs["observation_window"]`` (``start``, ``end`` and where each came from).
+* *Left truncation.* An HR extract often holds only the staff still employed when recording
+  began, with hire dates from decades back: no exit before that day can appear, and rates
+  from the earliest hire would show 0 % for those years. Without a given start the rates
+  check for it: with ``E`` the first recorded spell end, the spell ends per person-year after
+  ``E`` times the person-years at risk before ``E`` is the number of ends one would expect
+  before it. When that is at least :data:`TRUNCATION_EXPECTED_EVENTS` (10: the chance of
+  seeing none is below 5e-5) the window starts where recording began - the first date of the
+  absences, caseload and supervision tables if that is on or before ``E`` (and no ends would be
+  expected between the two), else the first day of ``E``'s month - and a
+  :class:`~turnover_risk.DataQualityWarning` says what was inferred and from what
+  (``attrs["observation_window"]["left_truncation"]`` keeps the text). ``sick_leave_rate``
+  checks the absences the same way (absence starts per person-year employed), so periods
+  before absences were recorded do not show 0 %. A complete register of a few people (three
+  hired on one day, the first leaving 18 months later) expects few ends and is left alone. Pass
+  ``start=`` or set ``register.metadata["observation_start"]`` to choose the window yourself.
 
 Periods are labelled ``"2021"`` (year), ``"2021Q1"`` (quarter) and ``"2021-01"`` (month). For
 ``exit_share`` the label is the year of the *first* snapshot: ``"2021"`` with the default
@@ -62,6 +78,7 @@ from turnover_risk._rates_common import (
 from turnover_risk._rates_sickleave import _SICK_COLUMNS, sick_leave_table
 from turnover_risk._rates_spells import _employment_frame
 from turnover_risk._rates_turnover import _TURNOVER_COLUMNS, counts_table, turnover_table
+from turnover_risk._rates_window import TRUNCATION_EXPECTED_EVENTS
 from turnover_risk.privacy import (
     DEFAULT_MIN_GROUP_SIZE,
     check_min_group_size,
@@ -73,6 +90,7 @@ __all__ = [
     "Definition",
     "DefinitionRegistry",
     "LONG_SPELL_DAYS",
+    "TRUNCATION_EXPECTED_EVENTS",
     "sick_leave_rate",
     "turnover_rate",
     "turnover_rate_from_counts",
@@ -349,8 +367,11 @@ def turnover_rate(
         month's headcount. A month with events and zero headcount makes the period's rate NaN.
     start, end : date-like, optional
         Observation window; default from the register's metadata (see the module docstring),
-        else the earliest spell start to the latest date in the employment table. Periods are
-        clipped to it; ``exit_share`` needs both snapshots inside.
+        else the earliest spell start - or, when the employment table is left-truncated (an
+        extract of the staff employed when recording began), the inferred start of recording,
+        with a :class:`~turnover_risk.DataQualityWarning` - to the latest date in the data.
+        Periods are clipped to it; ``exit_share`` needs both snapshots inside. The window used
+        is in ``result.attrs["observation_window"]``.
     min_group_size : int
         Rows with fewer distinct persons are blanked and flagged ``suppressed`` (minimum 3).
     margins : bool
@@ -639,8 +660,11 @@ def sick_leave_rate(
         Which absence counts in the numerator; ``"split"`` returns three rows per group and
         period (``all``, ``self``, ``doctor``). The denominator is always all agreed days.
     start, end : date-like, optional
-        Observation window (default: the register's metadata, else earliest employment start
-        to latest date in the data).
+        Observation window (default: the register's metadata, else the earliest employment
+        start to the latest date in the data; a left-truncated employment or absences table
+        moves the start to where recording began, with a
+        :class:`~turnover_risk.DataQualityWarning` - see :func:`turnover_rate`). The window
+        used is in ``result.attrs["observation_window"]``.
     long_spell_days : int
         A spell is long when its whole length in calendar days exceeds this (default 16, the
         employer period).
