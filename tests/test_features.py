@@ -695,3 +695,57 @@ def test_colleague_leaving_on_the_last_day_counts_once_in_the_share():
     a = panel[panel["employee_id"] == "a"].iloc[0]
     assert a["colleagues_left_3m"] == 1
     assert a["colleagues_left_share_3m"] == pytest.approx(1 / 3)
+
+
+def _extract(n_staff=60, first_exit="2019-01-20"):
+    """An employment-only HR extract: staff hired one a month from 2009 on (all still employed
+    when recording began on 2019-01-01), one exit a month from ``first_exit`` on."""
+    hires = pd.date_range("2009-01-01", periods=n_staff, freq="MS")
+    exits = pd.date_range(first_exit, periods=n_staff // 2, freq="30D")
+    end = pd.Series([*exits, *[pd.NaT] * (n_staff - len(exits))], dtype="datetime64[ns]")
+    emp = pd.DataFrame(
+        {
+            "employee_id": [f"p{i:03d}" for i in range(n_staff)],
+            "unit_id": ["u1", "u2"] * (n_staff // 2),
+            "start_date": hires.astype("datetime64[ns]"),
+            "end_date": end,
+            "fte": 1.0,
+            "exit_reason": ["voluntary" if d is not pd.NaT else None for d in end],
+        }
+    )
+    emp.loc[emp["end_date"].isna(), "exit_reason"] = None
+    units = pd.DataFrame({"unit_id": ["u1", "u2"], "municipality": "m", "service": "s"})
+    return emp, units
+
+
+def test_an_employment_only_extract_starts_the_panel_where_recording_began():
+    """60 staff hired 2009-2013, none leaving before 2019-01-20, then one a month: at that
+    rate over 100 exits were due before 2019, so the extract is left-truncated; recording is
+    taken to begin on 2019-01-01 and the panel one 12-month window later (not in 2010)."""
+    emp, units = _extract()
+    with pytest.warns(tr.DataQualityWarning, match="looks left-truncated.*treats 2019-01-01"):
+        panel = tr.build_panel(tr.Register(employment=emp, units=units))
+    assert panel["period"].min() == pd.Timestamp("2020-01-01")
+    # the same window from the metadata: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tr.DataQualityWarning)
+        meta = tr.Register(
+            employment=emp, units=units, metadata={"observation_start": "2019-01-01"}
+        )
+        again = tr.build_panel(meta)
+    pd.testing.assert_frame_equal(again, panel)
+    # an explicit start needs no inference and gets no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tr.DataQualityWarning)
+        early = tr.build_panel(tr.Register(employment=emp, units=units), start="2019-06-01")
+    assert early["period"].min() == pd.Timestamp("2019-06-01")
+
+
+def test_a_complete_employment_only_register_keeps_its_first_hire_as_the_start():
+    """Three staff hired 2018-03-01, one leaving 2020-01-31 (the three-staff register without
+    its caseload table): no exit was due before the first one, so nothing is inferred."""
+    reg = _three_staff()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tr.DataQualityWarning)
+        panel = tr.build_panel(tr.Register(employment=reg.employment, units=reg.units))
+    assert panel["period"].min() == pd.Timestamp("2019-03-01")

@@ -31,6 +31,7 @@ from turnover_risk._features_time import (
     to_days,
 )
 from turnover_risk._features_unit import build_unit_features, workdays_index
+from turnover_risk._rates_window import detect_left_truncation, metadata_window
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.calendar import WorkdayIndex
 from turnover_risk.schema import EXIT_REASONS, Register
@@ -137,13 +138,21 @@ exit share). The default panel starts this long after the observation start, so 
 reads "not yet recorded" as "nothing happened"."""
 
 
-def observation_start(register: Register) -> int:
-    """First day on which every table present is being recorded.
+def observation_window_start(register: Register) -> tuple[int, str | None]:
+    """First day on which every table present is being recorded, and a note if it was inferred.
 
-    The latest of the first employment start and the first absence start, caseload month and
-    supervision date. Surveys are left out (they are periodic; their features carry an age and a
-    missing indicator). Employment extracts are usually left-truncated (only spells still active
-    when recording began), so the employment table alone says little about this day.
+    * With ``register.metadata['observation_start']`` (or a simulated register's
+      ``start_year``): the later of that day and the first absence start, caseload month and
+      supervision date.
+    * Otherwise the latest of the first employment start and the first absence start, caseload
+      month and supervision date. Surveys are left out (they are periodic; their features carry
+      an age and a missing indicator).
+    * A register with an employment table only is checked for left truncation as the rates
+      are (:func:`turnover_risk._rates_window.detect_left_truncation`): an HR extract holds
+      only the spells still active when recording began, with hire dates from decades back and
+      no exit before recording began, so its first hire says nothing about that day. When the
+      check fires, the window starts at the first day of the month of the first recorded spell
+      end, and the returned note says so (the caller warns).
     """
     dates = _table_dates(
         register,
@@ -154,17 +163,53 @@ def observation_start(register: Register) -> int:
             "supervision": ("date",),
         },
     )
-    return int(max(d.min() for d in dates.values()))
+    records = [int(d.min()) for t, d in dates.items() if t != "employment"]
+    meta_start, _ = metadata_window(register)
+    if meta_start is not None:
+        return max([to_days(pd.Series([pd.Timestamp(meta_start)]))[0], *records]), None
+    first = int(max(d.min() for d in dates.values()))
+    if records or "employment" not in dates:
+        return first, None
+    emp = register.employment
+    s = to_days(emp["start_date"])
+    e = to_days(emp["end_date"])
+    keep = s != OPEN_DAY
+    s, e = s[keep], e[keep]
+    ends = e[e != OPEN_DAY]
+    found = detect_left_truncation(
+        s,
+        e,
+        ends,
+        first=int(s.min()),
+        last=int(max(s.max(), ends.max() if len(ends) else s.max())),
+        table="employment",
+        event="spell end (exit or move)",
+        candidates=dict,
+    )
+    if found is None:
+        return first, None
+    note = (
+        f"build_panel: {found.describe()}. The panel treats {_text(found.start)} "
+        f"({found.basis}) as the start of recording; pass start=... to choose the first "
+        "period yourself, or set register.metadata['observation_start']."
+    )
+    return int(found.start), note
 
 
-def default_first_day(register: Register) -> int:
+def observation_start(register: Register) -> int:
+    """First day on which every table present is being recorded (see
+    :func:`observation_window_start`)."""
+    return observation_window_start(register)[0]
+
+
+def default_first_day(register: Register, first: int | None = None) -> int:
     """Default first period: :data:`FEATURE_WINDOW_MONTHS` after :func:`observation_start`.
 
     Earlier periods would have 3- and 12-month windows reaching back before recording began
     (no leavers, absences or surveys seen yet), which shifts every windowed feature and biases
     a model trained on them. Pass ``start=`` to ``build_panel`` to begin earlier on purpose.
     """
-    first = observation_start(register)
+    first = observation_start(register) if first is None else first
     return int(month_start(month_of(np.array([first]))[0] + FEATURE_WINDOW_MONTHS))
 
 
@@ -315,10 +360,13 @@ def prepare_context(
     unit_ep = episodes(sc, su, ss, se, sr)
 
     mpp = MONTHS_PER_PERIOD[freq]
-    first_day = default_first_day(register)
+    recording_day, note = observation_window_start(register)
+    if note is not None and start is None:
+        warnings.warn(note, DataQualityWarning, stacklevel=3)
+    first_day = default_first_day(register, recording_day)
     if start is None and end is None and first_day > as_of_day:
         # too short a register for a full look-back window: start when recording began
-        first_day = observation_start(register)
+        first_day = recording_day
         warnings.warn(
             f"the data cover less than {FEATURE_WINDOW_MONTHS} months after recording began "
             f"({_text(first_day)} to {_text(as_of_day)}), so the panel starts at "
