@@ -154,6 +154,33 @@ def test_compiled_scorer_falls_back_when_it_disagrees(sample):
 
 
 @pytest.mark.parametrize("kind", ["logistic", "gbm"])
+def test_a_model_the_fast_path_cannot_replay_warns_and_scores_with_predict_proba(
+    sample, kind, monkeypatch
+):
+    """As after a scikit-learn upgrade that renames the internals the fast path reads."""
+    _, panel, models = sample
+    from turnover_risk import _scoring_fastpaths
+
+    def renamed(*args, **kwargs):
+        raise AttributeError(
+            "'HistGradientBoostingClassifier' object has no attribute '_bin_mapper'"
+        )
+
+    monkeypatch.setattr(_scoring_fastpaths._BinnedTrees, "build", renamed)
+    if kind == "logistic":  # break the logistic replay the same way
+        model = models[kind]
+        monkeypatch.setattr(model.pipeline_.named_steps["clf"], "coef_", None)
+        expected = None
+    else:
+        expected = models[kind].predict_proba(panel.iloc[:200])[:, 1]
+    with pytest.warns(ScoringFallbackWarning, match=f"cannot replay this {kind} model"):
+        scorer = compile_scorer(models[kind])
+    assert scorer.kind == "predict_proba"
+    if expected is not None:
+        np.testing.assert_allclose(scorer(panel.iloc[:200]), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "gbm"])
 def test_streaming_parquet_equals_in_memory(sample, panel_file, tmp_path, kind):
     _, panel, models = sample
     model = models[kind]

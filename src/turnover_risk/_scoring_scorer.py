@@ -51,6 +51,18 @@ class _Scorer:
         self.numeric = set(getattr(model, "_numeric_", ()))
         self.compiled = _compile(model)
         self.verified = False
+        if self.compiled is None and hasattr(model, "pipeline_") and hasattr(model, "kind"):
+            # every pipeline TurnoverRiskModel builds compiles; when one does not, scikit-learn's
+            # internals have most likely changed under the fast path (see _compile)
+            import sklearn
+
+            warnings.warn(
+                f"the fast scorer cannot replay this {model.kind} model's pipeline with "
+                f"scikit-learn {sklearn.__version__}; scoring with predict_proba instead "
+                "(slower, same results). Please report this with the model's manifest.",
+                ScoringFallbackWarning,
+                stacklevel=3,
+            )
 
     @property
     def kind(self) -> str:
