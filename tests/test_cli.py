@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -66,3 +67,27 @@ def test_python_dash_m_runs_the_cli(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "No problems" in done.stdout
+
+
+def test_rates_on_an_extract_without_metadata_warns_in_one_line_and_takes_start(tmp_path, capsys):
+    """The sample's CSV tables without metadata.json look like an HR extract: hires from 1993,
+    no exit before 2019. The CLI prints the inference as one line on stderr (no Python file
+    and source line) and starts at 2019; --start overrides it without a warning."""
+    import shutil
+
+    src = Path(__file__).resolve().parents[1] / "data" / "sample"
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    for f in src.glob("*.csv"):
+        shutil.copy(f, folder / f.name)
+    out = tmp_path / "rates.csv"
+    assert main(["rates", str(folder), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("turnover-risk: DataQualityWarning: turnover_rate:")
+    assert "left-truncated" in err[0]
+    assert pd.read_csv(out)["period"].tolist() == [2019, 2020, 2021, 2022, 2023]
+
+    out2 = tmp_path / "rates_from_1993.csv"
+    assert main(["rates", str(folder), "--start", "1993-01-01", "--out", str(out2)]) == 0
+    assert "Warning" not in capsys.readouterr().err
+    assert pd.read_csv(out2)["period"].min() == 1993

@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -193,6 +194,12 @@ def _add_rates(sub) -> None:
     p.add_argument("--certification", default="all", help="all, self, doctor or split")
     p.add_argument("--min-group-size", type=int, default=5)
     p.add_argument("--margins", action="store_true", help="add total rows")
+    p.add_argument(
+        "--start",
+        help="observation window start (YYYY-MM-DD); default: the register's metadata.json, "
+        "else inferred (a left-truncated HR extract starts where its records begin)",
+    )
+    p.add_argument("--end", help="observation window end (YYYY-MM-DD)")
     p.add_argument("--out", required=True, help="output file (.csv or .parquet)")
     p.set_defaults(func=_cmd_rates)
 
@@ -202,7 +209,12 @@ def _cmd_rates(args) -> int:
 
     reg = load_register(args.path)
     common = dict(
-        by=args.by, period=args.period, min_group_size=args.min_group_size, margins=args.margins
+        by=args.by,
+        period=args.period,
+        min_group_size=args.min_group_size,
+        margins=args.margins,
+        start=args.start,
+        end=args.end,
     )
     if args.kind == "turnover":
         table = tr.turnover_rate(reg, definition=args.definition, scope=args.scope, **common)
@@ -650,6 +662,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from turnover_risk._progress import set_quiet
 
     set_quiet(args.quiet)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """One line per warning on stderr, without the file and source line Python adds."""
+    print(f"turnover-risk: {category.__name__}: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except DataValidationError as err:
