@@ -4,7 +4,7 @@ Writes ``make_register(**SAMPLE_ARGS)`` (default knobs) as
 
 * Parquet into ``src/turnover_risk/datasets/data/`` (what ``load_sample()`` reads), and
 * CSV into ``data/sample/`` (for people who want to look at or edit the files), with the
-  register's metadata (generator, ``start_year``, ``years``: the observation window) in
+  register's metadata (generator, arguments, ``observation_start``/``observation_end``) in
   ``data/sample/metadata.json``, so ``read_register("data/sample")`` rates the same window as
   ``load_sample()``. ``load_sample()`` takes its metadata from ``SAMPLE_ARGS`` and needs no file.
 

@@ -82,6 +82,26 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     return int(value)
 
 
+def simulation_metadata(
+    n_units: int, years: int, start_year: int, random_state: object
+) -> dict[str, object]:
+    """``Register.metadata`` of a simulated register: its arguments and observation window.
+
+    ``observation_start``/``observation_end`` (1 January of ``start_year`` to 31 December of
+    the last year) are the keys rates and panels read; a real extract written with
+    :func:`~turnover_risk.write_register` can carry the same keys in ``metadata.json``.
+    """
+    return {
+        "generator": "turnover_risk.make_register",
+        "n_units": n_units,
+        "years": years,
+        "start_year": start_year,
+        "random_state": int(random_state) if isinstance(random_state, int | np.integer) else None,
+        "observation_start": f"{int(start_year)}-01-01",
+        "observation_end": f"{int(start_year) + int(years) - 1}-12-31",
+    }
+
+
 @overload
 def make_register(
     n_units: int = ...,
@@ -171,14 +191,9 @@ def make_register(
         )
     rng = np.random.default_rng(random_state)
     tables, hazard, high_risk = simulate(n_units, years, start_year, k, rng, return_truth)
-    metadata = {
-        "generator": "turnover_risk.make_register",
-        "n_units": n_units,
-        "years": years,
-        "start_year": start_year,
-        "random_state": int(random_state) if isinstance(random_state, int | np.integer) else None,
-    }
-    register = Register(**tables, metadata=metadata)
+    register = Register(
+        **tables, metadata=simulation_metadata(n_units, years, start_year, random_state)
+    )
     if not return_truth:
         return register
     truth = SimulationTruth(

@@ -6,6 +6,7 @@ from importlib import resources
 
 import pandas as pd
 
+from turnover_risk.datasets._make import simulation_metadata
 from turnover_risk.datasets._simulator import conform
 from turnover_risk.schema import TABLE_NAMES, Register
 
@@ -48,8 +49,4 @@ def load_sample() -> Register:
                     f"({path}); reinstall turnover-risk or run scripts/regenerate_sample.py"
                 )
             tables[name] = conform(name, pd.read_parquet(path, engine="pyarrow"))
-    metadata = {
-        "generator": "turnover_risk.make_register",
-        **{k: v for k, v in SAMPLE_ARGS.items()},
-    }
-    return Register(**tables, metadata=metadata)
+    return Register(**tables, metadata=simulation_metadata(**SAMPLE_ARGS))
