@@ -836,11 +836,19 @@ def notebook_01() -> list[nbformat.NotebookNode]:
         ),
         md(
             """
+            The warnings name the columns each fit left out and why: `rehired` never changes in
+            the sample, and the ProQOL scores come from one municipality only, so they would
+            stand for that municipality rather than for burnout (`min_feature_groups`, see
+            `docs/models.md`).
+
             Read the pooled rows against the baselines: a model is only worth using where it
             beats the unit's own exit share. A calibration slope well below 1 means the predicted
             risks are more spread out than the outcomes (over-fitting, or later staff differing
             from earlier staff): use such predictions to rank units, not as probabilities, or
-            refit with `calibrate="sigmoid"` and evaluate again. On public attrition data a well-regularised
+            refit with `calibrate="sigmoid"` and evaluate again. A slope above 1 means they are
+            too cautious, as in the early folds here, which train on 9-16 months only; look at
+            the per-fold rows of `ev.table` (the later folds are the ones that resemble using
+            the model next year). On public attrition data a well-regularised
             logistic regression is often as good as boosting; we continue with the logistic
             model because its explanations are exact and easy to show. These are out-of-fold
             numbers on one synthetic register - they do not promise the same accuracy on yours.
