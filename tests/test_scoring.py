@@ -653,3 +653,25 @@ def test_cli_score_scheduler_that_does_not_answer(saved_model, panel_file, tmp_p
         == 2
     )
     assert "--scheduler needs --engine dask" in capsys.readouterr().err
+
+
+def test_cli_score_takes_the_model_as_an_option_too(saved_model, panel_file, tmp_path, capsys):
+    """`turnover-risk score --model model.joblib SOURCE` (as `flag` and `report` take it) gives
+    the same table as the positional form; a wrong number of paths is bad input."""
+    from turnover_risk.cli import main
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["--quiet", "score", str(saved_model), str(panel_file), "--out", str(a)]) == 0
+    assert (
+        main(["--quiet", "score", "--model", str(saved_model), str(panel_file), "--out", str(b)])
+        == 0
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(a), pd.read_csv(b))
+    capsys.readouterr()
+    assert main(["score", str(panel_file), "--out", str(tmp_path / "c.csv")]) == 2
+    assert "score takes MODEL SOURCE (or --model MODEL SOURCE); got 1 path(s)" in (
+        capsys.readouterr().err
+    )
+    both = ["score", "--model", str(saved_model), str(saved_model), str(panel_file)]
+    assert main([*both, "--out", str(tmp_path / "d.csv")]) == 2
+    assert "score takes SOURCE with --model; got 2 path(s)" in capsys.readouterr().err

@@ -438,8 +438,14 @@ def _add_score(sub) -> None:
         "period with --row-level. Output is written under a temporary name and renamed when "
         "complete; an existing output is kept unless --overwrite.",
     )
-    p.add_argument("model", help="model.joblib from 'train'")
-    p.add_argument("source", help="panel .parquet file or folder, or a register folder")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="[MODEL] SOURCE",
+        help="panel .parquet file or folder, or a register folder; the model file comes "
+        "first unless it is given with --model",
+    )
+    p.add_argument("--model", help="model.joblib from 'train' (as in 'flag' and 'report')")
     p.add_argument("--out", required=True, help="output file (.parquet; .csv for groups)")
     p.add_argument("--by", action="append", help="group column (repeat; default unit_id)")
     p.add_argument("--row-level", action="store_true", help="write one risk per row")
@@ -459,12 +465,21 @@ def _cmd_score(args) -> int:
 
     if args.scheduler and args.engine != "dask":
         raise CLIError("--scheduler needs --engine dask")
-    model = tr.load_model(args.model)
+    expected = 1 if args.model else 2
+    if len(args.paths) != expected:
+        raise CLIError(
+            f"score takes {'SOURCE' if args.model else 'MODEL SOURCE'} "
+            f"{'with --model' if args.model else '(or --model MODEL SOURCE)'}; got "
+            f"{len(args.paths)} path(s): {' '.join(args.paths)}"
+        )
+    model_path = args.model or args.paths[0]
+    source = args.paths[-1]
+    model = tr.load_model(model_path)
     extra = {"scheduler": args.scheduler, "connect_timeout": args.connect_timeout}
     try:
         res = tr.score_dataset(
             model,
-            args.source,
+            source,
             args.out,
             batch_rows=args.batch_rows,
             row_level=args.row_level,
