@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 import turnover_risk as tr
 from turnover_risk import DEFINITIONS, Register, sick_leave_rate, turnover_rate
+from turnover_risk import _rates_spells as rates_spells
 from turnover_risk import turnover_rate_from_counts as from_counts
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import TOTAL_LABEL
@@ -1238,3 +1239,77 @@ def test_wilson_bounds_exact_at_zero_and_one(n):
     none, all_ = _row(out, unit_id="none"), _row(out, unit_id="all")
     assert none["ci_low"] == 0.0 and 0 < none["ci_high"] < 1  # was 2.8e-17 for n = 6
     assert all_["ci_high"] == 1.0 and 0 < all_["ci_low"] < 1
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel helpers and threads: the fast paths must give exactly the plain computation
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    dtype=st.sampled_from([np.int64, np.int32]),
+    n_person=st.integers(1, 5),
+)
+def test_same_person_overlaps_equal_brute_force(seed, dtype, n_person):
+    """Every (absence, spell) pair of one person sharing a day, in absence then spell-row
+    order; absences of unknown persons (-1) or outside all of their person's spells match
+    nothing; empty spells (end < start) are ignored."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(0, 12)), int(rng.integers(0, 25))
+    person = rng.integers(0, n_person, n)
+    start = rng.integers(0, 60, n).astype(dtype)
+    end = (start + rng.integers(-3, 20, n)).astype(dtype)
+    q_person = rng.integers(-1, n_person, m)
+    q_start = rng.integers(-5, 80, m).astype(dtype)
+    q_end = (q_start + rng.integers(0, 10, m)).astype(dtype)
+    expected = [
+        (q, i, max(q_start[q], start[i]), min(q_end[q], end[i]))
+        for q in range(m)
+        for i in range(n)
+        if q_person[q] == person[i]
+        and end[i] >= start[i]
+        and max(q_start[q], start[i]) <= min(q_end[q], end[i])
+    ]
+    got = rates_spells._same_person_overlaps(person, n_person, start, end, q_person, q_start, q_end)
+    assert list(zip(*(a.tolist() for a in got), strict=True)) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_bounds=st.integers(1, 6),
+    side=st.sampled_from(["left", "right"]),
+)
+def test_search_days_equals_searchsorted(seed, n_bounds, side):
+    """The table look-up answers as a binary search, also far outside the bounds."""
+    rng = np.random.default_rng(seed)
+    bounds = np.sort(rng.choice(np.arange(-100, 400), n_bounds, replace=False))
+    days = rng.integers(-200, 500, 12_000)  # above the size where the table is used
+    days[:3] = [rates_spells._OPEN, -(2**40), bounds[0]]
+    np.testing.assert_array_equal(
+        rates_spells._search_days(bounds, days, side=side),
+        np.searchsorted(bounds, days, side=side),
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"by": "unit_id", "certification": "split"},
+        {"by": ["municipality", "service"], "margins": True, "period": "quarter"},
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 7])
+def test_sick_leave_on_threads_is_identical(monkeypatch, kwargs, seed):
+    """Split over four threads (absences in eight slices), every number equals one thread's."""
+    from turnover_risk import _rates_encode
+
+    reg = random_register(seed)
+    one = sick_leave_rate(reg, **kwargs, **KW)
+    monkeypatch.setattr(_rates_encode, "MIN_PARALLEL_ROWS", 1)
+    monkeypatch.setattr(_rates_encode.os, "sched_getaffinity", lambda pid: set(range(4)))
+    monkeypatch.setenv(_rates_encode.THREADS_ENV, "4")
+    assert _rates_encode.rate_threads(len(reg.absences)) == 4
+    pd.testing.assert_frame_equal(sick_leave_rate(reg, **kwargs, **KW), one, check_exact=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk._rates_common import _to_day
-from turnover_risk._rates_encode import factorize, factorize_lookup
+from turnover_risk._rates_encode import factorize, factorize_lookup, rate_threads, thread_pool
 from turnover_risk._rates_window import (
     detect_left_truncation,
     metadata_window,
@@ -106,6 +106,23 @@ def _employment_frame(data: object, *, who: str) -> tuple[pd.DataFrame, pd.DataF
     )
 
 
+def _require_columns(emp: pd.DataFrame) -> None:
+    need = ["employee_id", "unit_id", "start_date", "end_date", "fte"]
+    missing = [c for c in need if c not in emp.columns]
+    if missing:
+        raise ValueError(
+            f"the employment table lacks required columns {missing}; it has {list(emp.columns)}."
+        )
+
+
+def _spell_dates(emp: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end days (``_OPEN`` for an open end) and fte of each spell."""
+    s = _days(emp["start_date"], "employment.start_date", open_ok=False)
+    e = _days(emp["end_date"], "employment.end_date", open_ok=True)
+    fte = pd.to_numeric(emp["fte"], errors="coerce").to_numpy(dtype=float)
+    return s, e, fte
+
+
 def _join_units(
     emp: pd.DataFrame, units: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, np.ndarray, int, np.ndarray, pd.DataFrame | None]:
@@ -114,12 +131,7 @@ def _join_units(
     Unit ids are matched as strings (an integer id in one table finds its string twin in the
     other). Each distinct unit is looked up once; attributes are broadcast on demand.
     """
-    need = ["employee_id", "unit_id", "start_date", "end_date", "fte"]
-    missing = [c for c in need if c not in emp.columns]
-    if missing:
-        raise ValueError(
-            f"the employment table lacks required columns {missing}; it has {list(emp.columns)}."
-        )
+    _require_columns(emp)
     emp = emp.reset_index(drop=True)
     unit, uniq = factorize(emp["unit_id"])
     n_unit = len(uniq)
@@ -150,10 +162,22 @@ def _prepare(
     codes in the same code space (-1: a person without employment).
 
     The observation window is settled here (:func:`_window`); ``event_starts`` (the absence
-    start days, for sick leave) are checked for left truncation as well as the spells.
+    start days, for sick leave) are checked for left truncation as well as the spells. On a
+    large register the person ids are encoded while other threads join the units and read
+    the dates (errors are raised in the same order as on one thread).
     """
     emp, units = _employment_frame(data, who=who)
-    frame, unit, n_unit, unit_row, u = _join_units(emp, units)
+    _require_columns(emp)
+    n_rows = len(emp) + (0 if extra_ids is None else len(extra_ids))
+    with thread_pool(min(rate_threads(n_rows), 2)) as pool:
+        joined = pool.submit(_join_units, emp, units)
+        dates = pool.submit(_spell_dates, emp)
+        if extra_ids is None:
+            person, uniq = factorize(emp["employee_id"])
+            extra_person = None
+        else:  # one code space, so both tables share the person codes
+            person, uniq, extra_person = factorize_lookup(emp["employee_id"], extra_ids)
+        frame, unit, n_unit, unit_row, u = joined.result()
     available = [*map(str, frame.columns)]
     if u is not None:
         available += [c for c in u.columns if c != "unit_id"]
@@ -169,20 +193,13 @@ def _prepare(
         frame = frame.copy(deep=False)
         for c in from_units:
             frame[c] = u[c].reindex(unit_row).reset_index(drop=True)  # type: ignore[index]
-    s = _days(frame["start_date"], "employment.start_date", open_ok=False)
-    e = _days(frame["end_date"], "employment.end_date", open_ok=True)
-    fte = pd.to_numeric(frame["fte"], errors="coerce").to_numpy(dtype=float)
+    s, e, fte = dates.result()
     if len(fte) and (np.isnan(fte).any() or (fte <= 0).any() or (fte > 1).any()):
         raise ValueError(
             "employment.fte must be a number with 0 < fte <= 1 in every row; "
             f"{int((~((fte > 0) & (fte <= 1))).sum())} rows are not. Run "
             "turnover_risk.validate(register) to see them."
         )
-    if extra_ids is None:
-        person, uniq = factorize(frame["employee_id"])
-        extra_person = None
-    else:  # one code space, so both tables share the person codes
-        person, uniq, extra_person = factorize_lookup(frame["employee_id"], extra_ids)
     if (person < 0).any():
         raise ValueError("employment.employee_id has missing values; every spell needs a person.")
     dated = [s, e[e != _OPEN], *[d[d != _OPEN] for d in extra_dates]]
@@ -334,7 +351,7 @@ def _group_ids(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(sk[1:], sk[:-1], out=new[1:])
     ids = np.empty(n, dtype=np.int64)
     ids[rows] = np.cumsum(new) - 1
-    return ids, sk[new]
+    return ids, sk.take(np.flatnonzero(new))  # take() beats boolean indexing
 
 
 def _group_ids_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -395,8 +412,22 @@ def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``i`` repeated for each ``k`` in ``lo[i]..hi[i]``: returns (i, k)."""
     n = np.maximum(hi - lo + 1, 0)
     idx = np.repeat(np.arange(len(lo)), n)
-    k = np.arange(len(idx), dtype=np.int64) + np.repeat(lo - (np.cumsum(n) - n), n)
+    k = np.arange(len(idx), dtype=np.int64)
+    k += (lo - (np.cumsum(n) - n))[idx]
     return idx, k
+
+
+def _search_days(bounds: np.ndarray, days: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(bounds, days, side=side)`` for integer day numbers and sorted period
+    bounds, read from a table of the days from the first to the last bound: on a million
+    unsorted days a table look-up is several times faster than a binary search each."""
+    bounds = np.asarray(bounds)
+    first = int(bounds[0]) - 1 if len(bounds) else 0
+    span = int(bounds[-1]) - first + 2 if len(bounds) else 0
+    if len(days) < 10_000 or span > len(days):
+        return np.searchsorted(bounds, days, side=side)  # type: ignore[call-overload]
+    table = np.searchsorted(bounds, np.arange(first, first + span), side=side)  # type: ignore[call-overload]
+    return table[np.minimum(np.maximum(days, first), first + span - 1) - first]
 
 
 def _distinct(gp: np.ndarray, item: np.ndarray, n_gp: int, n_item: int) -> np.ndarray:
@@ -408,7 +439,7 @@ def _distinct(gp: np.ndarray, item: np.ndarray, n_gp: int, n_item: int) -> np.nd
     new = np.empty(len(keys), dtype=bool)
     new[0] = True
     np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return np.bincount(keys[new] // m, minlength=n_gp)
+    return np.bincount(keys.take(np.flatnonzero(new)) // m, minlength=n_gp)
 
 
 def _distinct_ranges(
@@ -420,13 +451,13 @@ def _distinct_ranges(
     the running maximum of the earlier ones), then counted with a difference array: no
     expansion into (spell, period) rows.
     """
-    ok = hi >= lo
-    g, person, lo, hi = g[ok], person[ok], lo[ok], hi[ok]
+    ok = np.flatnonzero(hi >= lo)  # take() with row numbers beats boolean masks
+    g, person, lo, hi = g.take(ok), person.take(ok), lo.take(ok), hi.take(ok)
     if len(g) == 0:
         return np.zeros(G * K, dtype=np.int64)
     pair = g.astype(np.int64) * np.int64(max(n_person, 1)) + person
     order = _argsort_int(pair * np.int64(K + 1) + lo)
-    pair, g, lo, hi = pair[order], g[order], lo[order], hi[order]
+    pair, g, lo, hi = pair.take(order), g.take(order), lo.take(order), hi.take(order)
     new_pair = np.empty(len(pair), dtype=bool)
     new_pair[0] = True
     new_pair[1:] = pair[1:] != pair[:-1]
@@ -437,10 +468,57 @@ def _distinct_ranges(
     prev[1:] = running[:-1] - rank[1:] * np.int64(K + 2) - 1  # running max hi of earlier spells
     prev[new_pair] = -1
     lo_eff = np.maximum(lo, prev + 1)
-    keep = hi >= lo_eff
-    acc = np.bincount(g[keep] * (K + 1) + lo_eff[keep], minlength=G * (K + 1))
-    acc -= np.bincount(g[keep] * (K + 1) + hi[keep] + 1, minlength=G * (K + 1))
+    keep = np.flatnonzero(hi >= lo_eff)
+    g_keep = g.take(keep) * (K + 1)
+    acc = np.bincount(g_keep + lo_eff.take(keep), minlength=G * (K + 1))
+    acc -= np.bincount(g_keep + hi.take(keep) + 1, minlength=G * (K + 1))
     return np.cumsum(acc.reshape(G, K + 1), axis=1)[:, :K].ravel()
+
+
+class _PersonSpells:
+    """Spells grouped by person, to join many query intervals (absences) to the spells of the
+    same person without comparing a query with the spells of other persons.
+
+    Spells with ``end < start`` are left out. Each person's envelope (first start, last end)
+    discards at once the queries that lie outside every spell of their person; only the rest
+    are compared with each spell of their person, whose bounds are read from person-ordered
+    arrays so the look-ups of one query are adjacent in memory. Day numbers may be int32 (all
+    dates of the datetime64[ns] range fit), which halves the memory traffic.
+    """
+
+    def __init__(self, person: np.ndarray, n_person: int, start: np.ndarray, end: np.ndarray):
+        order = np.flatnonzero(end >= start)
+        order = order[_argsort_int(person[order])]
+        per = np.bincount(person[order], minlength=n_person)
+        self.order = order
+        self.per = per
+        self.first_of = np.cumsum(per) - per
+        self.s_by, self.e_by = start[order], end[order]
+        # slot n_person stands for person code -1 and matches nothing
+        dtype = np.result_type(start, end)  # int32 day numbers halve the memory traffic
+        big = np.iinfo(dtype).max
+        self.env_lo = np.full(n_person + 1, big, dtype=dtype)
+        self.env_hi = np.full(n_person + 1, -big, dtype=dtype)
+        has = np.flatnonzero(per > 0)
+        if len(has):
+            self.env_lo[has] = np.minimum.reduceat(self.s_by, self.first_of[has])
+            self.env_hi[has] = np.maximum.reduceat(self.e_by, self.first_of[has])
+
+    def overlaps(
+        self, q_person: np.ndarray, q_start: np.ndarray, q_end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(query index, spell index, overlap start, overlap end) of every non-empty overlap,
+        ordered by query, then by spell row. Queries with person code -1 match nothing."""
+        q = np.flatnonzero((q_start <= self.env_hi[q_person]) & (q_end >= self.env_lo[q_person]))
+        qp = q_person[q]
+        n = self.per[qp]
+        rep = np.repeat(np.arange(len(q)), n)
+        pos = np.arange(len(rep), dtype=np.int64)
+        pos += (self.first_of[qp] - (np.cumsum(n) - n))[rep]
+        ps = np.maximum(q_start[q][rep], self.s_by[pos])
+        pe = np.minimum(q_end[q][rep], self.e_by[pos])
+        hit = np.flatnonzero(pe >= ps)  # take() with row numbers beats a boolean mask
+        return q[rep.take(hit)], self.order[pos.take(hit)], ps.take(hit), pe.take(hit)
 
 
 def _same_person_overlaps(
@@ -455,35 +533,17 @@ def _same_person_overlaps(
     """Overlaps of query intervals (absences) with the spells of the same person.
 
     Returns (query index, spell index, overlap start, overlap end) for every pair with a
-    non-empty overlap. Queries with person code -1 match nothing. The spells are grouped by
-    person once; each query is compared with the spells of its person only, reading their
-    bounds from person-ordered arrays so the look-ups of one query are adjacent in memory.
+    non-empty overlap, ordered by query, then by spell row. Queries with person code -1 match
+    nothing. See :class:`_PersonSpells` (which also serves a query table in slices).
     """
-    order = np.flatnonzero(end >= start)
-    order = order[_argsort_int(person[order])]
-    per = np.bincount(person[order], minlength=n_person)
-    first_of = np.cumsum(per) - per
-    s_by, e_by = start[order], end[order]
-    q = np.flatnonzero(q_person >= 0)
-    if len(order) == 0:
-        q = q[:0]
-    q = q[(q_end[q] >= s_by.min(initial=_OPEN)) & (q_start[q] <= e_by.max(initial=-_OPEN))]
-    q = q[per[q_person[q]] > 0]
-    n = per[q_person[q]]
-    pos = np.arange(int(n.sum()), dtype=np.int64) + np.repeat(
-        first_of[q_person[q]] - (np.cumsum(n) - n), n
-    )
-    ps = np.maximum(np.repeat(q_start[q], n), s_by[pos])
-    pe = np.minimum(np.repeat(q_end[q], n), e_by[pos])
-    hit = pe >= ps
-    return np.repeat(q, n)[hit], order[pos[hit]], ps[hit], pe[hit]
+    return _PersonSpells(person, n_person, start, end).overlaps(q_person, q_start, q_end)
 
 
 class _Presence:
     """Answers "is (person, entity) present on day d?" for many queries at once."""
 
     def __init__(self, pair: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -> None:
-        order = np.argsort(pair * _BIG + (start - base), kind="stable")
+        order = _argsort_int(pair * _BIG + (start - base))  # stable
         p = pair[order]
         self.base = base
         self.pair = pair
@@ -497,7 +557,7 @@ class _Presence:
 
     def covers(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
         q = pair * _BIG + (day - self.base)
-        order = np.argsort(q)  # sorted needles search far faster than random ones
+        order = _argsort_int(q)  # sorted needles search far faster than random ones
         idx = np.empty(len(q), dtype=np.int64)
         idx[order] = np.searchsorted(self.ks, q[order], side="right") - 1
         out = np.zeros(len(q), dtype=bool)

@@ -24,6 +24,7 @@ from turnover_risk._rates_spells import (
     _groups,
     _prepare,
     _Presence,
+    _search_days,
 )
 from turnover_risk.privacy import TOTAL_LABEL
 from turnover_risk.schema import Register
@@ -122,8 +123,8 @@ def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidenc
     sn = snaps[ks]
     nx = snaps[ks + 1]
     K = len(ks)
-    lo = np.searchsorted(sn, sp.start, side="left")
-    hi = np.searchsorted(sn, sp.end, side="right") - 1
+    lo = _search_days(sn, sp.start, side="left")
+    hi = _search_days(sn, sp.end, side="right") - 1
     i, k = _expand(lo, hi)
     left = ~presence.covers(pair[i], nx[k])
     # the reason of an exit is the one of the job that ends the person's presence in scope:
@@ -213,31 +214,35 @@ def _flows(
     C = groups.n_cell
     cell = groups.cell
     # hires: start inside a period, not in scope the day before
-    hk = np.searchsorted(f1, sp.start, side="left")
+    hk = _search_days(f1, sp.start, side="left")
     hk_ok = (hk < F) & (sp.start >= f0[np.minimum(hk, F - 1)]) & (sp.start <= sp.last)
     hire = hk_ok & ~presence.covers(pair, sp.start - 1)
     # separations: last day inside a period, not in scope the day after
-    sk = np.searchsorted(f1, sp.end, side="left")
+    sk = _search_days(f1, sp.end, side="left")
     sk_ok = (sp.end != _OPEN) & (sk < F) & (sp.end >= f0[np.minimum(sk, F - 1)])
     sep = sk_ok & ~presence.covers(pair, np.where(sp.end == _OPEN, sp.start, sp.end + 1))
     sep_counted = sep & ~excluded
     ck_h = cell * F + np.minimum(hk, F - 1)
     ck_s = cell * F + np.minimum(sk, F - 1)
-    H = np.bincount(ck_h[hire], weights=w[hire], minlength=C * F)
-    S = np.bincount(ck_s[sep_counted], weights=w[sep_counted], minlength=C * F)
-    nH = np.bincount(ck_h[hire], minlength=C * F)
-    nS = np.bincount(ck_s[sep_counted], minlength=C * F)
+    # row numbers and take() rather than boolean masks: several times faster
+    rh, rs = np.flatnonzero(hire), np.flatnonzero(sep_counted)
+    ck_hire, ck_sep = ck_h.take(rh), ck_s.take(rs)
+    H = np.bincount(ck_hire, weights=w.take(rh), minlength=C * F)
+    S = np.bincount(ck_sep, weights=w.take(rs), minlength=C * F)
+    nH = np.bincount(ck_hire, minlength=C * F)
+    nS = np.bincount(ck_sep, minlength=C * F)
 
     # headcount at the start: present on f0 - 1 and f0; at the end: present on f1 and f1 + 1
     def stock(first_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weighted and plain headcount of spells with ``start < first_day[k] <= end``."""
-        lo = np.searchsorted(first_day, sp.start, side="right")
-        hi = np.searchsorted(first_day, sp.end, side="right") - 1
-        ok = hi >= lo
-        at_lo = cell[ok] * (F + 1) + lo[ok]
-        at_end = cell[ok] * (F + 1) + hi[ok] + 1
+        lo = _search_days(first_day, sp.start, side="right")
+        hi = _search_days(first_day, sp.end, side="right") - 1
+        ok = np.flatnonzero(hi >= lo)
+        cell_ok = cell.take(ok) * (F + 1)
+        at_lo = cell_ok + lo.take(ok)
+        at_end = cell_ok + hi.take(ok) + 1
         out = []
-        for weights in (w[ok], None):
+        for weights in (w.take(ok), None):
             acc = np.bincount(at_lo, weights=weights, minlength=C * (F + 1)).astype(float)
             acc -= np.bincount(at_end, weights=weights, minlength=C * (F + 1))
             out.append(np.cumsum(acc.reshape(C, F + 1), axis=1)[:, :F].ravel())
@@ -253,8 +258,8 @@ def _flows(
     # population for n_persons: spells overlapping the period inside the window
     s_c = np.maximum(sp.start, sp.first)
     e_c = np.minimum(sp.end, sp.last)
-    lo = np.searchsorted(p1, s_c, side="left")
-    hi = np.searchsorted(p0, e_c, side="right") - 1
+    lo = _search_days(p1, s_c, side="left")
+    hi = _search_days(p0, e_c, side="right") - 1
     hi = np.where(e_c < s_c, lo - 1, hi)
     first_f = np.searchsorted(parent, np.arange(K), side="left")
     last_f = np.searchsorted(parent, np.arange(K), side="right") - 1
