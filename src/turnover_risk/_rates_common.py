@@ -168,6 +168,18 @@ def _select_periods(labels: list[str], keep: np.ndarray, wanted: list[str] | Non
     return sel
 
 
+def _window_periods(
+    kind: str, first: int, last: int, wanted: list[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Period bounds clipped to the window ``first..last`` (day numbers) and their labels,
+    restricted to the ``wanted`` labels when given (flow definitions and sick leave)."""
+    p0, p1, labels = _grid(kind, first, last)
+    p0 = np.maximum(p0, first)
+    p1 = np.minimum(p1, last)
+    ks = np.flatnonzero(_select_periods(labels, np.ones(len(labels), dtype=bool), wanted))
+    return p0[ks], p1[ks], [labels[k] for k in ks]
+
+
 def _finish(
     parts: list[pd.DataFrame],
     *,

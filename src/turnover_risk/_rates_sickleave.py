@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from turnover_risk._rates_common import _finish, _grid, _result_frame, _select_periods
+from turnover_risk._rates_common import _finish, _result_frame, _window_periods
 from turnover_risk._rates_encode import Pool, _chunks, rate_threads, thread_pool
 from turnover_risk._rates_intervals import _ratio_interval
 from turnover_risk._rates_spells import (
@@ -88,14 +88,8 @@ def sick_leave_table(
         groups = _groups(sp, by, margins)
 
         # periods clipped to the window
-        p0, p1, labels = _grid(kind, sp.first, sp.last)
-        p0 = np.maximum(p0, sp.first)
-        p1 = np.minimum(p1, sp.last)
-        sel = _select_periods(labels, np.ones(len(labels), dtype=bool), wanted)
-        ks = np.flatnonzero(sel)
-        p0, p1 = p0[ks], p1[ks]
-        labels = [labels[k] for k in ks]
-        K = len(ks)
+        p0, p1, labels = _window_periods(kind, sp.first, sp.last, wanted)
+        K = len(labels)
         idx = WorkdayIndex(np.datetime64(int(p0.min()), "D"), np.datetime64(int(p1.max()), "D"))
 
         # employment spells x periods: row offset[i] + (k - lo[i]) is spell i in period k

@@ -12,7 +12,13 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from turnover_risk._rates_common import _finish, _grid, _result_frame, _select_periods
+from turnover_risk._rates_common import (
+    _finish,
+    _grid,
+    _result_frame,
+    _select_periods,
+    _window_periods,
+)
 from turnover_risk._rates_intervals import _poisson_scaled, _wilson
 from turnover_risk._rates_spells import (
     _OPEN,
@@ -192,14 +198,8 @@ def _flows(
     divisor,
     annual="average_headcount",
 ):
-    p0, p1, labels = _grid(kind, sp.first, sp.last)
-    p0 = np.maximum(p0, sp.first)
-    p1 = np.minimum(p1, sp.last)
-    sel = _select_periods(labels, np.ones(len(labels), dtype=bool), wanted)
-    ks = np.flatnonzero(sel)
-    p0, p1 = p0[ks], p1[ks]
-    labels = [labels[k] for k in ks]
-    K = len(ks)
+    p0, p1, labels = _window_periods(kind, sp.first, sp.last, wanted)
+    K = len(labels)
     monthly = annual == "sum_of_months" and kind != "month"
     if monthly:  # SHRM: the rate of a longer period is the sum of its monthly rates
         f0, f1, _ = _grid("month", sp.first, sp.last)
