@@ -26,13 +26,13 @@ from turnover_risk._groups_common import (
     _shown_rows,
     _with_spec,
 )
-from turnover_risk._groups_result import FlagResult, _finish
+from turnover_risk._groups_result import FlagResult, _finish, _FlagRequest
 from turnover_risk._groups_stats import _mixture_count_interval
 
 
-def _flag_prospective(
-    model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_boot, margin, n_drivers, rng
-) -> FlagResult:
+def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResult:
+    model, panel, spec, by_cols, period = req.model, req.panel, req.spec, req.by_cols, req.period
+    min_group_size, alpha, rng = req.min_group_size, req.alpha, req.rng
     period_ts = _latest_or_given_period(panel, spec, period)
     rows = _with_spec(panel.loc[panel[spec.period_col] == period_ts], panel)
     rows = _one_row_per_person(rows, spec)
@@ -92,24 +92,7 @@ def _flag_prospective(
     table["p_value"] = p_val
     direction = np.sign(ratio - 1)
     info["margin"] = margin
-    return _finish(
-        table,
-        model,
-        rows,
-        spec,
-        by_cols,
-        period_ts,
-        "prospective",
-        alpha,
-        fdr,
-        min_group_size,
-        reference,
-        {},
-        direction,
-        n_drivers,
-        rng,
-        info,
-    )
+    return _finish(req, table, rows, period_ts, "prospective", reference, {}, direction, info)
 
 
 def _bootstrap_predictions(model, panel, spec, rows, n_boot, rng) -> list[np.ndarray]:

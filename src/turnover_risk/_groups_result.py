@@ -183,25 +183,36 @@ class FlagResult:
         return np.clip(lo, 0, None), np.clip(hi, None, 1)
 
 
+@dataclass(frozen=True)
+class _FlagRequest:
+    """The checked arguments of one :func:`turnover_risk.flag_groups` call, for both modes."""
+
+    model: Any
+    panel: pd.DataFrame
+    spec: Any
+    by_cols: list[str]
+    period: Any
+    min_group_size: int
+    alpha: float
+    fdr: bool
+    n_drivers: int
+    rng: np.random.Generator
+
+
 def _finish(
-    table,
-    model,
-    rows,
-    spec,
-    by_cols,
-    period_ts,
-    mode,
-    alpha,
-    fdr,
-    min_group_size,
-    reference,
-    od,
-    direction,
-    n_drivers,
-    rng,
-    info,
+    req: _FlagRequest,
+    table: pd.DataFrame,
+    rows: pd.DataFrame,
+    period_ts: pd.Timestamp,
+    mode: str,
+    reference: float,
+    od: dict,
+    direction: np.ndarray,
+    info: dict,
 ) -> FlagResult:
     """Suppress, adjust for multiplicity, flag, attach drivers."""
+    model, spec, by_cols, alpha, fdr = req.model, req.spec, req.by_cols, req.alpha, req.fdr
+    min_group_size, n_drivers, rng = req.min_group_size, req.n_drivers, req.rng
     small = table["n_persons"].to_numpy() < min_group_size
     p_val = table["p_value"].to_numpy(dtype=float).copy()
     p_val[small] = np.nan

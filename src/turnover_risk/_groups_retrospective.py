@@ -21,7 +21,7 @@ from turnover_risk._groups_common import (
     _shown_rows,
     _with_spec,
 )
-from turnover_risk._groups_result import FlagResult, _finish
+from turnover_risk._groups_result import FlagResult, _finish, _FlagRequest
 from turnover_risk._groups_stats import (
     FUNNEL_LEVELS,
     _poisson_binomial_p_value,
@@ -31,9 +31,9 @@ from turnover_risk._groups_stats import (
 )
 
 
-def _flag_retrospective(
-    model, panel, spec, by_cols, period, min_group_size, alpha, fdr, overdispersion, n_drivers, rng
-) -> FlagResult:
+def _flag_retrospective(req: _FlagRequest, overdispersion: str) -> FlagResult:
+    model, panel, spec, by_cols, period = req.model, req.panel, req.spec, req.by_cols, req.period
+    min_group_size, alpha = req.min_group_size, req.alpha
     label = spec.label_col
     if label not in panel.columns:
         raise ValueError(
@@ -104,21 +104,4 @@ def _flag_retrospective(
         table[f"limit_{name}_low"] = np.clip(lo, 0, None)
         table[f"limit_{name}_high"] = hi
     direction = np.sign(observed - expected)
-    return _finish(
-        table,
-        model,
-        rows,
-        spec,
-        by_cols,
-        period_ts,
-        "retrospective",
-        alpha,
-        fdr,
-        min_group_size,
-        reference,
-        od,
-        direction,
-        n_drivers,
-        rng,
-        info,
-    )
+    return _finish(req, table, rows, period_ts, "retrospective", reference, od, direction, info)

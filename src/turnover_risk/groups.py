@@ -64,7 +64,7 @@ from turnover_risk._groups_common import (
 )
 from turnover_risk._groups_drivers import driver_text, feature_label
 from turnover_risk._groups_prospective import _flag_prospective
-from turnover_risk._groups_result import FlagResult
+from turnover_risk._groups_result import FlagResult, _FlagRequest
 from turnover_risk._groups_retrospective import _flag_retrospective
 from turnover_risk._groups_stats import (
     FUNNEL_LEVELS,
@@ -358,34 +358,12 @@ def flag_groups(
     spec = panel_spec(panel)
     by_cols = _check_by(panel, by)
     rng = np.random.default_rng(random_state)
-    if mode == "prospective":
-        return _flag_prospective(
-            model,
-            panel,
-            spec,
-            by_cols,
-            period,
-            min_group_size,
-            alpha,
-            fdr,
-            n_boot,
-            margin,
-            n_drivers,
-            rng,
-        )
-    return _flag_retrospective(
-        model,
-        panel,
-        spec,
-        by_cols,
-        period,
-        min_group_size,
-        alpha,
-        fdr,
-        overdispersion,
-        n_drivers,
-        rng,
+    req = _FlagRequest(
+        model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_drivers, rng
     )
+    if mode == "prospective":
+        return _flag_prospective(req, n_boot, margin)
+    return _flag_retrospective(req, overdispersion)
 
 
 # ---------------------------------------------------------------------------------------------
