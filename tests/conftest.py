@@ -3,6 +3,7 @@
 import os
 
 import matplotlib
+import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
@@ -15,3 +16,22 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def fitted_sample():
+    """The shipped sample, its default panel, and a logistic and a small gbm model fitted on it
+    (shared by the scoring and Dask tests; tests must not change them)."""
+    import warnings
+
+    import turnover_risk as tr
+
+    reg = tr.load_sample()
+    panel = tr.build_panel(reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logistic = tr.TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
+        gbm = tr.TurnoverRiskModel(
+            kind="gbm", random_state=0, estimator_params={"max_iter": 40}
+        ).fit(panel)
+    return reg, panel, {"logistic": logistic, "gbm": gbm}

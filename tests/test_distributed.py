@@ -37,16 +37,8 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    reg = tr.load_sample()
-    panel = tr.build_panel(reg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logistic = tr.TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
-        gbm = tr.TurnoverRiskModel(
-            kind="gbm", random_state=0, estimator_params={"max_iter": 30}
-        ).fit(panel)
-    return reg, panel, {"logistic": logistic, "gbm": gbm}
+def sample(fitted_sample):
+    return fitted_sample
 
 
 # --------------------------------------------------------------------------------------------

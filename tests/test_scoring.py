@@ -17,16 +17,8 @@ from turnover_risk.scoring import ScoringFallbackWarning, compile_scorer, score_
 
 
 @pytest.fixture(scope="module")
-def sample():
-    reg = tr.load_sample()
-    panel = tr.build_panel(reg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logistic = tr.TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
-        gbm = tr.TurnoverRiskModel(
-            kind="gbm", random_state=0, estimator_params={"max_iter": 40}
-        ).fit(panel)
-    return reg, panel, {"logistic": logistic, "gbm": gbm}
+def sample(fitted_sample):
+    return fitted_sample
 
 
 @pytest.fixture(scope="module")

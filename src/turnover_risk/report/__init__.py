@@ -287,25 +287,15 @@ def _rates_section(register, L, lang, min_group_size) -> str:
 
 
 def _model_section(model, evaluation, L, lang, horizon) -> str:
+    from turnover_risk.evaluation import SCORE_METRICS
+
     kind = getattr(model, "kind", type(model).__name__)
     parts = [f"<p>{L['model_intro'].format(kind=html.escape(str(kind)), horizon=horizon)}</p>"]
     table = evaluation.table
     pooled = table[table["fold"].astype(str) == "pooled"]
     if pooled.empty:
         pooled = table
-    metrics = [
-        c
-        for c in (
-            "roc_auc",
-            "pr_auc",
-            "brier",
-            "log_loss",
-            "calibration_intercept",
-            "calibration_slope",
-            "ece",
-        )
-        if c in pooled.columns
-    ]
+    metrics = [c for c in SCORE_METRICS if c in pooled.columns]
     rows = [
         [str(r["model"]), *[_num(r[m], lang, 3) for m in metrics]] for _, r in pooled.iterrows()
     ]
