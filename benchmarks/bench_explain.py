@@ -28,7 +28,7 @@ import pandas as pd
 import shap
 
 import turnover_risk as tr
-from turnover_risk.explain import _aggregate_to_features
+from turnover_risk.models._explain import _aggregate_to_features
 
 
 def exact_group_table(

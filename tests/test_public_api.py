@@ -1,4 +1,4 @@
-"""The public API: every name in __all__ exists, and the DESIGN.md names are importable."""
+"""The public API: every name in __all__ exists, and the names of the documented contract are importable."""
 
 import turnover_risk as tr
 

@@ -1,26 +1,48 @@
 """turnover_risk: staff turnover and sick-leave statistics, point-in-time features and
 explainable group-level risk models for public services.
 
-Import as ``import turnover_risk as tr``; everything public is listed in ``__all__``.
+Import as ``import turnover_risk as tr``; everything public is listed in ``__all__``. The
+subpackages group the work by job (``data``, ``privacy``, ``rates``, ``surveys``, ``panel``,
+``models``, ``groups``, ``scoring``, ``report``, ``datasets``, ``engines``, ``cli``); see
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from turnover_risk._spec import PanelSpec, panel_spec
+import turnover_risk.engines  # noqa: F401  (registers the Dask engine with turnover_risk._engine)
+from turnover_risk import _legacy
+from turnover_risk._version import __version__
 from turnover_risk._warnings import (
     DataQualityWarning,
     TurnoverRiskDeprecationWarning,
     TurnoverRiskWarning,
 )
+from turnover_risk.data import (
+    SCHEMAS,
+    TABLE_NAMES,
+    DataValidationError,
+    Register,
+    ValidationReport,
+    read_register,
+    validate,
+    write_register,
+)
 from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
-from turnover_risk.evaluation import EvaluationResult, evaluate
-from turnover_risk.explain import Explanation, group_drivers
-from turnover_risk.features import FEATURES, Feature, build_panel
-from turnover_risk.groups import FlagResult, WhatIfResult, flag_groups, what_if
-from turnover_risk.io import read_register, write_register
-from turnover_risk.models import TurnoverRiskModel, load_model
+from turnover_risk.groups import (
+    FlagResult,
+    WhatIfResult,
+    flag_groups,
+    group_drivers,
+    what_if,
+)
+from turnover_risk.models import (
+    EvaluationResult,
+    Explanation,
+    TurnoverRiskModel,
+    evaluate,
+    load_model,
+)
+from turnover_risk.panel import FEATURES, Feature, PanelSpec, build_panel, panel_spec
 from turnover_risk.rates import (
     DEFINITIONS,
     sick_leave_rate,
@@ -28,7 +50,6 @@ from turnover_risk.rates import (
     turnover_rate_from_counts,
 )
 from turnover_risk.report import write_report
-from turnover_risk.schema import SCHEMAS, TABLE_NAMES, Register
 from turnover_risk.scoring import ScoreResult, score_dataset
 from turnover_risk.surveys import (
     INSTRUMENTS,
@@ -40,12 +61,8 @@ from turnover_risk.surveys import (
     summarise_scores,
     survey_problems,
 )
-from turnover_risk.validation import DataValidationError, ValidationReport, validate
 
-try:
-    __version__ = version("turnover-risk")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+_legacy.install()
 
 __all__ = [
     "DEFINITIONS",

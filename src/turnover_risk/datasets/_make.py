@@ -9,9 +9,9 @@ from typing import Literal, overload
 import numpy as np
 import pandas as pd
 
+from turnover_risk.data._schema import Register
 from turnover_risk.datasets._knobs import SimulationKnobs
 from turnover_risk.datasets._simulator import EFFECT_FEATURES, effects_frame, simulate
-from turnover_risk.schema import Register
 
 __all__ = ["SimulationTruth", "make_register"]
 

@@ -6,9 +6,9 @@ from importlib import resources
 
 import pandas as pd
 
+from turnover_risk.data._schema import TABLE_NAMES, Register
 from turnover_risk.datasets._make import simulation_metadata
 from turnover_risk.datasets._simulator import conform
-from turnover_risk.schema import TABLE_NAMES, Register
 
 __all__ = ["SAMPLE_ARGS", "load_sample"]
 

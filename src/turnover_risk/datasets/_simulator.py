@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from turnover_risk.data._schema import EXIT_REASONS, SCHEMAS, SUPERVISION_KINDS, pandas_dtype
 from turnover_risk.datasets._knobs import SimulationKnobs
-from turnover_risk.schema import EXIT_REASONS, SCHEMAS, SUPERVISION_KINDS, pandas_dtype
 
 __all__ = ["EFFECT_FEATURES", "simulate"]
 
@@ -417,7 +417,7 @@ class _Simulation:
             self._step(t)
 
     def _prepare_instruments(self) -> None:
-        from turnover_risk.surveys import get_instrument
+        from turnover_risk.surveys._score import get_instrument
 
         self._instruments = []
         for name in INSTRUMENT_NAMES:

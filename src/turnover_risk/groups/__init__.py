@@ -1,0 +1,35 @@
+"""Groups at elevated risk: flags with FDR control and funnel limits, what-if, and drivers."""
+
+from turnover_risk.groups._flag import (
+    ASSOCIATION_NOTE,
+    FLAGS,
+    FUNNEL_LEVELS,
+    FlagResult,
+    WhatIfResult,
+    benjamini_hochberg,
+    driver_text,
+    estimate_overdispersion,
+    feature_label,
+    flag_groups,
+    funnel_limits,
+    poisson_ratio_ci,
+    what_if,
+)
+from turnover_risk.groups._group_drivers import group_drivers
+
+__all__ = [
+    "ASSOCIATION_NOTE",
+    "FLAGS",
+    "FUNNEL_LEVELS",
+    "FlagResult",
+    "WhatIfResult",
+    "benjamini_hochberg",
+    "driver_text",
+    "estimate_overdispersion",
+    "feature_label",
+    "flag_groups",
+    "funnel_limits",
+    "group_drivers",
+    "poisson_ratio_ci",
+    "what_if",
+]

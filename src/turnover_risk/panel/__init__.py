@@ -1,0 +1,30 @@
+"""The person-period panel: point-in-time features, honest labels, and the feature registry.
+
+:func:`build_panel` turns a register into one row per person and period; :data:`FEATURES`
+documents every feature (family, cause category, whether a leader can change it).
+:func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs.
+"""
+
+from turnover_risk.panel._build import (
+    SCOPES,
+    build_panel,
+    build_partition,
+    prepare_context,
+)
+from turnover_risk.panel._context import PanelContext
+from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
+from turnover_risk.panel._spec import PanelSpec, attach_spec, panel_spec
+
+__all__ = [
+    "FEATURES",
+    "SCOPES",
+    "Feature",
+    "FeatureRegistry",
+    "PanelContext",
+    "PanelSpec",
+    "attach_spec",
+    "build_panel",
+    "build_partition",
+    "panel_spec",
+    "prepare_context",
+]

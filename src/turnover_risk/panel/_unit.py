@@ -1,0 +1,223 @@
+"""Unit-level features on a (unit x extended period) grid (private).
+
+Membership of a unit at period ``t`` means an employment spell covering the day before ``t``;
+every value here uses records dated before ``t`` only. Computed once per register by
+:func:`build_unit_features` and read by every partition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from turnover_risk.data._calendar import WorkdayIndex
+from turnover_risk.data._schema import Register
+from turnover_risk.panel._registry import UNIT_SURVEY_MAX_AGE_MONTHS
+from turnover_risk.panel._time import (
+    OPEN_DAY,
+    expand_ranges,
+    group_median,
+    month_of,
+    month_start,
+    sorted_unique,
+)
+
+if TYPE_CHECKING:
+    from turnover_risk.panel._context import PanelContext
+
+
+def workdays_index(ctx: PanelContext) -> tuple[WorkdayIndex, int, int]:
+    if ctx.workdays is not None:
+        return ctx.workdays
+    first_m = int(month_of(ctx.period_days[:1])[0]) - 12
+    last_m = int(month_of(ctx.period_days[-1:])[0])
+    wd = WorkdayIndex(
+        np.datetime64(int(month_start(np.array([first_m]))[0]), "D"),
+        np.datetime64(int(month_start(np.array([last_m]))[0]) - 1, "D"),
+    )
+    ctx.workdays = (wd, first_m, last_m - first_m)
+    return ctx.workdays
+
+
+# --------------------------------------------------------------------------------------------
+# unit level: one value per (unit, extended period), from records before the period start
+# --------------------------------------------------------------------------------------------
+
+
+def _membership(ctx: PanelContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code, unit, k): persons employed in a unit on the day before extended period k."""
+    sp = ctx.spells
+    snap = ctx.ext_days - 1
+    k0 = np.searchsorted(snap, sp["start"], side="left")
+    k1 = np.searchsorted(snap, sp["end"], side="right") - 1
+    i, k = expand_ranges(k0, k1)
+    n_k = len(snap)
+    key = (sp["code"][i] * len(ctx.unit_ids) + sp["unit"][i]) * n_k + k
+    key = sorted_unique(key)
+    k = key % n_k
+    rest = key // n_k
+    return rest // len(ctx.unit_ids), rest % len(ctx.unit_ids), k
+
+
+def _per_unit(unit: np.ndarray, k: np.ndarray, weights: np.ndarray | None, shape) -> np.ndarray:
+    flat = np.bincount(unit * shape[1] + k, weights=weights, minlength=shape[0] * shape[1])
+    return flat.reshape(shape).astype(np.float64)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def build_unit_features(
+    ctx: PanelContext, register: Register, scope_key_unit: np.ndarray, absent: set[str]
+) -> None:
+    n_units, n_k = len(ctx.unit_ids), len(ctx.ext_days)
+    shape = (n_units, n_k)
+    snap = ctx.ext_days - 1
+    ext_m = month_of(ctx.ext_days)
+    lag = ctx.lag
+    m_code, m_unit, m_k = _membership(ctx)
+    head = _per_unit(m_unit, m_k, None, shape)
+    data_start = int(ctx.spells["start"].min())
+    known_then = np.zeros(n_k, dtype=bool)
+    known_then[lag:] = snap[:-lag] >= data_start
+    change = np.full(shape, np.nan)
+    change[:, lag:] = head[:, lag:] - head[:, :-lag]
+    change[:, ~known_then] = np.nan
+    ctx.unit["unit_headcount"] = head
+    ctx.unit["unit_headcount_change_12m"] = change
+
+    # exit share: members 12 months earlier no longer in the same scope key
+    n_scope = int(scope_key_unit.max()) + 1
+    skey = (m_code * n_scope + scope_key_unit[m_unit]) * n_k + m_k
+    skey_sorted = sorted_unique(skey)
+    early = m_k + lag < n_k
+    q = skey[early] + lag
+    pos = np.minimum(np.searchsorted(skey_sorted, q), len(skey_sorted) - 1)
+    gone = skey_sorted[pos] != q
+    left = _per_unit(m_unit[early], m_k[early] + lag, gone.astype(np.float64), shape)
+    base = np.zeros(shape)
+    base[:, lag:] = head[:, :-lag]
+    share = _ratio(left, base)
+    share[:, ~known_then] = np.nan
+    ctx.unit["unit_exit_share_12m"] = share
+
+    # colleagues who left the unit in the window and were not back on the day before t
+    ue = ctx.unit_ep
+    ep_unit = np.empty(len(ue["start"]), dtype=np.int64)
+    ep_unit[ue["spell_episode"]] = ctx.spells["unit"]
+    closed = ue["end"] < OPEN_DAY
+    e, ns, eu = ue["end"][closed], ue["next_start"][closed], ep_unit[closed]
+    for months in (3, 12):
+        lo = month_start(ext_m - months)
+        k0 = np.searchsorted(ctx.ext_days, e, side="right")
+        k1 = np.searchsorted(lo, e, side="right") - 1
+        i, k = expand_ranges(k0, k1)
+        away = ns[i] > snap[k]
+        n_left = _per_unit(eu[i][away], k[away], None, shape)
+        # leavers whose last day is t-1 are still in `head` (employed on t-1): count them once
+        last = away & (e[i] == snap[k])
+        n_last = _per_unit(eu[i][last], k[last], None, shape)
+        ctx.unit[f"colleagues_left_{months}m"] = n_left
+        ctx.unit[f"colleagues_left_share_{months}m"] = _ratio(n_left, n_left + head - n_last)
+
+    sel = m_k >= lag
+    c, u, k = m_code[sel], m_unit[sel], m_k[sel]
+    t_day, t_m = ctx.ext_days[k], ext_m[k]
+    if "caseload" in ctx.events:
+        ev = ctx.events["caseload"]
+        j = ev.last_before(c, t_m)
+        ok = (j >= 0) & (ev.time_at(j) == t_m - 1)
+        val = ev.take("open", j)[ok]
+        val_ok = ~np.isnan(val)
+        g_u, g_k = u[ok][val_ok], k[ok][val_ok]
+        n = _per_unit(g_u, g_k, None, shape)
+        ctx.unit["unit_caseload_mean"] = _ratio(_per_unit(g_u, g_k, val[val_ok], shape), n)
+        ctx.unit["unit_caseload_median"] = group_median(
+            u[ok] * n_k + k[ok], val, n_units * n_k
+        ).reshape(shape)
+    if "supervision" in ctx.events:
+        had = ctx.events["supervision"].count(c, month_start(t_m - 3), t_day) > 0
+        ctx.unit["unit_supervision_coverage_3m"] = _ratio(
+            _per_unit(u, k, had.astype(np.float64), shape), _per_unit(u, k, None, shape)
+        )
+    for prefix, sub in (("cbi", "work"), ("proqol", "burnout"), ("bat", "total")):
+        ev = ctx.events.get(f"survey_{prefix}")
+        if ev is None:
+            continue
+        j = ev.last_before(c, t_day)
+        recent = ev.time_at(j) >= month_start(t_m - UNIT_SURVEY_MAX_AGE_MONTHS)
+        val = ev.take(sub, j)
+        ok = recent & ~np.isnan(val)
+        n = _per_unit(u[ok], k[ok], None, shape)
+        mean = _ratio(_per_unit(u[ok], k[ok], val[ok], shape), n)
+        mean[n < ctx.min_group_size] = np.nan
+        ctx.unit[f"unit_{prefix}_{sub}_mean"] = mean
+    if register.absences is not None:
+        ctx.unit["unit_sick_leave_pct_12m"] = _unit_sick_leave(ctx, shape)
+    for name in [n for n in ctx.unit if n in absent]:
+        del ctx.unit[name]
+
+
+def _monthly(wd: WorkdayIndex, unit, s, e, w, m0: int, n_months: int, n_units: int) -> np.ndarray:
+    """Sum over intervals of ``w`` x working days in ``[s, e]`` per (unit, calendar month)."""
+    lo, hi = month_start(np.array([m0, m0 + n_months]))
+    s, e = np.maximum(s, lo), np.minimum(e, hi - 1)
+    ok = e >= s
+    unit, s, e, w = unit[ok], s[ok], e[ok], w[ok]
+    m1, m2 = month_of(s) - m0, month_of(e) - m0
+    size = n_units * n_months
+    one = m1 == m2
+    first_end = np.where(one, e, month_start(m1 + m0 + 1) - 1)
+    out = np.bincount(unit * n_months + m1, weights=w * wd.count(s, first_end), minlength=size)
+    two = ~one
+    out += np.bincount(
+        unit[two] * n_months + m2[two],
+        weights=w[two] * wd.count(month_start(m2[two] + m0), e[two]),
+        minlength=size,
+    )
+    inner = two & (m2 > m1 + 1)
+    diff = np.bincount(
+        unit[inner] * (n_months + 1) + m1[inner] + 1,
+        weights=w[inner],
+        minlength=n_units * (n_months + 1),
+    ) - np.bincount(
+        unit[inner] * (n_months + 1) + m2[inner],
+        weights=w[inner],
+        minlength=n_units * (n_months + 1),
+    )
+    full = np.cumsum(diff.reshape(n_units, n_months + 1), axis=1)[:, :n_months]
+    per_month = wd.count(
+        month_start(np.arange(m0, m0 + n_months)),
+        month_start(np.arange(m0 + 1, m0 + n_months + 1)) - 1,
+    )
+    return out.reshape(n_units, n_months) + full * per_month
+
+
+def _unit_sick_leave(ctx: PanelContext, shape) -> np.ndarray:
+    wd, m0, n_months = workdays_index(ctx)
+    sp = ctx.spells
+    n_units = shape[0]
+    agreed = _monthly(wd, sp["unit"], sp["start"], sp["end"], sp["fte"], m0, n_months, n_units)
+    a = ctx.absence_frame
+    spell_frame = pd.DataFrame(
+        {"c": sp["code"], "u": sp["unit"], "es": sp["start"], "ee": sp["end"], "fte": sp["fte"]}
+    )
+    both = a.merge(spell_frame, on="c", how="inner")
+    s = np.maximum(both["s"].to_numpy(), both["es"].to_numpy())
+    e = np.minimum(both["e"].to_numpy(), both["ee"].to_numpy())
+    w = both["fte"].to_numpy() * both["grade"].to_numpy()
+    lost = _monthly(wd, both["u"].to_numpy(), s, e, w, m0, n_months, n_units)
+    zero = np.zeros((n_units, 1))
+    cum_l = np.concatenate([zero, np.cumsum(lost, axis=1)], axis=1)
+    cum_a = np.concatenate([zero, np.cumsum(agreed, axis=1)], axis=1)
+    out = np.full(shape, np.nan)
+    pm = month_of(ctx.period_days) - m0  # window months [pm - 12, pm)
+    lag = ctx.lag
+    num = cum_l[:, pm] - cum_l[:, pm - 12]
+    den = cum_a[:, pm] - cum_a[:, pm - 12]
+    out[:, lag:] = 100 * _ratio(num, den)
+    return out

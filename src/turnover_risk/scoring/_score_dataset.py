@@ -1,0 +1,504 @@
+"""Streaming batch scoring: constant memory on one machine, Dask beyond it.
+
+:func:`score_dataset` scores a whole population with a fitted
+:class:`~turnover_risk.TurnoverRiskModel` without holding it in memory:
+
+* a **panel** (one Parquet file or a folder of Parquet files written from ``build_panel``) is
+  read in record batches with pyarrow and scored batch by batch;
+* a **register** (a folder read with :func:`~turnover_risk.read_register`, or a
+  :class:`~turnover_risk.Register`) is turned into panel rows one partition of employees at a
+  time (:func:`turnover_risk.features.build_partition`; the register itself and the unit-level
+  features are computed once and stay in memory, the person-period rows never do);
+* a pandas panel is scored in slices; a Dask DataFrame goes to :mod:`turnover_risk.distributed`.
+
+The default output is **group level**: per group (``by``, default ``unit_id``) and period the
+number of persons, the expected number of leavers within the model's horizon (sum of risks) and
+the mean risk, with groups under ``min_group_size`` suppressed
+(:func:`turnover_risk.privacy.suppress_small_groups`). Row-level risks are written only with
+``row_level=True``. Output is written to a temporary file in the target folder and renamed at
+the end, so an interrupted run never leaves a half-written file under the output name.
+
+Throughput comes from a *compiled* scorer: the fitted preprocessing (median imputation, missing
+indicators, scaling, one-hot encoding) is replayed with numpy column by column. The logistic
+model becomes one weighted sum (coefficients folded with the scaler); the gbm's trees run in
+scikit-learn's Cython predictor on a compact uint8 code per (row, feature) that takes exactly
+the branches the raw values take (:class:`_BinnedTrees`), on row blocks shared by
+``TURNOVER_RISK_SCORING_THREADS`` threads (default: the usable cores, at most 8). A Parquet
+source never goes through pandas: the needed columns are read as arrow record batches, group
+keys dictionary-encoded, and the group sums are ``np.bincount`` over integer codes. The
+compiled path is checked against ``model.predict_proba`` on the first rows of the run (to
+1e-9) and the run falls back to ``predict_proba`` if they ever differ.
+
+This module holds :func:`score_dataset`, its argument checks and its result. The work is
+done in private modules: ``_scoring_fastpaths`` (the compiled scorer), ``_scoring_scorer``
+(the scorer checked against ``predict_proba``, bad rows), ``_scoring_io`` (sources read batch
+by batch, output written atomically) and ``_scoring_groups`` (the group sums).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
+from turnover_risk._progress import bar
+from turnover_risk._warnings import TurnoverRiskWarning
+from turnover_risk.data._schema import Register
+from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec
+from turnover_risk.privacy._suppression import (
+    DEFAULT_MIN_GROUP_SIZE,
+    check_min_group_size,
+)
+from turnover_risk.scoring._accumulate import (
+    _ArrowGroupAccumulator,
+    _GroupAccumulator,
+    finish_groups,  # noqa: F401 (re-exported)
+)
+from turnover_risk.scoring._fastpaths import (
+    GBM_BLOCK_ROWS,  # noqa: F401 (re-exported)
+    _BinnedTrees,  # noqa: F401 (re-exported)
+)
+from turnover_risk.scoring._io import (
+    _is_register_folder,
+    _iter_frame,
+    _iter_parquet,
+    _iter_register,
+    _never_null,
+    _spec_from_metadata,
+    check_output,
+    panel_context_for,
+    parquet_files,
+    replace_path,
+    row_level_schema,
+    row_level_table,
+    temporary_path,
+    write_group_table,
+)
+from turnover_risk.scoring._scorer import (
+    MAX_REPORTED_REJECTS,
+    VERIFY_ROWS,  # noqa: F401 (re-exported)
+    ScoringFallbackWarning,  # noqa: F401 (re-exported)
+    _Scorer,
+    compile_scorer,  # noqa: F401 (re-exported)
+    find_bad_rows,
+)
+
+__all__ = ["DEFAULT_BATCH_ROWS", "ENGINES", "ScoreResult", "score_dataset"]
+
+
+DEFAULT_BATCH_ROWS = 262_144
+"""Rows per record batch (about 60 MB of float32 features for a monthly panel)."""
+
+
+_REJECT_COLUMNS = ["file", "row", "column", "value", "problem"]
+
+
+# --------------------------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ScoreResult:
+    """What :func:`score_dataset` did.
+
+    Attributes
+    ----------
+    path : Path
+        The output written (a file; a folder of part files for row-level Dask output).
+    rows_read, rows_scored, rows_rejected : int
+        ``rows_read == rows_scored + rows_rejected`` always.
+    rejected : DataFrame
+        The first :data:`MAX_REPORTED_REJECTS` problems: ``file``, ``row`` (0-based row of the
+        file, or of the input frame), ``column``, ``value``, ``problem``. No identifiers.
+    table : DataFrame or None
+        The group-level table that was written (``None`` for row-level output).
+    seconds : float
+        Wall-clock time of the run.
+    engine : str
+        ``"pandas"`` or ``"dask"``.
+    row_level : bool
+        Whether row-level risks were written.
+    info : dict
+        Extra facts (batches, partitions, scorer used, time per phase).
+    """
+
+    path: Path
+    rows_read: int
+    rows_scored: int
+    rows_rejected: int
+    rejected: pd.DataFrame
+    table: pd.DataFrame | None
+    seconds: float
+    engine: str
+    row_level: bool
+    info: dict = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows read per second of wall-clock time."""
+        return self.rows_read / self.seconds if self.seconds > 0 else float("inf")
+
+    def __repr__(self) -> str:
+        what = "row-level risks" if self.row_level else f"{len(self.table)} group rows"
+        return (
+            f"ScoreResult({self.rows_scored:,} of {self.rows_read:,} rows scored, "
+            f"{self.rows_rejected:,} rejected; {what} -> {str(self.path)!r}; "
+            f"{self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s, engine={self.engine!r})"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# score_dataset
+# --------------------------------------------------------------------------------------------
+
+
+def _check_by(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    cols = [by] if isinstance(by, str) else list(by)
+    if not all(isinstance(c, str) for c in cols):
+        raise TypeError(f"by must be a column name or a list of names; got {by!r}.")
+    return cols
+
+
+def _check_batch_rows(batch_rows: object) -> int:
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int | np.integer):
+        raise TypeError(f"batch_rows must be an integer; got {batch_rows!r}.")
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows={batch_rows} must be at least 1; e.g. 262144.")
+    return int(batch_rows)
+
+
+def score_dataset(
+    model: Any,
+    source: str | Path | Register | pd.DataFrame | Any,
+    out: str | Path,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    row_level: bool = False,
+    overwrite: bool = False,
+    engine: Literal["pandas", "dask"] = "pandas",
+    scheduler: str | Any | None = None,
+    by: str | Sequence[str] = "unit_id",
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    progress: bool | None = None,
+    connect_timeout: float = 10.0,
+    **panel_options: Any,
+) -> ScoreResult:
+    """Score a whole population batch by batch and write the result (group level by default).
+
+    Parameters
+    ----------
+    model : TurnoverRiskModel
+        A fitted model (any classifier with ``predict_proba`` and ``feature_names_in_`` works,
+        through the slower ``predict_proba`` path).
+    source : path, Register, DataFrame or dask DataFrame
+        A panel Parquet file or folder of Parquet files (from ``build_panel(...).to_parquet``;
+        every file must have the same schema), a register folder (with ``employment.parquet``
+        or ``.csv``; read and validated with :func:`~turnover_risk.read_register`), a
+        :class:`~turnover_risk.Register`, a pandas panel, or a Dask DataFrame panel (scored
+        with the Dask engine).
+    out : str or Path
+        Output file: ``.parquet`` (or ``.csv`` for the group table). Written to a temporary
+        name in the same folder and renamed when complete. Row-level Dask output is a folder
+        of part files.
+    batch_rows : int
+        Rows per record batch (panel sources) or about the rows per employee partition
+        (register sources). Memory grows with this, not with the input.
+    row_level : bool
+        Write one risk per person and period (id, group and period columns plus ``risk``)
+        instead of the group table. Row-level output is personal data: keep it inside the
+        organisation.
+    overwrite : bool
+        Replace an existing ``out``; otherwise an existing output raises ``FileExistsError``.
+    engine : {"pandas", "dask"}
+        ``"dask"`` runs on a Dask cluster (see :mod:`turnover_risk.distributed`).
+    scheduler : str or distributed.Client, optional
+        Dask only: the scheduler address (``"tcp://host:8786"``) or a client. Default: the
+        current client, else a local cluster.
+    by : str or list of str
+        Group column(s) of the group table (default ``"unit_id"``); the period is always a key.
+    min_group_size : int
+        Groups with fewer persons (rows of the period) are suppressed in the group table.
+    progress : bool, optional
+        Show a progress bar (rows, rate, time left); default: on a terminal unless quiet.
+    connect_timeout : float
+        Dask only: seconds to wait for a ``scheduler`` address before a ``ConnectionError``.
+    **panel_options
+        For register sources: options of :func:`~turnover_risk.build_panel` overriding the
+        ones the model was trained with (e.g. ``as_of``, ``start``).
+
+    Returns
+    -------
+    ScoreResult
+        Counts (``rows_read == rows_scored + rows_rejected``), the first rejected rows with
+        their file and row number, the group table, timings.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` exists and ``overwrite`` is False.
+    ConnectionError
+        Dask: no scheduler answers at ``scheduler`` within ``connect_timeout`` seconds.
+    ValueError
+        Files of one dataset with different schemas (names the files and columns), missing
+        feature columns, an unknown engine or bad ``batch_rows``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings
+    >>> import turnover_risk as tr
+    >>> warnings.simplefilter("ignore")
+    >>> reg = tr.load_sample()
+    >>> panel = tr.build_panel(reg)
+    >>> model = tr.TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "risk_by_unit.parquet"
+    >>> res = tr.score_dataset(model, panel, out, batch_rows=5000, progress=False)
+    >>> res.rows_scored == len(panel), res.rows_rejected
+    (True, 0)
+    >>> sorted(res.table.columns)[:3]
+    ['expected_leavers', 'mean_risk', 'n_persons']
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not known; choose one of: {', '.join(ENGINES)}.")
+    if engine == "dask" or is_dask_collection(source):
+        return get_engine("dask").score_dataset(
+            model,
+            source,
+            out,
+            batch_rows=batch_rows,
+            row_level=row_level,
+            overwrite=overwrite,
+            scheduler=scheduler,
+            by=by,
+            min_group_size=min_group_size,
+            progress=progress,
+            connect_timeout=connect_timeout,
+            **panel_options,
+        )
+    if scheduler is not None:
+        raise ValueError(
+            "scheduler=... only applies to engine='dask'; pass engine='dask' to use a cluster."
+        )
+    batch_rows = _check_batch_rows(batch_rows)
+    by_cols = _check_by(by)
+    min_group_size = check_min_group_size(min_group_size)
+    out = check_output(out, overwrite=overwrite, row_level=row_level)
+    scorer = _Scorer(model)
+    t_start = time.perf_counter()
+    arrow_schema = None
+
+    # -- the source: an iterator of chunks, their spec, and the expected total --------------
+    total: int | None = None
+    if isinstance(source, str | Path) and _is_register_folder(Path(source)):
+        from turnover_risk.data._io import read_register
+
+        source = read_register(source, errors="raise")
+    if isinstance(source, Register):
+        context = panel_context_for(model, source, **panel_options)
+        from turnover_risk.panel._build import _spec
+
+        spec = _spec(context)
+        per_partition = max(64, batch_rows // max(1, len(context.period_days)))
+        chunks = _iter_register(context, per_partition)
+        unit = "rows"
+    elif isinstance(source, pd.DataFrame):
+        spec = _frame_spec(source, model)
+        cols = _needed(spec, scorer, by_cols, source.columns, "the panel")
+        chunks = _iter_frame(source, cols, batch_rows)
+        total, unit = len(source), "rows"
+    elif isinstance(source, str | Path):
+        import pyarrow.parquet as pq
+
+        files = parquet_files(source)
+        schema = pq.read_schema(files[0])
+        spec = _spec_from_metadata(schema.metadata) or _model_spec(model)
+        cols = _needed(spec, scorer, by_cols, schema.names, files[0].name)
+        arrow_schema = schema
+        if scorer.compiled is not None:
+            # the fast path: arrow batches, no pandas; for group output only the features,
+            # the keys, and the id columns the statistics cannot vouch for (missing ids are
+            # rejected rows)
+            if not row_level:
+                cols = [
+                    c
+                    for c in cols
+                    if c in (*scorer.columns, *by_cols, spec.period_col)
+                    or (c in spec.id_cols and not _never_null(files, c))
+                ]
+            strings = [
+                c
+                for c in by_cols
+                if not row_level
+                and c not in scorer.columns
+                and str(schema.field(c).type) in ("string", "large_string")
+            ]
+            chunks = _iter_parquet(files, cols, batch_rows, arrow=True, dictionary=strings)
+        else:
+            chunks = _iter_parquet(files, cols, batch_rows)
+        total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        unit = "rows"
+    else:
+        raise TypeError(
+            f"source must be a path, a Register, a pandas DataFrame or a Dask DataFrame; got "
+            f"{type(source).__name__}."
+        )
+    missing_by = [c for c in by_cols if c not in (*spec.id_cols, *spec.group_cols)]
+    if missing_by and not row_level and isinstance(source, Register):
+        raise ValueError(f"by={missing_by} are not group columns of the panel {spec.group_cols}.")
+    keys = [*by_cols, spec.period_col]
+    key_cols = [c for c in (*spec.id_cols, spec.period_col)]
+    out_cols: list[str] = []
+
+    acc: _GroupAccumulator | _ArrowGroupAccumulator = (
+        _GroupAccumulator(keys)
+        if arrow_schema is None
+        else _ArrowGroupAccumulator(keys, schema=arrow_schema)
+    )
+    n_read = n_scored = n_rejected = 0
+    rejects: list[tuple] = []
+    tmp = temporary_path(out)
+    writer = None
+    t_score = 0.0
+    n_batches = 0
+    progress_bar = bar(total=total, desc="scoring", unit=unit, show=progress)
+    try:
+        for chunk in chunks:
+            n_batches += 1
+            t0 = time.perf_counter()
+            if chunk.batch is not None:  # arrow: scored, checked and summed without pandas
+                risk, bad, problems = scorer.score_batch(chunk.batch, key_cols)
+                t_score += time.perf_counter() - t0
+                if not row_level:
+                    acc.add(chunk.batch, risk, ~bad if bad.any() else None)
+                    frame = good = None
+                else:
+                    names = chunk.batch.schema.names
+                    keep = [c for c in (*spec.id_cols, *spec.group_cols, spec.period_col)]
+                    frame = chunk.batch.select([c for c in keep if c in names]).to_pandas()
+                    good = frame.loc[~bad] if bad.any() else frame
+            else:
+                frame = chunk.frame
+                bad, problems = find_bad_rows(frame, scorer, key_cols)
+                good = frame.loc[~bad] if bad.any() else frame
+                risk = scorer(good)
+                t_score += time.perf_counter() - t0
+            for pos, col, value, problem in problems:
+                if len(rejects) < MAX_REPORTED_REJECTS:
+                    rejects.append((chunk.file, chunk.first_row + pos, col, value, problem))
+            n = len(bad)
+            if row_level:
+                if writer is None:
+                    import pyarrow.parquet as pq
+
+                    out_cols = [
+                        c
+                        for c in (*spec.id_cols, *spec.group_cols, spec.period_col)
+                        if c in frame.columns
+                    ]
+                    schema = row_level_schema(frame, out_cols)
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(row_level_table(good, out_cols, risk, writer.schema))
+            elif chunk.batch is None:
+                acc.add(good, risk)
+            n_read += n
+            n_rejected += int(bad.sum())
+            n_scored += n - int(bad.sum())
+            progress_bar.update(n)
+        if row_level:
+            if writer is None:  # empty source: an empty file with the key columns
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                empty = pa.schema(
+                    [pa.field(c, pa.string()) for c in spec.id_cols]
+                    + [pa.field("risk", pa.float64())]
+                )
+                writer = pq.ParquetWriter(tmp, empty)
+            writer.close()
+            writer = None
+            replace_path(tmp, out)
+            table = None
+        else:
+            table = acc.result(min_group_size)
+            write_group_table(table, out)
+    except BaseException:
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:
+                pass
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        progress_bar.close()
+    rejected = pd.DataFrame(rejects, columns=_REJECT_COLUMNS)
+    if n_rejected:
+        warnings.warn(
+            f"{n_rejected} of {n_read} rows could not be scored and were skipped (first: "
+            f"{rejected['problem'].iloc[0]} in {rejected['file'].iloc[0]} row "
+            f"{rejected['row'].iloc[0]}); see result.rejected.",
+            TurnoverRiskWarning,
+            stacklevel=2,
+        )
+    seconds = time.perf_counter() - t_start
+    return ScoreResult(
+        path=out,
+        rows_read=n_read,
+        rows_scored=n_scored,
+        rows_rejected=n_rejected,
+        rejected=rejected,
+        table=table,
+        seconds=seconds,
+        engine="pandas",
+        row_level=row_level,
+        info={
+            "batches": n_batches,
+            "scorer": scorer.kind,
+            "seconds_scoring": t_score,
+            "path": "arrow" if arrow_schema is not None else "pandas",
+            "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
+        },
+    )
+
+
+def _model_spec(model: Any) -> PanelSpec:
+    spec = getattr(model, "spec_", None)
+    return spec if isinstance(spec, PanelSpec) else PanelSpec()
+
+
+def _frame_spec(frame: pd.DataFrame, model: Any) -> PanelSpec:
+    raw = frame.attrs.get(ATTRS_KEY)
+    if raw is not None:
+        return raw if isinstance(raw, PanelSpec) else PanelSpec.from_dict(raw)
+    return _model_spec(model)
+
+
+def _needed(
+    spec: PanelSpec, scorer: _Scorer, by: list[str], available: Sequence[str], where: str
+) -> list[str]:
+    """Columns to read: features, ids, groups present, period; error naming what is missing."""
+    available = list(available)
+    missing_features = [c for c in scorer.columns if c not in available]
+    if missing_features:
+        raise ValueError(
+            f"{where} lacks the model's feature columns {missing_features}; score a panel "
+            "built with the same build_panel settings as the training panel."
+        )
+    missing_keys = [c for c in (*by, spec.period_col) if c not in available]
+    if missing_keys:
+        raise ValueError(
+            f"{where} lacks the columns {missing_keys} needed as group keys (by={by}); "
+            f"available columns include: {available[:8]}."
+        )
+    keys = [c for c in (*spec.id_cols, *spec.group_cols, *by, spec.period_col) if c in available]
+    cols = list(dict.fromkeys([*keys, *scorer.columns]))
+    return cols

@@ -1,0 +1,308 @@
+"""The Dask engine (distributed.py): identical results to the pandas path on a LocalCluster."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import turnover_risk as tr  # noqa: E402
+from turnover_risk.engines import _dask as trd  # noqa: E402
+from turnover_risk.scoring import _score_dataset as scoring  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    """Two worker processes, one thread each (started once for this module)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit="1GiB",
+        )
+        c = distributed.Client(cluster, set_as_default=False)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def sample(fitted_sample):
+    return fitted_sample
+
+
+# --------------------------------------------------------------------------------------------
+# panel
+# --------------------------------------------------------------------------------------------
+
+
+def test_dask_panel_equals_pandas_panel(sample, client):
+    reg, panel, _ = sample
+    ddf = tr.build_panel(reg, engine="dask")
+    assert trd.is_dask_collection(ddf)
+    small = trd.build_panel(reg, employees_per_partition=150)
+    assert small.npartitions == -(-reg.employment["employee_id"].nunique() // 150)
+    got = trd.compute_panel(small, scheduler=client)
+    pd.testing.assert_frame_equal(got, panel, check_exact=True)
+    assert tr.panel_spec(got) == tr.panel_spec(panel)
+
+
+def test_partitions_hold_whole_employees(sample, client):
+    reg, panel, _ = sample
+    ddf = trd.build_panel(reg, employees_per_partition=100)
+    ids = ddf.map_partitions(
+        lambda d: pd.DataFrame({"employee_id": d["employee_id"].unique()}),
+        meta={"employee_id": "str"},
+    ).compute(scheduler=client)["employee_id"]
+    assert ids.is_unique  # no person appears in two partitions
+    assert len(ids) == panel["employee_id"].nunique()
+
+
+# --------------------------------------------------------------------------------------------
+# rates (exact)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"by": "unit_id"},
+        {"by": "municipality", "period": "quarter", "definition": "separation"},
+        {"definition": "bufdir", "margins": True, "by": "municipality"},
+    ],
+)
+def test_turnover_rate_on_dask_is_identical(sample, client, kwargs):
+    reg, _, _ = sample
+    expected = tr.turnover_rate(reg, **kwargs)
+    pd.testing.assert_frame_equal(
+        tr.turnover_rate(reg, engine="dask", **kwargs), expected, check_exact=True
+    )
+    tables = {
+        "employment": dd.from_pandas(reg.employment, npartitions=3),
+        "units": reg.units,
+        "metadata": reg.metadata,
+    }
+    got = trd.turnover_rate(tables, scheduler=client, **kwargs)  # Dask tables passed in
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_turnover_rate_of_a_dask_employment_frame(sample, client):
+    reg, _, _ = sample
+    ddf = dd.from_pandas(reg.employment, npartitions=3)
+    assert trd.uses_dask("pandas", ddf)
+    expected = tr.turnover_rate(reg.employment, by="unit_id", scope="unit")
+    got = tr.turnover_rate(ddf, by="unit_id", scope="unit")  # engine follows the input
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("kwargs", [{"by": "unit_id"}, {"certification": "split"}])
+def test_sick_leave_rate_on_dask_is_identical(sample, client, kwargs):
+    reg, _, _ = sample
+    tables = {
+        "employment": dd.from_pandas(reg.employment, npartitions=2),
+        "units": reg.units,
+        "absences": dd.from_pandas(reg.absences, npartitions=2),
+        "metadata": reg.metadata,
+    }
+    expected = tr.sick_leave_rate(reg, **kwargs)
+    got = trd.sick_leave_rate(tables, scheduler=client, **kwargs)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    pd.testing.assert_frame_equal(tr.sick_leave_rate(tables, **kwargs), expected, check_exact=True)
+    pd.testing.assert_frame_equal(
+        tr.sick_leave_rate(reg, engine="dask", **kwargs), expected, check_exact=True
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# scoring
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["logistic", "gbm"])
+def test_dask_scoring_of_a_register_equals_pandas(sample, client, tmp_path, kind):
+    reg, panel, models = sample
+    model = models[kind]
+    ref = tr.score_dataset(model, panel, tmp_path / "pandas.parquet", progress=False).table
+    res = tr.score_dataset(
+        model,
+        reg,
+        tmp_path / "dask.parquet",
+        engine="dask",
+        scheduler=client,
+        batch_rows=10_000,
+        progress=False,
+    )
+    assert res.engine == "dask" and res.info["partitions"] > 1 and res.info["workers"] == 2
+    got = res.table
+    exact = ["unit_id", "period", "n_persons", "suppressed"]
+    pd.testing.assert_frame_equal(got[exact], ref[exact], check_exact=True)
+    np.testing.assert_allclose(got["expected_leavers"], ref["expected_leavers"], rtol=0, atol=1e-9)
+    assert res.rows_read == res.rows_scored == len(panel)
+
+
+def test_dask_row_level_from_a_dask_panel_equals_predict_proba(sample, client, tmp_path):
+    reg, panel, models = sample
+    ddf = trd.build_panel(reg, employees_per_partition=200)
+    out = tmp_path / "rows.parquet"
+    res = tr.score_dataset(
+        models["logistic"], ddf, out, row_level=True, scheduler=client, progress=False
+    )
+    assert out.is_dir() and len(list(out.glob("part-*.parquet"))) == ddf.npartitions
+    got = pd.read_parquet(out).sort_values(["employee_id", "period"]).reset_index(drop=True)
+    assert res.rows_scored == len(got) == len(panel)
+    np.testing.assert_allclose(
+        got["risk"], models["logistic"].predict_proba(panel)[:, 1], rtol=0, atol=1e-9
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]  # no temporary folder left
+
+
+def test_dask_scoring_reports_bad_rows_with_file_and_row(sample, client, tmp_path):
+    _, panel, models = sample
+    bad = panel.copy()
+    row = len(panel) - 3001
+    bad.loc[row, "fte"] = -np.inf
+    path = tmp_path / "panel.parquet"
+    bad.to_parquet(path, index=False, row_group_size=2500)
+    with pytest.warns(tr.TurnoverRiskWarning, match=f"1 of {len(panel)} rows could not be scored"):
+        res = tr.score_dataset(
+            models["logistic"],
+            path,
+            tmp_path / "g.parquet",
+            engine="dask",
+            scheduler=client,
+            batch_rows=5000,
+            progress=False,
+        )
+    assert res.rows_read == len(panel) == res.rows_scored + res.rows_rejected
+    assert res.rejected[["file", "row", "column"]].values.tolist() == [
+        ["panel.parquet", row, "fte"]
+    ]
+    assert res.table["n_persons"].sum() == len(panel) - 1
+
+
+def test_dask_run_interrupted_leaves_no_output(sample, tmp_path, monkeypatch):
+    """Local threaded scheduler (no client), so the patched scorer is the one that runs."""
+    reg, _, models = sample
+    real = scoring._Scorer.__call__
+    calls = {"n": 0}
+
+    def flaky(self, frame):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise RuntimeError("worker lost mid-way")
+        return real(self, frame)
+
+    monkeypatch.setattr(scoring._Scorer, "__call__", flaky)
+    with pytest.raises(RuntimeError, match="worker lost mid-way"):
+        trd.score_dataset(
+            models["logistic"],
+            reg,
+            tmp_path / "rows.parquet",
+            row_level=True,
+            batch_rows=2000,
+            progress=False,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------
+# flag_groups
+# --------------------------------------------------------------------------------------------
+
+
+def test_flag_groups_on_a_dask_panel_is_identical(sample, client):
+    reg, panel, models = sample
+    ddf = trd.build_panel(reg, employees_per_partition=300)
+    kw = {"mode": "retrospective", "random_state": 0, "n_drivers": 1}
+    expected = tr.flag_groups(models["logistic"], panel, **kw)
+    got = trd.flag_groups(models["logistic"], ddf, scheduler=client, **kw)
+    pd.testing.assert_frame_equal(got.table, expected.table, check_exact=False, rtol=1e-9)
+    kw = {"mode": "prospective", "random_state": 0, "n_drivers": 0, "n_boot": 0}
+    expected = tr.flag_groups(models["logistic"], panel, **kw)
+    got = trd.flag_groups(models["logistic"], ddf, scheduler=client, **kw)
+    pd.testing.assert_frame_equal(got.table, expected.table, check_exact=False, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+# --------------------------------------------------------------------------------------------
+
+
+def test_scheduler_that_does_not_answer_fails_within_seconds(sample, tmp_path):
+    _, panel, models = sample
+    t0 = time.perf_counter()
+    with pytest.raises(
+        ConnectionError,
+        match=r"no Dask scheduler answered at "
+        r"'tcp://127\.0\.0\.1:9' within 2 s",
+    ):
+        tr.score_dataset(
+            models["logistic"],
+            panel,
+            tmp_path / "g.parquet",
+            engine="dask",
+            scheduler="tcp://127.0.0.1:9",
+            connect_timeout=2,
+        )
+    assert time.perf_counter() - t0 < 15
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_refused(sample, client, tmp_path):
+    _, panel, models = sample
+    out = tmp_path / "g.parquet"
+    out.write_bytes(b"old")
+    with pytest.raises(FileExistsError, match="already exists"):
+        tr.score_dataset(models["logistic"], panel, out, engine="dask", scheduler=client)
+    assert out.read_bytes() == b"old"
+
+
+def test_bad_engine_and_scheduler_types(sample):
+    reg, _, _ = sample
+    with pytest.raises(ValueError, match=r"engine='ray' is not known; choose one of: 'pandas'"):
+        tr.build_panel(reg, engine="ray")
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        trd.build_panel(reg, employees_per_partition=0)
+    with pytest.raises(TypeError, match="scheduler must be an address string"), trd.connect(8786):
+        pass
+
+
+def test_missing_dask_names_the_extra(sample, monkeypatch):
+    reg, _, _ = sample
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)
+    with pytest.raises(ImportError, match=r'pip install "turnover-risk\[dask\]"'):
+        tr.build_panel(reg, engine="dask")
+
+
+def test_dask_scoring_of_a_pandas_panel_equals_pandas(sample, client, tmp_path):
+    _, panel, models = sample
+    ref = tr.score_dataset(
+        models["gbm"], panel, tmp_path / "a.csv", by="municipality", progress=False
+    ).table
+    res = tr.score_dataset(
+        models["gbm"],
+        panel,
+        tmp_path / "b.csv",
+        by="municipality",
+        engine="dask",
+        scheduler=client,
+        batch_rows=6000,
+        progress=False,
+    )
+    assert res.info["partitions"] == -(-len(panel) // 6000)
+    exact = ["municipality", "period", "n_persons", "suppressed"]
+    pd.testing.assert_frame_equal(res.table[exact], ref[exact], check_exact=True)
+    np.testing.assert_allclose(
+        res.table["expected_leavers"], ref["expected_leavers"], rtol=0, atol=1e-9
+    )
