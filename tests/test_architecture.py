@@ -196,3 +196,20 @@ def test_no_file_points_outside_the_repository():
         if POINTERS.search(line)
     ]
     assert hits == [], "point to docs/ (architecture, sources, definitions) instead"
+
+
+def test_architecture_doc_says_where_each_public_name_lives():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "public_names_table", ROOT / "scripts" / "public_names_table.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split(script.START, 1)[1].split(script.END, 1)[0].strip()
+    assert block == script.table(), "run: python scripts/public_names_table.py --write"
+    for name in ("sick_leave_rate", "flag_groups"):  # a newcomer finds the file from the doc
+        row = next(line for line in block.splitlines() if line.startswith(f"| `{name}` |"))
+        file = row.split("|")[3].strip().strip("`")
+        assert (ROOT / file).is_file() and f"def {name}(" in (ROOT / file).read_text()
