@@ -2,6 +2,6 @@
 
 import sys
 
-from turnover_risk.cli._main import main
+from turnover_risk.cli import main
 
 sys.exit(main())

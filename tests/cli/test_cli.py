@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from turnover_risk.cli._main import build_parser, main
+from turnover_risk.cli import build_parser, main
 
 EMP = "employee_id,unit_id,start_date,end_date,fte\n"
 

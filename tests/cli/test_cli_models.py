@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import turnover_risk as tr
-from turnover_risk.cli._main import main
+from turnover_risk.cli import main
 from turnover_risk.panel._spec import attach_spec
 
 

@@ -16,7 +16,7 @@ from scipy import stats
 from scipy.special import expit
 
 from turnover_risk._warnings import TurnoverRiskWarning
-from turnover_risk.groups._flag import (
+from turnover_risk.groups import (
     ASSOCIATION_NOTE,
     FlagResult,
     WhatIfResult,
@@ -769,13 +769,13 @@ def test_several_group_columns():
     ],
 )
 def test_driver_text(feature, diff, by, lang, text):
-    from turnover_risk.groups._flag import driver_text
+    from turnover_risk.groups import driver_text
 
     assert driver_text(feature, diff, by, lang) == text
 
 
 def test_every_documented_feature_has_a_short_label():
-    from turnover_risk.groups._flag import feature_label
+    from turnover_risk.groups import feature_label
     from turnover_risk.panel._build import FEATURES
 
     for name in FEATURES:

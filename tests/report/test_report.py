@@ -27,7 +27,7 @@ DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 @pytest.fixture(scope="module")
 def job(tmp_path_factory):
     """The demo end to end (English report), then a bokmål report of the same model."""
-    from turnover_risk.cli._main import main
+    from turnover_risk.cli import main
 
     folder = tmp_path_factory.mktemp("demo")
     buf = io.StringIO()

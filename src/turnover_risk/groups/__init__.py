@@ -1,11 +1,9 @@
 """Groups at elevated risk: flags with FDR control and funnel limits, what-if, and drivers."""
 
 from turnover_risk.groups._flag import (
-    ASSOCIATION_NOTE,
     FLAGS,
     FUNNEL_LEVELS,
     FlagResult,
-    WhatIfResult,
     benjamini_hochberg,
     driver_text,
     estimate_overdispersion,
@@ -13,9 +11,9 @@ from turnover_risk.groups._flag import (
     flag_groups,
     funnel_limits,
     poisson_ratio_ci,
-    what_if,
 )
 from turnover_risk.groups._group_drivers import group_drivers
+from turnover_risk.groups._whatif import ASSOCIATION_NOTE, WhatIfResult, what_if
 
 __all__ = [
     "ASSOCIATION_NOTE",

@@ -2,19 +2,21 @@
 
 Choosing the period (the latest, a given one, or the latest one whose outcomes are known),
 checking one row per person, integer codes of the groups and persons per group, which rows
-belong to shown (not suppressed) groups, and the model's risk for panel rows (a
-``TurnoverRiskModel`` fitted on a panel, or any classifier with ``predict_proba``).
+belong to shown (not suppressed) groups, the model's risk for panel rows (a
+``TurnoverRiskModel`` fitted on a panel, or any classifier with ``predict_proba``), and the
+check of the ``by=`` group columns.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import TurnoverRiskWarning
-from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec
+from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec, panel_spec
 
 MAX_CENSORED_SHARE = 0.10
 """Retrospective default period: the latest one with at most this share of labels missing
@@ -145,3 +147,21 @@ def _predict(model, frame: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
     if proba.ndim == 2:
         proba = proba[:, -1]
     return proba
+
+
+def _check_by(panel: pd.DataFrame, by: str | Sequence[str]) -> list[str]:
+    cols = [by] if isinstance(by, str) else list(by)
+    if not cols:
+        raise ValueError("by must name at least one group column, e.g. by='unit_id'.")
+    missing = [c for c in cols if c not in panel.columns]
+    if missing:
+        try:
+            known = [c for c in panel_spec(panel).group_cols if c in panel.columns]
+        except ValueError:
+            known = []
+        raise ValueError(
+            f"by={by!r} names column(s) {missing} that the panel does not have; group columns "
+            f"of this panel are: {', '.join(known) or '(none)'} (any other panel column works "
+            "too)."
+        )
+    return cols

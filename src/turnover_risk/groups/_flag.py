@@ -1,5 +1,4 @@
-"""Which staff groups carry elevated turnover risk, how sure we are, and what the model says
-would go with a change of a lever.
+"""Which staff groups carry elevated turnover risk, and how sure we are: :func:`flag_groups`.
 
 Two questions, two modes of :func:`flag_groups`:
 
@@ -19,19 +18,16 @@ Two questions, two modes of :func:`flag_groups`:
   count, over-dispersion estimated and applied (Spiegelhalter 2005), funnel limits at 95 % and
   99.8 %, p- and BH q-values.
 
-:func:`what_if` changes lever features (absolute values, deltas, caps or functions) for the
-rows you choose and reports each group's predicted exit share before and after. It describes the
-model's *association*, not a proven effect of the change.
-
 Every table honours ``min_group_size`` through :func:`turnover_risk.privacy.suppress_small_groups`,
 and the drivers of suppressed groups are never computed into the output.
 
-This module holds the public API and its argument checks. The work is done in private
-modules: ``_groups_prospective`` and ``_groups_retrospective`` (the two modes),
-``_groups_result`` (:class:`FlagResult` and the last steps of both modes: suppression,
-q-values, flags, drivers), ``_groups_stats`` (the statistics), ``_groups_drivers`` (drivers of
-flagged groups and short feature labels), ``_groups_common`` (the period, one row per person,
-group codes, predictions) and ``_groups_whatif`` (applying the changes of :func:`what_if`).
+This module holds :func:`flag_groups` and its argument checks. The work is done in private
+modules: ``_prospective`` and ``_retrospective`` (the two modes), ``_result``
+(:class:`FlagResult` and the last steps of both modes: suppression, q-values, flags, drivers),
+``_stats`` (the statistics), ``_driver_text`` (drivers of flagged groups and short feature
+labels) and ``_common`` (the period, one row per person, group codes, predictions, the ``by``
+check). :func:`turnover_risk.what_if` (what the model says would go with a change of a lever)
+lives in ``_whatif``.
 
 References
 ----------
@@ -44,8 +40,7 @@ Controlling the false discovery rate. J R Stat Soc B 57:289.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -54,14 +49,7 @@ import pandas as pd
 from turnover_risk._engine import get_engine, uses_dask
 from turnover_risk.groups._common import (
     MAX_CENSORED_SHARE,  # noqa: F401 (re-exported)
-    _group_codes,
-    _latest_or_given_period,
-    _model_features,
-    _one_row_per_person,
-    _persons_per_group,
-    _predict,
-    _shown_rows,
-    _with_spec,
+    _check_by,
 )
 from turnover_risk.groups._driver_text import driver_text, feature_label
 from turnover_risk.groups._prospective import _flag_prospective
@@ -76,20 +64,16 @@ from turnover_risk.groups._stats import (
     funnel_limits,
     poisson_ratio_ci,
 )
-from turnover_risk.groups._whatif import _apply_change, _warn_if_not_lever, _where_mask
 from turnover_risk.panel._spec import panel_spec
 from turnover_risk.privacy._suppression import (
     DEFAULT_MIN_GROUP_SIZE,
     check_min_group_size,
-    suppress_small_groups,
 )
 
 __all__ = [
-    "ASSOCIATION_NOTE",
     "FLAGS",
     "FUNNEL_LEVELS",
     "FlagResult",
-    "WhatIfResult",
     "benjamini_hochberg",
     "driver_text",
     "estimate_overdispersion",
@@ -97,7 +81,6 @@ __all__ = [
     "flag_groups",
     "funnel_limits",
     "poisson_ratio_ci",
-    "what_if",
 ]
 
 
@@ -107,78 +90,6 @@ FLAGS: tuple[str, ...] = ("elevated", "as expected", "low", "suppressed", "not a
 
 MODES = ("prospective", "retrospective")
 OVERDISPERSION = ("auto", "multiplicative", "additive", "none")
-
-ASSOCIATION_NOTE = (
-    "What-if results show the model's association between the changed features and predicted "
-    "risk, holding everything else fixed. They are not a proven effect of the change: staff who "
-    "get more supervision or lower caseloads may differ in ways the model does not see."
-)
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class WhatIfResult:
-    """Predicted exit shares before and after a change, per group (:func:`what_if`).
-
-    Attributes
-    ----------
-    table : DataFrame
-        Group column(s), ``n_persons``, ``n_changed`` (persons whose features changed),
-        ``exit_share_before``, ``exit_share_after``, ``difference`` (after minus before,
-        share points as a fraction), ``relative_change``, ``expected_leavers_before``,
-        ``expected_leavers_after``, ``suppressed``.
-    overall : dict
-        The same figures for all persons of the period.
-    changes : dict
-        Readable description of each change.
-    period : Timestamp
-    note : str
-        :data:`ASSOCIATION_NOTE` — this is association, not a proven effect.
-    """
-
-    table: pd.DataFrame
-    overall: dict
-    changes: dict
-    period: pd.Timestamp
-    by: tuple[str, ...]
-    note: str = ASSOCIATION_NOTE
-
-    def __repr__(self) -> str:
-        return (
-            f"WhatIfResult(changes={self.changes}, period={self.period.date()}, "
-            f"exit_share {self.overall['exit_share_before']:.3f} -> "
-            f"{self.overall['exit_share_after']:.3f}; groups={len(self.table)})\n"
-            f"Note: {self.note}"
-        )
-
-    def plot(self, ax: Any = None):
-        """Dot plot: each shown group's predicted exit share before (grey) and after (blue).
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        import matplotlib.pyplot as plt
-
-        shown = self.table[~self.table["suppressed"]].sort_values("exit_share_before")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.22 * max(len(shown), 8) + 1))
-        pos = np.arange(len(shown))
-        labels = [
-            " / ".join(str(v) for v in row) for row in shown[list(self.by)].itertuples(index=False)
-        ]
-        ax.hlines(pos, shown["exit_share_before"], shown["exit_share_after"], color="0.7")
-        ax.scatter(shown["exit_share_before"], pos, color="0.45", s=18, label="before", zorder=3)
-        ax.scatter(shown["exit_share_after"], pos, color="#2874a6", s=18, label="after", zorder=3)
-        ax.set_yticks(pos)
-        ax.set_yticklabels(labels, fontsize=7)
-        ax.set_xlabel("predicted exit share (model association, not a proven effect)")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
-        return ax
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,159 +275,6 @@ def flag_groups(
 
 
 # ---------------------------------------------------------------------------------------------
-# what_if
-# ---------------------------------------------------------------------------------------------
-
-
-Change = float | int | str | tuple | Callable[[pd.Series], Any]
-
-
-def what_if(
-    model: Any,
-    panel: pd.DataFrame,
-    *,
-    change: Mapping[str, Change],
-    by: str | Sequence[str] = "unit_id",
-    where: pd.Series | np.ndarray | Callable[[pd.DataFrame], Any] | None = None,
-    period: Any = None,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-) -> WhatIfResult:
-    """Each group's predicted exit share before and after changing features.
-
-    **This is the model's association, not a proven effect.** The result says how the model's
-    predicted risk moves when the inputs move, everything else held fixed; staff who get more
-    supervision or smaller caseloads may differ in ways the model does not see, and features
-    that depend on the changed one (e.g. ``months_since_supervision`` after more sessions) are
-    not updated unless you change them too.
-
-    Parameters
-    ----------
-    model : TurnoverRiskModel or fitted classifier
-    panel : DataFrame
-        A panel from :func:`turnover_risk.build_panel`; the latest period (or ``period``) is
-        used, one row per person.
-    change : mapping of feature name to change
-        How to change each feature (applied to the rows selected by ``where``):
-
-        * a **plain number means "add"** (a delta): ``{"supervision_sessions_3m": 2}`` (as
-          written in the API's own example, ``+2``) gives everyone two more sessions per quarter. To *set* a
-          value write ``("set", 6)``;
-        * ``("set", v)``, ``("add", d)``, ``("multiply", f)``, ``("at_most", cap)``,
-          ``("at_least", floor)`` — explicit operations; ``("at_most", 15)`` caps caseload at 15;
-        * a string (or bool) sets a categorical feature: ``{"role": "senior"}``;
-        * a callable receives the selected rows' column (a Series) and returns the new values:
-          ``lambda s: s.clip(upper=15)``.
-
-        After ``add``/``multiply``, a feature whose values were all non-negative is clipped at 0
-        (no negative session counts). Changing a feature that is not a lever (``FEATURES[name]
-        .lever`` is False, or the name is not documented) warns.
-    by : str or list of str
-        Group column(s).
-    where : boolean Series, boolean array, callable or None
-        Which persons to change. A Series is aligned on the panel's index (e.g.
-        ``panel["tenure_service_months"] < 6``); an array must have one entry per row of the
-        period; a callable gets the period's rows and returns a boolean mask. Default: everyone.
-    period : date-like, optional
-        Period to use; default the latest.
-    min_group_size : int
-        Groups with fewer persons are suppressed.
-
-    Returns
-    -------
-    WhatIfResult
-        ``.table`` per group (see :class:`WhatIfResult`), ``.overall``, ``.note`` (the
-        association caveat, also in ``.table.attrs["note"]``).
-
-    Examples
-    --------
-    Two more supervision sessions per quarter for staff in their first six months, and caseload
-    capped at 15:
-
-    >>> tr.what_if(model, panel, by="unit_id",  # doctest: +SKIP
-    ...            change={"supervision_sessions_3m": 2},
-    ...            where=lambda p: p["tenure_service_months"] < 6)
-    >>> tr.what_if(model, panel, change={"caseload_3m_mean": ("at_most", 15),  # doctest: +SKIP
-    ...                                  "caseload_last": ("at_most", 15)})
-    """
-    if not isinstance(change, Mapping) or not change:
-        raise TypeError(
-            "change must be a non-empty mapping of feature name to change, e.g. "
-            "{'supervision_sessions_3m': 2} (a plain number adds) or "
-            f"{{'caseload_3m_mean': ('at_most', 15)}}; got {change!r}."
-        )
-    min_group_size = check_min_group_size(min_group_size)
-    spec = panel_spec(panel)
-    by_cols = _check_by(panel, by)
-    period_ts = _latest_or_given_period(panel, spec, period)
-    rows = _with_spec(panel.loc[panel[spec.period_col] == period_ts], panel)
-    rows = _one_row_per_person(rows, spec)
-    model_features = _model_features(model, spec)
-    mask = _where_mask(where, rows)
-
-    after = rows.copy()
-    descriptions: dict[str, str] = {}
-    changed = np.zeros(len(rows), dtype=bool)
-    for name, how in change.items():
-        if name not in rows.columns or name not in model_features:
-            raise ValueError(
-                f"change names {name!r}, which is not a feature of the model; features are: "
-                f"{', '.join(sorted(model_features))}."
-            )
-        _warn_if_not_lever(name)
-        old = rows[name]
-        new_sel, descriptions[name] = _apply_change(name, how, old[mask])
-        new = old.copy()
-        if pd.api.types.is_numeric_dtype(new) and pd.api.types.is_numeric_dtype(new_sel):
-            new = new.astype(float)
-        new.loc[mask] = new_sel
-        diff = ~((new == old) | (new.isna() & old.isna())).to_numpy(dtype=bool)
-        changed |= diff
-        after[name] = new
-    after = _with_spec(after, panel)
-
-    p_before = _predict(model, rows, spec)
-    p_after = _predict(model, after, spec)
-    codes, keys = _group_codes(rows, by_cols)
-    n = len(keys)
-    n_rows = np.bincount(codes, minlength=n)
-    table = keys.copy()
-    table["n_persons"] = _persons_per_group(rows, spec, codes, n)
-    table["n_changed"] = np.bincount(codes, weights=changed, minlength=n).astype(int)
-    e_before = np.bincount(codes, weights=p_before, minlength=n)
-    e_after = np.bincount(codes, weights=p_after, minlength=n)
-    table["exit_share_before"] = e_before / n_rows
-    table["exit_share_after"] = e_after / n_rows
-    table["difference"] = table["exit_share_after"] - table["exit_share_before"]
-    table["relative_change"] = table["difference"] / table["exit_share_before"]
-    table["expected_leavers_before"] = e_before
-    table["expected_leavers_after"] = e_after
-    table = suppress_small_groups(
-        table,
-        count_col="n_persons",
-        min_group_size=min_group_size,
-        value_cols=[c for c in table.columns if c not in (*by_cols, "n_persons")],
-    )
-    table.attrs["note"] = ASSOCIATION_NOTE
-    # overall figures over the shown groups only, so no suppressed group is a difference
-    shown = _shown_rows(table["n_persons"].to_numpy(), codes, min_group_size)
-    shown_rows = rows.loc[shown]
-    overall = {
-        "n_persons": int(shown_rows[spec.id_cols[0]].nunique())
-        if spec.id_cols
-        else int(shown.sum()),
-        "n_changed": int(changed[shown].sum()),
-        "exit_share_before": float(p_before[shown].mean()) if shown.any() else float("nan"),
-        "exit_share_after": float(p_after[shown].mean()) if shown.any() else float("nan"),
-    }
-    overall["difference"] = overall["exit_share_after"] - overall["exit_share_before"]
-    if overall["n_persons"] < min_group_size:
-        overall = {k: (v if k == "n_persons" else np.nan) for k, v in overall.items()}
-    return WhatIfResult(
-        table=table, overall=overall, changes=descriptions, period=period_ts, by=tuple(by_cols)
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # argument checks
 # ---------------------------------------------------------------------------------------------
 
@@ -530,21 +288,3 @@ def _check_nonneg_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
         raise ValueError(f"{name}={value!r} must be a non-negative integer.")
     return int(value)
-
-
-def _check_by(panel: pd.DataFrame, by: str | Sequence[str]) -> list[str]:
-    cols = [by] if isinstance(by, str) else list(by)
-    if not cols:
-        raise ValueError("by must name at least one group column, e.g. by='unit_id'.")
-    missing = [c for c in cols if c not in panel.columns]
-    if missing:
-        try:
-            known = [c for c in panel_spec(panel).group_cols if c in panel.columns]
-        except ValueError:
-            known = []
-        raise ValueError(
-            f"by={by!r} names column(s) {missing} that the panel does not have; group columns "
-            f"of this panel are: {', '.join(known) or '(none)'} (any other panel column works "
-            "too)."
-        )
-    return cols

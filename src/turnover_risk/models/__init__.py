@@ -14,6 +14,7 @@ from turnover_risk.models._estimator import (
 )
 from turnover_risk.models._evaluation import (
     CV_SCHEMES,
+    SCORE_METRICS,
     EvaluationResult,
     LabelOverlapWarning,
     calibration_metrics,
@@ -25,6 +26,7 @@ from turnover_risk.models._explain import Explanation
 __all__ = [
     "CV_SCHEMES",
     "KINDS",
+    "SCORE_METRICS",
     "EvaluationResult",
     "Explanation",
     "LabelOverlapWarning",
