@@ -287,7 +287,7 @@ def _rates_section(register, L, lang, min_group_size) -> str:
 
 
 def _model_section(model, evaluation, L, lang, horizon) -> str:
-    from turnover_risk.models._evaluation import SCORE_METRICS
+    from turnover_risk.models._metrics import SCORE_METRICS
 
     kind = getattr(model, "kind", type(model).__name__)
     parts = [f"<p>{L['model_intro'].format(kind=html.escape(str(kind)), horizon=horizon)}</p>"]
