@@ -1,22 +1,30 @@
-"""Tests of saving and loading models: the manifest, its hash check and versions."""
+"""Tests of saving and loading models: the manifest, its hash check, versions, and 0.1.0 files."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import struct
+import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from scipy.special import expit
 
 import turnover_risk as tr
+import turnover_risk.models as models_pkg
 from turnover_risk.models import ModelVersionWarning, TurnoverRiskModel, load_model
+from turnover_risk.models._calibration import _IsotonicCalibrator, _SigmoidCalibrator
+from turnover_risk.models._pipeline import _onehot_name
 from turnover_risk.panel._spec import PanelSpec, attach_spec
 
 FAST_GBM = {"max_iter": 30}
+DATA = Path(__file__).parent / "data"
 
 
 def make_panel(n_persons=120, n_periods=24, horizon=6, seed=0, ids=None):
@@ -164,3 +172,89 @@ def test_evaluation_summary_goes_into_the_manifest(tmp_path):
     assert manifest["evaluation"]["model"]["roc_auc"] == pytest.approx(pooled["roc_auc"])
     assert manifest["evaluation"]["gap"] == 6
     assert load_model(tmp_path / "m.joblib")._evaluation_summary["n_splits"] == 2
+
+
+# --------------------------------------------------------------------------------------------
+# model files saved by turnover_risk 0.1.0
+# --------------------------------------------------------------------------------------------
+
+# tests/models/data/model-0.1.0-{logistic,gbm}.joblib (+ .json manifests) were saved by
+# turnover_risk 0.1.0, with ``TurnoverRiskModel(kind=..., random_state=0).fit(panel)`` on
+# ``panel = build_panel(make_register(n_units=6, years=3, random_state=1))``. They name the
+# module paths of 0.1.0: turnover_risk._spec.PanelSpec, turnover_risk.models.TurnoverRiskModel
+# and turnover_risk.models._onehot_name. Pickles are not portable across scikit-learn
+# versions: the tests skip when the installed one differs from the manifest's.
+OLD_KINDS = ["logistic", "gbm"]
+
+
+def _old_file(kind: str) -> tuple[Path, dict]:
+    path = DATA / f"model-0.1.0-{kind}.joblib"
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    if manifest["sklearn_version"] != sklearn.__version__:
+        pytest.skip(
+            f"{path.name} was pickled with scikit-learn {manifest['sklearn_version']}; this is "
+            f"{sklearn.__version__} (pickles are not portable across scikit-learn versions)"
+        )
+    return path, manifest
+
+
+@pytest.fixture(scope="module")
+def register_panel():
+    """The panel of the register the 0.1.0 files were trained on."""
+    return tr.build_panel(tr.make_register(n_units=6, years=3, random_state=1))
+
+
+@pytest.mark.parametrize("kind", OLD_KINDS)
+def test_0_1_0_file_loads_and_warns_only_about_another_library_version(kind):
+    path, manifest = _old_file(kind)
+    assert manifest["library_version"] == "0.1.0"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load_model(path)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ModelVersionWarning)]
+    if tr.__version__ == "0.1.0":
+        assert messages == []
+    else:
+        assert messages == [
+            f"model {str(path)!r} was saved with turnover_risk 0.1.0; this is turnover_risk "
+            f"{tr.__version__}. Predictions may differ: check them, or retrain and save with "
+            "this version."
+        ]
+    assert [w for w in caught if not issubclass(w.category, ModelVersionWarning)] == []
+    assert type(model) is TurnoverRiskModel and model.kind == kind == manifest["kind"]
+    assert isinstance(model.spec_, PanelSpec) and model.spec_.horizon == manifest["horizon"]
+
+
+@pytest.mark.parametrize("kind", OLD_KINDS)
+def test_0_1_0_file_predicts_on_the_register_panel(kind, register_panel):
+    path, manifest = _old_file(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelVersionWarning)
+        model = load_model(path)
+    assert list(model.feature_names_in_) == manifest["feature_names"]
+    assert model.features_ == manifest["features_used"]
+    p = model.predict_proba(register_panel)
+    assert p.shape == (len(register_panel), 2)
+    assert ((p[:, 1] > 0) & (p[:, 1] < 1)).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    ex = model.explain(register_panel.head(40))
+    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.base_value, ex.output, atol=1e-6)
+    again = pickle.loads(pickle.dumps(model))  # pickled now by the current module paths
+    np.testing.assert_array_equal(again.predict_proba(register_panel), p)
+
+
+@pytest.mark.parametrize(
+    ("name", "now"),
+    [
+        ("TurnoverRiskModel", TurnoverRiskModel),
+        ("_onehot_name", _onehot_name),
+        ("_SigmoidCalibrator", _SigmoidCalibrator),
+        ("_IsotonicCalibrator", _IsotonicCalibrator),
+    ],
+)
+def test_names_that_0_1_0_pickles_look_up_in_turnover_risk_models_resolve(name, now):
+    # a calibrated 0.1.0 model names its calibrator class in turnover_risk.models too
+    assert pickle.loads(f"cturnover_risk.models\n{name}\n.".encode()) is now
+    assert getattr(models_pkg, name) is now
+    with pytest.raises(AttributeError, match="has no attribute '_nope'"):
+        models_pkg._nope  # noqa: B018
