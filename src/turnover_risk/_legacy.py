@@ -27,7 +27,10 @@ MOVED: dict[str, tuple[str, ...]] = {
     "turnover_risk.validation": ("turnover_risk.data._validation",),
     "turnover_risk.calendar": ("turnover_risk.data._calendar",),
     "turnover_risk.features": ("turnover_risk.panel._build", "turnover_risk.panel._registry"),
-    "turnover_risk.evaluation": ("turnover_risk.models._evaluation",),
+    "turnover_risk.evaluation": (
+        "turnover_risk.models._evaluation",
+        "turnover_risk.models._metrics",
+    ),
     "turnover_risk.explain": ("turnover_risk.models._explain",),
     "turnover_risk.distributed": ("turnover_risk.engines._dask",),
     "turnover_risk._spec": ("turnover_risk.panel._spec",),

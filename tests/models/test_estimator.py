@@ -1,14 +1,13 @@
-"""Tests of turnover_risk.models: the estimator contract, inputs, bad input and persistence."""
+"""Tests of TurnoverRiskModel: the estimator contract, inputs, bad input and defaults.
+
+Saving and loading are tested in test_persistence.py.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import pickle
-import struct
 import warnings
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,13 +17,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 import turnover_risk as tr
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.models._estimator import (
-    ModelVersionWarning,
-    TurnoverRiskModel,
-    default_C,
-    default_gbm_params,
-    load_model,
-)
+from turnover_risk.models import TurnoverRiskModel, default_C, default_gbm_params
 from turnover_risk.panel._spec import PanelSpec, attach_spec
 
 FAST_GBM = {"max_iter": 30}
@@ -415,125 +408,6 @@ def test_datetime_feature_is_refused():
     X["hired"] = pd.Timestamp("2020-01-01")
     with pytest.raises(TypeError, match="'hired' has dtype datetime64"):
         TurnoverRiskModel().fit(X, y)
-
-
-# --------------------------------------------------------------------------------------------
-# persistence
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def saved(tmp_path):
-    panel = make_panel(n_persons=60)
-    m = TurnoverRiskModel(random_state=0).fit(panel)
-    path = m.save(tmp_path / "model.joblib")
-    return m, panel, path
-
-
-def test_save_writes_joblib_and_manifest(saved):
-    m, panel, path = saved
-    manifest = json.loads(path.with_suffix(".json").read_text())
-    assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert manifest["library"] == "turnover_risk"
-    assert manifest["library_version"] == tr.__version__
-    assert manifest["feature_names"] == ["caseload_3m_mean", "newly_qualified", "role"]
-    assert manifest["feature_dtypes"]["caseload_3m_mean"] == "float64"
-    assert manifest["horizon"] == 6 and manifest["outcome"] == "voluntary"
-    assert manifest["training_periods"]["first"] == "2021-01-01"
-    assert manifest["evaluation"] is None
-    for key in ("sklearn_version", "python_version", "created"):
-        assert manifest[key]
-    loaded = load_model(path)
-    np.testing.assert_array_equal(loaded.predict_proba(panel), m.predict_proba(panel))
-
-
-def test_tampered_file_is_refused_before_unpickling(saved, monkeypatch):
-    _, _, path = saved
-    data = bytearray(path.read_bytes())
-    data[-20] ^= 0xFF
-    path.write_bytes(bytes(data))
-
-    def never(*a, **k):  # pragma: no cover - failing is the point
-        raise AssertionError("unpickled a file whose hash does not match")
-
-    monkeypatch.setattr("turnover_risk.models._estimator.joblib.load", never)
-    with pytest.raises(ValueError, match="the file changed after it was saved"):
-        load_model(path)
-
-
-def test_missing_manifest_is_refused(saved):
-    _, _, path = saved
-    path.with_suffix(".json").unlink()
-    with pytest.raises(FileNotFoundError, match=r"manifest .*model.json.* is missing"):
-        load_model(path)
-
-
-def test_missing_model_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        load_model(tmp_path / "nope.joblib")
-
-
-@pytest.mark.parametrize(
-    ("key", "what"), [("library_version", "turnover_risk"), ("sklearn_version", "scikit-learn")]
-)
-def test_other_versions_warn(saved, key, what):
-    _, panel, path = saved
-    mpath = path.with_suffix(".json")
-    manifest = json.loads(mpath.read_text())
-    manifest[key] = "0.0.1"
-    mpath.write_text(json.dumps(manifest))
-    with pytest.warns(ModelVersionWarning, match=f"saved with {what} 0.0.1"):
-        load_model(path)
-
-
-def test_file_that_is_not_a_model_is_refused(tmp_path):
-    path = tmp_path / "model.joblib"
-    joblib.dump({"not": "a model"}, path)
-    manifest = {
-        "library": "turnover_risk",
-        "library_version": tr.__version__,
-        "sklearn_version": __import__("sklearn").__version__,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
-    path.with_suffix(".json").write_text(json.dumps(manifest))
-    with pytest.raises(TypeError, match="holds a dict, not a TurnoverRiskModel"):
-        load_model(path)
-
-
-@pytest.mark.parametrize("kind", ["logistic", "gbm"])
-def test_saved_file_holds_no_ids_and_no_training_rows(tmp_path, kind):
-    ids = [f"SECRET-{i:05d}-ID" for i in range(80)]
-    panel = make_panel(n_persons=80, ids=ids)
-    # an even number of distinct rows, so medians are midpoints and not stored data values
-    assert panel["caseload_3m_mean"].nunique() % 2 == 0
-    m = TurnoverRiskModel(kind=kind, random_state=0, **(FAST_GBM if kind == "gbm" else {}))
-    m.fit(panel)
-    blob = m.save(tmp_path / "m.joblib").read_bytes()
-    assert b"caseload_3m_mean" in blob  # positive control: the file is searchable
-    for i in ids:
-        assert i.encode("utf-8") not in blob and i.encode("utf-32-le") not in blob
-    assert b"SECRET" not in blob and "SECRET".encode("utf-32-le") not in blob
-    used = panel.loc[panel["left_within_horizon"].notna(), "caseload_3m_mean"].to_numpy()
-    found = {v for v in used if struct.pack("<d", v) in blob}
-    if kind == "logistic":
-        assert found == set()  # only aggregates: medians (midpoints), means, scales, coefficients
-    else:
-        # HistGradientBoosting keeps one-dimensional bin edges (quantiles of each column), some
-        # of which coincide with a data value; nothing else from the rows is stored.
-        bin_edges = set(m.pipeline_.named_steps["clf"]._bin_mapper.bin_thresholds_[0].tolist())
-        assert found <= bin_edges
-        assert len(found) < 0.25 * len(used)
-
-
-def test_evaluation_summary_goes_into_the_manifest(tmp_path):
-    panel = make_panel(n_persons=80)
-    m = TurnoverRiskModel().fit(panel)
-    result = tr.evaluate(m, panel, n_splits=2)
-    manifest = json.loads(m.save(tmp_path / "m.joblib").with_suffix(".json").read_text())
-    pooled = result.table.query("fold == 'pooled' and model == 'model'").iloc[0]
-    assert manifest["evaluation"]["model"]["roc_auc"] == pytest.approx(pooled["roc_auc"])
-    assert manifest["evaluation"]["gap"] == 6
-    assert load_model(tmp_path / "m.joblib")._evaluation_summary["n_splits"] == 2
 
 
 def test_public_names_exported():

@@ -1,6 +1,9 @@
-"""Tests of turnover_risk.evaluation: splits, persons on one side, metrics by hand, baselines."""
+"""Tests of evaluate and its metrics: splits, persons on one side, metrics by hand, baselines."""
 
 from __future__ import annotations
+
+import importlib
+import sys
 
 import matplotlib
 
@@ -12,14 +15,13 @@ import pytest
 from scipy.special import expit, logit
 
 import turnover_risk as tr
-from turnover_risk.models._estimator import TurnoverRiskModel
-from turnover_risk.models._evaluation import (
+from turnover_risk.models import (
     LabelOverlapWarning,
-    _ece,
-    _metrics,
+    TurnoverRiskModel,
     calibration_metrics,
     evaluable_periods,
 )
+from turnover_risk.models._metrics import SCORE_METRICS, _ece, _metrics
 from turnover_risk.panel._spec import PanelSpec, attach_spec
 
 
@@ -347,3 +349,13 @@ def test_bad_panels():
     )
     with pytest.raises(ValueError, match=r"fold 1 .* cannot be fitted: no positive labels"):
         tr.evaluate(TurnoverRiskModel(), stayers, n_splits=2)
+
+
+def test_the_0_1_0_module_path_still_gives_evaluate_and_the_metrics(monkeypatch):
+    # 0.1.0's turnover_risk.evaluation held both; the metrics now live in their own module
+    monkeypatch.delitem(sys.modules, "turnover_risk.evaluation", raising=False)
+    with pytest.warns(tr.TurnoverRiskDeprecationWarning, match="turnover_risk.evaluation moved"):
+        old = importlib.import_module("turnover_risk.evaluation")
+    assert old.evaluate is tr.evaluate and old.EvaluationResult is tr.EvaluationResult
+    assert old.calibration_metrics is calibration_metrics
+    assert old.SCORE_METRICS == SCORE_METRICS

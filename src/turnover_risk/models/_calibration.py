@@ -1,14 +1,26 @@
-"""Unpenalised logistic regression of an outcome on log-odds, by Newton's method.
+"""Calibration of the model's probabilities (``calibrate=``) and the logistic fit behind it.
 
-Behind Platt scaling (``calibrate="sigmoid"``; the calibrator classes stay in
-:mod:`turnover_risk.models` because saved models pickle them by that path) and the calibration
-intercept and slope of :func:`turnover_risk.evaluate`.
+:func:`_out_of_fold_raw` gives out-of-fold log-odds (folds grouped by person for a panel), on
+which :class:`_SigmoidCalibrator` (Platt scaling) or :class:`_IsotonicCalibrator` is fitted.
+:func:`_logistic_newton`, an unpenalised logistic regression of an outcome on log-odds by
+Newton's method, fits Platt scaling and the calibration intercept and slope of
+:func:`turnover_risk.evaluate`. Model files pickle the calibrators by this module's path
+(0.1.0 files by ``turnover_risk.models``, which still resolves them).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 from scipy.special import expit
+from sklearn.base import clone
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from turnover_risk.models._pipeline import _blas_single_thread
 
 
 def _logistic_newton(
@@ -49,3 +61,64 @@ def _logistic_newton(
 
 def _loglik(eta: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(y * eta - np.logaddexp(0, eta)))
+
+
+class _SigmoidCalibrator:
+    """Platt scaling on log-odds: p = expit(a + b * raw)."""
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> _SigmoidCalibrator:
+        self.a_, self.b_ = _logistic_newton(raw, y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return expit(self.a_ + self.b_ * np.asarray(raw, dtype=float))
+
+
+class _IsotonicCalibrator:
+    """Isotonic regression of the outcome on log-odds."""
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> _IsotonicCalibrator:
+        self.iso_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return np.asarray(self.iso_.predict(np.asarray(raw, dtype=float)), dtype=float)
+
+
+def _out_of_fold_raw(
+    pipeline: Pipeline,
+    Xp: pd.DataFrame,
+    y01: np.ndarray,
+    groups: np.ndarray | None,
+    *,
+    calibrate: str,
+    random_state: Any,
+) -> np.ndarray:
+    """Out-of-fold log-odds of ``pipeline`` on ``Xp``: what a calibrator is fitted on.
+
+    Up to five folds, grouped by ``groups`` (persons) when there are enough of them, else
+    stratified by the outcome and shuffled with ``random_state``.
+    """
+    n_splits = int(min(5, np.bincount(y01).min()))
+    if n_splits < 2:
+        raise ValueError(
+            f"calibrate={calibrate!r} needs at least 2 rows of each class; got "
+            f"{np.bincount(y01).tolist()}. Use calibrate=None."
+        )
+    if groups is not None and len(np.unique(groups)) >= n_splits:
+        splits = GroupKFold(n_splits=n_splits).split(Xp, y01, groups)
+    else:
+        splits = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(
+            Xp, y01
+        )
+    oof = np.empty(len(y01))
+    for train, test in splits:
+        if len(np.unique(y01[train])) < 2:
+            raise ValueError(
+                "a calibration fold has a single class; too few leavers for "
+                f"calibrate={calibrate!r}. Use calibrate=None."
+            )
+        with _blas_single_thread(Xp.size):
+            fold = clone(pipeline).fit(Xp.iloc[train], y01[train])
+        oof[test] = fold.decision_function(Xp.iloc[test])
+    return oof

@@ -1,19 +1,22 @@
 """What :class:`~turnover_risk.TurnoverRiskModel` accepts as input, before any fitting.
 
 The feature frame (a DataFrame or a 2-D array), which columns are numeric, columns dropped
-before fitting (identifier-like, constant, or varying in too few municipalities), the
-supported dtypes, the binary target in its own spelling (0/1, bool, "Yes"/"No"; missing means
-censored), and the panel periods whose labels are resolved enough to train on.
+before fitting (identifier-like, constant, or varying in too few municipalities; with their
+warnings), the supported dtypes, the binary target in its own spelling (0/1, bool, "Yes"/"No";
+missing means censored), the checks of a panel against its spec, and the panel periods whose
+labels are resolved enough to train on.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.panel._spec import PanelSpec
 
 ID_UNIQUE_MIN_ROWS = 20
@@ -101,6 +104,43 @@ def _group_confined_columns(X: pd.DataFrame, groups: pd.Series, min_groups: int)
     return out
 
 
+def _dropped_columns(
+    X: pd.DataFrame, screen_groups: pd.Series | None, min_feature_groups: int
+) -> dict[str, str]:
+    """Columns of ``X`` to drop before fitting, ``{name: reason}``, each kind with a warning.
+
+    Identifier-like and constant columns (:func:`_screen_columns`); with ``screen_groups`` (a
+    panel's municipalities) also the columns that vary in too few of them
+    (:func:`_group_confined_columns`). The warnings point at the caller of ``fit``.
+    """
+    dropped = _screen_columns(X)
+    if dropped:
+        warnings.warn(
+            "dropped columns that cannot be model inputs: "
+            + ", ".join(f"{c!r} ({r})" for c, r in dropped.items())
+            + ". Remove them from X to silence this warning.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    if screen_groups is not None:
+        usable = [c for c in X.columns if c not in dropped]
+        confined = _group_confined_columns(X[usable], screen_groups, min_feature_groups)
+        if confined:
+            by_reason: dict[str, list[str]] = {}
+            for c, r in confined.items():
+                by_reason.setdefault(r, []).append(repr(c))
+            warnings.warn(
+                "dropped features that vary in too few municipalities to be told apart from "
+                "those municipalities' own turnover: "
+                + "; ".join(f"{', '.join(cs)} ({r})" for r, cs in by_reason.items())
+                + f". Pass min_feature_groups=1 (now {min_feature_groups}) to keep them.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+            dropped.update(confined)
+    return dropped
+
+
 def _check_supported_dtypes(X: pd.DataFrame) -> None:
     for c in X.columns:
         dt = X[c].dtype
@@ -181,3 +221,42 @@ def _resolved_period_mask(panel: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
     censored = panel[spec.label_col].isna()
     share = censored.groupby(panel[spec.period_col]).transform("mean")
     return (share <= 0.5).to_numpy()
+
+
+def _check_panel(panel: pd.DataFrame, spec: PanelSpec, horizon: int | None) -> None:
+    """Raise ``ValueError`` unless ``panel`` has its spec's columns and the model's horizon."""
+    missing = [c for c in (*spec.feature_cols, spec.label_col) if c not in panel.columns]
+    if missing:
+        raise ValueError(
+            f"the panel lacks columns its spec names: {missing}; rebuild it with "
+            "build_panel or restore the columns."
+        )
+    if not spec.feature_cols:
+        raise ValueError("the panel spec lists no feature columns; nothing to fit on.")
+    if horizon is not None and horizon != spec.horizon:
+        raise ValueError(
+            f"horizon={horizon} but the panel was built with horizon="
+            f"{spec.horizon}; leave horizon=None to use the panel's, or rebuild the panel."
+        )
+
+
+def _resolved_rows(panel: pd.DataFrame, spec: PanelSpec) -> tuple[np.ndarray, int, int]:
+    """Rows of ``panel`` to fit on (see :func:`_resolved_period_mask`) and what is left out.
+
+    Returns the mask and the numbers of labelled and of censored rows outside it. Raises
+    ``ValueError`` when no period is resolved enough.
+    """
+    resolved = _resolved_period_mask(panel, spec)
+    n_unresolved_dropped = int((~resolved & panel[spec.label_col].notna()).sum())
+    censored_elsewhere = int((~resolved & panel[spec.label_col].isna()).sum())
+    if not resolved.any():
+        n_nan = int(panel[spec.label_col].isna().sum())
+        if n_nan == len(panel):
+            _encode_target(panel[spec.label_col])  # raises the all-censored error
+        raise ValueError(
+            f"in every period more than half of the labels are censored ({n_nan} of "
+            f"{len(panel)} rows): the panel ends before its horizon of {spec.horizon} "
+            "periods has passed. Build it with an end at least one horizon before the "
+            "last date of the data."
+        )
+    return resolved, n_unresolved_dropped, censored_elsewhere
