@@ -1,4 +1,4 @@
-"""The Dask engine (distributed.py): identical results to the pandas path on a LocalCluster."""
+"""The Dask engine (engines/): identical results to the pandas path on a LocalCluster."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ distributed = pytest.importorskip("distributed")
 
 import turnover_risk as tr  # noqa: E402
 from turnover_risk.engines import _dask as trd  # noqa: E402
-from turnover_risk.scoring import _score_dataset as scoring  # noqa: E402
+from turnover_risk.scoring import Scorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_dask_scoring_reports_bad_rows_with_file_and_row(sample, client, tmp_pat
 def test_dask_run_interrupted_leaves_no_output(sample, tmp_path, monkeypatch):
     """Local threaded scheduler (no client), so the patched scorer is the one that runs."""
     reg, _, models = sample
-    real = scoring._Scorer.__call__
+    real = Scorer.__call__
     calls = {"n": 0}
 
     def flaky(self, frame):
@@ -202,7 +202,7 @@ def test_dask_run_interrupted_leaves_no_output(sample, tmp_path, monkeypatch):
             raise RuntimeError("worker lost mid-way")
         return real(self, frame)
 
-    monkeypatch.setattr(scoring._Scorer, "__call__", flaky)
+    monkeypatch.setattr(Scorer, "__call__", flaky)
     with pytest.raises(RuntimeError, match="worker lost mid-way"):
         trd.score_dataset(
             models["logistic"],

@@ -1,4 +1,4 @@
-"""Streaming batch scoring (scoring.py): equal to in-memory scoring, atomic output, bad input."""
+"""Streaming batch scoring (scoring/): equal to in-memory scoring, atomic output, bad input."""
 
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import turnover_risk as tr
-from turnover_risk.privacy._suppression import ABSOLUTE_MIN_GROUP_SIZE
-from turnover_risk.scoring import _score_dataset as scoring
-from turnover_risk.scoring._score_dataset import (
-    ScoringFallbackWarning,
-    compile_scorer,
-    score_dataset,
-)
+from turnover_risk.privacy import ABSOLUTE_MIN_GROUP_SIZE
+from turnover_risk.scoring import Scorer, ScoringFallbackWarning, compile_scorer, score_dataset
 
 
 @pytest.fixture(scope="module")
@@ -155,14 +150,14 @@ def test_a_model_the_fast_path_cannot_replay_warns_and_scores_with_predict_proba
 ):
     """As after a scikit-learn upgrade that renames the internals the fast path reads."""
     _, panel, models = sample
-    from turnover_risk.scoring import _fastpaths as _scoring_fastpaths
+    from turnover_risk.scoring import _fastpaths
 
     def renamed(*args, **kwargs):
         raise AttributeError(
             "'HistGradientBoostingClassifier' object has no attribute '_bin_mapper'"
         )
 
-    monkeypatch.setattr(_scoring_fastpaths._BinnedTrees, "build", renamed)
+    monkeypatch.setattr(_fastpaths._BinnedTrees, "build", renamed)
     if kind == "logistic":  # break the logistic replay the same way
         model = models[kind]
         monkeypatch.setattr(model.pipeline_.named_steps["clf"], "coef_", None)
@@ -335,7 +330,9 @@ def test_binned_trees_take_the_raw_branches():
     x = rng.integers(0, 12, size=(4000, 1)).astype(float)
     y = ((x[:, 0] > 2.5) & (x[:, 0] <= 7.0)).astype(int)
     clf = HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=3, random_state=0).fit(x, y)
-    trees = scoring._BinnedTrees.build(clf, 1)
+    from turnover_risk.scoring._fastpaths import _BinnedTrees
+
+    trees = _BinnedTrees.build(clf, 1)
     assert trees is not None and list(trees.thresholds) == [0]
     u = trees.thresholds[0]
     probe = np.array([-1e9, *u, *(u + 1e-9), *(u - 1e-9), 1e9])
@@ -352,7 +349,7 @@ def test_binned_trees_take_the_raw_branches():
 def test_arrow_group_sums_by_hand_with_a_missing_group(tmp_path, batch_rows):
     import pyarrow as pa
 
-    from turnover_risk.scoring._score_dataset import _ArrowGroupAccumulator
+    from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator
 
     # unit a: risks .1 .2 .3 (sum .6); unit missing: .4 .5 (sum .9); unit b: .9 in two periods
     table = pa.table(
@@ -402,8 +399,8 @@ def _interrupt_after(monkeypatch, n_calls: int, exc: type[BaseException]):
 
         return flaky
 
-    monkeypatch.setattr(scoring._Scorer, "__call__", failing(scoring._Scorer.__call__))
-    monkeypatch.setattr(scoring._Scorer, "score_batch", failing(scoring._Scorer.score_batch))
+    monkeypatch.setattr(Scorer, "__call__", failing(Scorer.__call__))
+    monkeypatch.setattr(Scorer, "score_batch", failing(Scorer.score_batch))
     return calls
 
 

@@ -1,5 +1,6 @@
 """Groups at elevated risk: flags with FDR control and funnel limits, what-if, and drivers."""
 
+from turnover_risk.groups._common import MAX_CENSORED_SHARE
 from turnover_risk.groups._flag import (
     FLAGS,
     FUNNEL_LEVELS,
@@ -19,6 +20,7 @@ __all__ = [
     "ASSOCIATION_NOTE",
     "FLAGS",
     "FUNNEL_LEVELS",
+    "MAX_CENSORED_SHARE",
     "FlagResult",
     "WhatIfResult",
     "benjamini_hochberg",

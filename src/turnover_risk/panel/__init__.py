@@ -9,6 +9,7 @@ from turnover_risk.panel._build import (
     SCOPES,
     build_panel,
     build_partition,
+    context_spec,
     prepare_context,
 )
 from turnover_risk.panel._context import PanelContext
@@ -25,6 +26,7 @@ __all__ = [
     "attach_spec",
     "build_panel",
     "build_partition",
+    "context_spec",
     "panel_spec",
     "prepare_context",
 ]

@@ -239,10 +239,11 @@ def build_partition(context: PanelContext, employee_ids: object = None) -> pd.Da
         codes = np.arange(len(context.employee_ids), dtype=np.int64)
     else:
         codes = context.codes_of(employee_ids)
-    return attach_spec(build_rows(context, codes), _spec(context))
+    return attach_spec(build_rows(context, codes), context_spec(context))
 
 
-def _spec(context: PanelContext) -> PanelSpec:
+def context_spec(context: PanelContext) -> PanelSpec:
+    """The :class:`PanelSpec` of the panel built from ``context`` (known before any row)."""
     return PanelSpec(
         feature_cols=context.present,
         freq=context.freq,
@@ -357,4 +358,4 @@ def build_panel(
         for lo in range(0, n, PARTITION_SIZE)
     ]
     panel = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return attach_spec(panel, _spec(context))
+    return attach_spec(panel, context_spec(context))

@@ -1,6 +1,57 @@
-"""Batch scoring: :func:`score_dataset` streams a panel or register through a model."""
+"""Batch scoring: :func:`score_dataset` streams a panel or register through a model.
 
+The other names are the steps of a scoring run, for an engine that runs them elsewhere (the
+Dask engine scores partitions on its workers); :func:`score_dataset`'s own loop uses the same
+ones, so every engine checks, scores, sums and writes alike:
+
+* setting up: :func:`check_options` (the arguments), :func:`resolve_source` (a register folder
+  read), :func:`source_spec` and :func:`needed_columns` (column roles and columns to read),
+  :func:`parquet_files` (a panel dataset's files), :func:`panel_context_for` (the shared panel
+  context of a register, with the model's panel settings);
+* scoring: :func:`compile_scorer` gives a :class:`Scorer`; :func:`score_partition` scores one
+  partition into a partial (group sums, counts, rejected rows), :func:`combine` adds partials
+  up and :func:`finish_groups` makes the published group table (small groups suppressed);
+* writing: :func:`temporary_path`, :func:`replace_path` and :func:`write_group_table` (output
+  written under a temporary name and renamed when complete), :func:`report_rejects` (the
+  rejected rows of ``ScoreResult.rejected``, with a warning).
+"""
+
+from turnover_risk.scoring._accumulate import finish_groups
+from turnover_risk.scoring._io import (
+    panel_context_for,
+    parquet_files,
+    replace_path,
+    temporary_path,
+    write_group_table,
+)
+from turnover_risk.scoring._partition import combine, report_rejects, score_partition
 from turnover_risk.scoring._score_dataset import DEFAULT_BATCH_ROWS, ScoreResult, score_dataset
-from turnover_risk.scoring._scorer import ScoringFallbackWarning
+from turnover_risk.scoring._scorer import Scorer, ScoringFallbackWarning, compile_scorer
+from turnover_risk.scoring._setup import (
+    check_options,
+    needed_columns,
+    resolve_source,
+    source_spec,
+)
 
-__all__ = ["DEFAULT_BATCH_ROWS", "ScoreResult", "ScoringFallbackWarning", "score_dataset"]
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "ScoreResult",
+    "Scorer",
+    "ScoringFallbackWarning",
+    "check_options",
+    "combine",
+    "compile_scorer",
+    "finish_groups",
+    "needed_columns",
+    "panel_context_for",
+    "parquet_files",
+    "replace_path",
+    "report_rejects",
+    "resolve_source",
+    "score_dataset",
+    "score_partition",
+    "source_spec",
+    "temporary_path",
+    "write_group_table",
+]

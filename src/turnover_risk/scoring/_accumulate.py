@@ -210,7 +210,19 @@ def _reduce(
 
 
 def finish_groups(table: pd.DataFrame | None, keys: list[str], min_group_size: int):
-    """Sorted group table with ``mean_risk`` and small groups suppressed."""
+    """The published group table: sorted, with ``mean_risk``, small groups suppressed.
+
+    Parameters
+    ----------
+    table : DataFrame or None
+        ``n_persons`` and ``expected_leavers`` indexed by ``keys`` (summed group sums, e.g.
+        ``combine(...)["groups"]``); ``None`` for no rows.
+    keys : list of str
+        The group keys (``by`` and the period).
+    min_group_size : int
+        Groups with fewer persons are suppressed
+        (:func:`~turnover_risk.privacy.suppress_small_groups`).
+    """
     if table is None or len(table) == 0:
         out = pd.DataFrame({k: pd.Series(dtype="object") for k in keys})
         out["n_persons"] = pd.Series(dtype="int64")

@@ -6,7 +6,7 @@ The logistic model becomes one weighted sum (coefficients folded with the scaler
 trees run in scikit-learn's Cython predictor on a compact uint8 code per (row, feature) that
 takes exactly the branches the raw values take (:class:`_BinnedTrees`), on row blocks shared by
 threads. ``_compile`` returns ``None`` for a pipeline of any other shape; the check against
-``model.predict_proba`` is done by ``_scoring_scorer._Scorer``.
+``model.predict_proba`` is done by ``_scorer.Scorer``.
 """
 
 from __future__ import annotations

@@ -185,7 +185,11 @@ def _iter_register(context: Any, employees_per_partition: int) -> Iterator[_Chun
 
 
 def panel_context_for(model: Any, register: Register, **panel_options: Any) -> Any:
-    """``prepare_context`` with the panel settings the model was trained with (spec_)."""
+    """``prepare_context`` with the panel settings the model was trained with (spec_).
+
+    The model's ``freq``, ``horizon``, ``outcome`` and ``scope`` apply unless
+    ``panel_options`` (options of :func:`~turnover_risk.build_panel`) override them.
+    """
     from turnover_risk.panel._build import prepare_context
 
     spec = getattr(model, "spec_", None)

@@ -7,9 +7,10 @@
   read in record batches with pyarrow and scored batch by batch;
 * a **register** (a folder read with :func:`~turnover_risk.read_register`, or a
   :class:`~turnover_risk.Register`) is turned into panel rows one partition of employees at a
-  time (:func:`turnover_risk.features.build_partition`; the register itself and the unit-level
+  time (:func:`turnover_risk.panel.build_partition`; the register itself and the unit-level
   features are computed once and stay in memory, the person-period rows never do);
-* a pandas panel is scored in slices; a Dask DataFrame goes to :mod:`turnover_risk.distributed`.
+* a pandas panel is scored in slices; a Dask DataFrame goes to the Dask engine
+  (:mod:`turnover_risk.engines`).
 
 The default output is **group level**: per group (``by``, default ``unit_id``) and period the
 number of persons, the expected number of leavers within the model's horizon (sum of risks) and
@@ -29,50 +30,35 @@ keys dictionary-encoded, and the group sums are ``np.bincount`` over integer cod
 compiled path is checked against ``model.predict_proba`` on the first rows of the run (to
 1e-9) and the run falls back to ``predict_proba`` if they ever differ.
 
-This module holds :func:`score_dataset`, its argument checks and its result. The work is
-done in private modules: ``_scoring_fastpaths`` (the compiled scorer), ``_scoring_scorer``
-(the scorer checked against ``predict_proba``, bad rows), ``_scoring_io`` (sources read batch
-by batch, output written atomically) and ``_scoring_groups`` (the group sums).
+This module holds :func:`score_dataset` (its pandas loop) and its result. The work is done in
+private modules: ``_fastpaths`` (the compiled scorer), ``_scorer`` (the scorer checked against
+``predict_proba``, bad rows), ``_setup`` (options, source, columns to read), ``_io`` (sources
+read batch by batch, output written atomically), ``_accumulate`` (the group sums) and
+``_partition`` (one partition scored into partial sums, partials combined: the steps the Dask
+engine runs on its workers).
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
 from turnover_risk._progress import bar
-from turnover_risk._warnings import TurnoverRiskWarning
-from turnover_risk.data._schema import Register
-from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec
-from turnover_risk.privacy._suppression import (
-    DEFAULT_MIN_GROUP_SIZE,
-    check_min_group_size,
-)
-from turnover_risk.scoring._accumulate import (
-    _ArrowGroupAccumulator,
-    _GroupAccumulator,
-    finish_groups,  # noqa: F401 (re-exported)
-)
-from turnover_risk.scoring._fastpaths import (
-    GBM_BLOCK_ROWS,  # noqa: F401 (re-exported)
-    _BinnedTrees,  # noqa: F401 (re-exported)
-)
+from turnover_risk.data import Register
+from turnover_risk.panel import context_spec
+from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE
+from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator, _GroupAccumulator
 from turnover_risk.scoring._io import (
-    _is_register_folder,
     _iter_frame,
     _iter_parquet,
     _iter_register,
     _never_null,
-    _spec_from_metadata,
-    check_output,
     panel_context_for,
     parquet_files,
     replace_path,
@@ -81,23 +67,20 @@ from turnover_risk.scoring._io import (
     temporary_path,
     write_group_table,
 )
-from turnover_risk.scoring._scorer import (
-    MAX_REPORTED_REJECTS,
-    VERIFY_ROWS,  # noqa: F401 (re-exported)
-    ScoringFallbackWarning,  # noqa: F401 (re-exported)
-    _Scorer,
-    compile_scorer,  # noqa: F401 (re-exported)
-    find_bad_rows,
+from turnover_risk.scoring._partition import report_rejects
+from turnover_risk.scoring._scorer import MAX_REPORTED_REJECTS, Scorer, find_bad_rows
+from turnover_risk.scoring._setup import (
+    check_options,
+    needed_columns,
+    resolve_source,
+    source_spec,
 )
 
-__all__ = ["DEFAULT_BATCH_ROWS", "ENGINES", "ScoreResult", "score_dataset"]
+__all__ = ["DEFAULT_BATCH_ROWS", "ScoreResult", "score_dataset"]
 
 
 DEFAULT_BATCH_ROWS = 262_144
 """Rows per record batch (about 60 MB of float32 features for a monthly panel)."""
-
-
-_REJECT_COLUMNS = ["file", "row", "column", "value", "problem"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,23 +141,6 @@ class ScoreResult:
 # --------------------------------------------------------------------------------------------
 # score_dataset
 # --------------------------------------------------------------------------------------------
-
-
-def _check_by(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    cols = [by] if isinstance(by, str) else list(by)
-    if not all(isinstance(c, str) for c in cols):
-        raise TypeError(f"by must be a column name or a list of names; got {by!r}.")
-    return cols
-
-
-def _check_batch_rows(batch_rows: object) -> int:
-    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int | np.integer):
-        raise TypeError(f"batch_rows must be an integer; got {batch_rows!r}.")
-    if batch_rows < 1:
-        raise ValueError(f"batch_rows={batch_rows} must be at least 1; e.g. 262144.")
-    return int(batch_rows)
 
 
 def score_dataset(
@@ -288,31 +254,30 @@ def score_dataset(
         raise ValueError(
             "scheduler=... only applies to engine='dask'; pass engine='dask' to use a cluster."
         )
-    batch_rows = _check_batch_rows(batch_rows)
-    by_cols = _check_by(by)
-    min_group_size = check_min_group_size(min_group_size)
-    out = check_output(out, overwrite=overwrite, row_level=row_level)
-    scorer = _Scorer(model)
+    out, batch_rows, by_cols, min_group_size = check_options(
+        out,
+        batch_rows=batch_rows,
+        by=by,
+        min_group_size=min_group_size,
+        overwrite=overwrite,
+        row_level=row_level,
+    )
+    scorer = Scorer(model)
     t_start = time.perf_counter()
     arrow_schema = None
 
     # -- the source: an iterator of chunks, their spec, and the expected total --------------
     total: int | None = None
-    if isinstance(source, str | Path) and _is_register_folder(Path(source)):
-        from turnover_risk.data._io import read_register
-
-        source = read_register(source, errors="raise")
+    source = resolve_source(source)
     if isinstance(source, Register):
         context = panel_context_for(model, source, **panel_options)
-        from turnover_risk.panel._build import _spec
-
-        spec = _spec(context)
+        spec = context_spec(context)
         per_partition = max(64, batch_rows // max(1, len(context.period_days)))
         chunks = _iter_register(context, per_partition)
         unit = "rows"
     elif isinstance(source, pd.DataFrame):
-        spec = _frame_spec(source, model)
-        cols = _needed(spec, scorer, by_cols, source.columns, "the panel")
+        spec = source_spec(source, model)
+        cols = needed_columns(spec, scorer, by_cols, source.columns, "the panel")
         chunks = _iter_frame(source, cols, batch_rows)
         total, unit = len(source), "rows"
     elif isinstance(source, str | Path):
@@ -320,8 +285,8 @@ def score_dataset(
 
         files = parquet_files(source)
         schema = pq.read_schema(files[0])
-        spec = _spec_from_metadata(schema.metadata) or _model_spec(model)
-        cols = _needed(spec, scorer, by_cols, schema.names, files[0].name)
+        spec = source_spec(schema, model)
+        cols = needed_columns(spec, scorer, by_cols, schema.names, files[0].name)
         arrow_schema = schema
         if scorer.compiled is not None:
             # the fast path: arrow batches, no pandas; for group output only the features,
@@ -440,15 +405,7 @@ def score_dataset(
         raise
     finally:
         progress_bar.close()
-    rejected = pd.DataFrame(rejects, columns=_REJECT_COLUMNS)
-    if n_rejected:
-        warnings.warn(
-            f"{n_rejected} of {n_read} rows could not be scored and were skipped (first: "
-            f"{rejected['problem'].iloc[0]} in {rejected['file'].iloc[0]} row "
-            f"{rejected['row'].iloc[0]}); see result.rejected.",
-            TurnoverRiskWarning,
-            stacklevel=2,
-        )
+    rejected = report_rejects(rejects, n_rejected, n_read, stacklevel=2)
     seconds = time.perf_counter() - t_start
     return ScoreResult(
         path=out,
@@ -468,37 +425,3 @@ def score_dataset(
             "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
         },
     )
-
-
-def _model_spec(model: Any) -> PanelSpec:
-    spec = getattr(model, "spec_", None)
-    return spec if isinstance(spec, PanelSpec) else PanelSpec()
-
-
-def _frame_spec(frame: pd.DataFrame, model: Any) -> PanelSpec:
-    raw = frame.attrs.get(ATTRS_KEY)
-    if raw is not None:
-        return raw if isinstance(raw, PanelSpec) else PanelSpec.from_dict(raw)
-    return _model_spec(model)
-
-
-def _needed(
-    spec: PanelSpec, scorer: _Scorer, by: list[str], available: Sequence[str], where: str
-) -> list[str]:
-    """Columns to read: features, ids, groups present, period; error naming what is missing."""
-    available = list(available)
-    missing_features = [c for c in scorer.columns if c not in available]
-    if missing_features:
-        raise ValueError(
-            f"{where} lacks the model's feature columns {missing_features}; score a panel "
-            "built with the same build_panel settings as the training panel."
-        )
-    missing_keys = [c for c in (*by, spec.period_col) if c not in available]
-    if missing_keys:
-        raise ValueError(
-            f"{where} lacks the columns {missing_keys} needed as group keys (by={by}); "
-            f"available columns include: {available[:8]}."
-        )
-    keys = [c for c in (*spec.id_cols, *spec.group_cols, *by, spec.period_col) if c in available]
-    cols = list(dict.fromkeys([*keys, *scorer.columns]))
-    return cols

@@ -1,10 +1,10 @@
 """The batch scorer of :func:`turnover_risk.score_dataset` and the rows it cannot score.
 
-``_Scorer`` gives the risk of leaving per row through the compiled path
-(``_scoring_fastpaths``), checked against ``model.predict_proba`` on the first rows of a run; if
-they ever differ it warns (:class:`ScoringFallbackWarning`) and falls back to ``predict_proba``.
-Rows with a missing key or an infinite numeric feature are rejected and described (pandas
-frames: :func:`find_bad_rows`; arrow batches: ``_Scorer.score_batch``).
+:class:`Scorer` gives the risk of leaving per row through the compiled path (``_fastpaths``),
+checked against ``model.predict_proba`` on the first rows of a run; if they ever differ it warns
+(:class:`ScoringFallbackWarning`) and falls back to ``predict_proba``. Rows with a missing key
+or an infinite numeric feature are rejected and described (pandas frames:
+:func:`find_bad_rows`; arrow batches: :meth:`Scorer.score_batch`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,33 @@ class ScoringFallbackWarning(TurnoverRiskWarning):
     """The compiled scorer disagreed with ``predict_proba``; the run used ``predict_proba``."""
 
 
-class _Scorer:
-    """Risk of leaving per row: the compiled path, verified against ``predict_proba`` once."""
+class Scorer:
+    """Risk of leaving per row: the compiled path, verified against ``predict_proba`` once.
+
+    ``scorer(frame)`` returns the risk of each row of a pandas frame; :meth:`score_batch`
+    scores a pyarrow record batch and finds its bad rows. A scorer pickles, so an engine sends
+    one to its workers; each copy verifies itself on the first rows it scores.
+
+    Parameters
+    ----------
+    model : TurnoverRiskModel
+        A fitted model (any classifier with ``predict_proba`` and ``feature_names_in_`` works,
+        through the slower ``predict_proba`` path).
+
+    Attributes
+    ----------
+    columns : list of str
+        The model's feature columns (every source must have them).
+    numeric : set of str
+        The numeric features (an infinite value there rejects the row).
+    compiled : object or None
+        The compiled pipeline; ``None`` when scoring with ``predict_proba``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has no ``predict_proba`` or was not fitted on a DataFrame.
+    """
 
     def __init__(self, model: Any) -> None:
         if not hasattr(model, "predict_proba"):
@@ -66,14 +91,17 @@ class _Scorer:
 
     @property
     def kind(self) -> str:
+        """``"compiled"`` or ``"predict_proba"``: the path the next rows take."""
         return "compiled" if self.compiled is not None else "predict_proba"
 
     def reference(self, frame: pd.DataFrame) -> np.ndarray:
+        """The risks of ``frame`` from ``model.predict_proba`` (the reference path)."""
         x = frame[self.columns]
         x.attrs = {}
         return np.asarray(self.model.predict_proba(x), dtype=np.float64)[:, 1]
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        """The risk of leaving of each row of ``frame`` (its feature columns are read)."""
         if len(frame) == 0:
             return np.zeros(0)
         if self.compiled is None:
@@ -166,13 +194,16 @@ class _Scorer:
         return bad, problems
 
 
-def compile_scorer(model: Any) -> _Scorer:
-    """The batch scorer :func:`score_dataset` uses (``scorer(frame) -> risk per row``)."""
-    return _Scorer(model)
+def compile_scorer(model: Any) -> Scorer:
+    """The batch scorer :func:`score_dataset` uses (``scorer(frame) -> risk per row``).
+
+    The same as ``Scorer(model)``; see :class:`Scorer`.
+    """
+    return Scorer(model)
 
 
 def find_bad_rows(
-    frame: pd.DataFrame, scorer: _Scorer, key_cols: Sequence[str]
+    frame: pd.DataFrame, scorer: Scorer, key_cols: Sequence[str]
 ) -> tuple[np.ndarray, list[tuple[int, str, str, str]]]:
     """Rows that cannot be scored: a missing key (id, period) or an infinite numeric feature.
 

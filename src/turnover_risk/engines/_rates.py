@@ -1,0 +1,91 @@
+"""Rates and group flags on Dask inputs: the tables are gathered, the exact kernels run once.
+
+Rates need every spell of a person and, for their intervals, per-person moments of whole
+groups; the spell tables are small (about one row per person and job: ~1 million rows for a
+whole national sector), so Dask reads, filters and projects them and the exact rate kernel
+runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
+of the assessed period; prospective mode refits the model on bootstrap samples of the
+training rows, which needs them in one process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from turnover_risk._engine import is_dask_collection
+from turnover_risk.engines._cluster import _compute_one, _gather_register, connect
+from turnover_risk.engines._panel import _ddf_spec, compute_panel
+from turnover_risk.panel import attach_spec
+
+
+def turnover_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
+    """:func:`turnover_risk.turnover_rate` on Dask inputs (identical numbers).
+
+    ``data`` may be a Dask employment frame (e.g. ``dd.read_parquet`` over many files) or a
+    mapping ``{"employment": ddf, "units": df, ...}`` of (Dask) tables; they are read and
+    projected on the cluster and the exact kernel runs once on the gathered spells (see the
+    module notes).
+    """
+    from turnover_risk.rates import turnover_rate as _pandas
+
+    with connect(scheduler) as client:
+        data = _gather_register(data, client)
+    return _pandas(data, **options)
+
+
+def sick_leave_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
+    """:func:`turnover_risk.sick_leave_rate` on Dask inputs (identical numbers).
+
+    ``data``: a Register, or a mapping ``{"employment": ddf, "absences": ddf, ...}`` of (Dask)
+    tables.
+    """
+    from turnover_risk.rates import sick_leave_rate as _pandas
+
+    with connect(scheduler) as client:
+        data = _gather_register(data, client)
+    return _pandas(data, **options)
+
+
+def flag_groups(model: Any, panel: Any, *, scheduler: Any = None, **options: Any):
+    """:func:`turnover_risk.flag_groups` on a Dask panel (identical result).
+
+    Retrospective mode computes the labelled share per period on the cluster and pulls only
+    the rows of the assessed period; prospective mode gathers the panel (its bootstrap refits
+    train on every labelled row).
+    """
+    from turnover_risk.groups import MAX_CENSORED_SHARE
+    from turnover_risk.groups import flag_groups as _pandas
+
+    if not is_dask_collection(panel):
+        return _pandas(model, panel, **options)
+    spec = _ddf_spec(panel)
+    if spec is None:
+        raise ValueError(
+            "the Dask panel carries no panel spec; build it with "
+            "tr.build_panel(register, engine='dask')."
+        )
+    with connect(scheduler) as client:
+        if options.get("mode", "prospective") != "retrospective":
+            return _pandas(model, compute_panel(panel, scheduler=client), **options)
+        period = options.get("period")
+        if period is None:
+            known = (
+                panel[[spec.period_col, spec.label_col]]
+                .assign(_known=~panel[spec.label_col].isna())
+                .groupby(spec.period_col)["_known"]
+                .mean()
+            )
+            known = _compute_one(known, client).sort_index()
+            elapsed = known[known >= 1 - MAX_CENSORED_SHARE]
+            if len(elapsed):
+                period = elapsed.index.max()
+            elif len(known) and known.max() > 0:
+                period = known[known == known.max()].index.max()
+            else:
+                return _pandas(model, compute_panel(panel, scheduler=client), **options)
+        ts = pd.Timestamp(period)
+        rows = _compute_one(panel[panel[spec.period_col] == ts], client).reset_index(drop=True)
+        attach_spec(rows, spec)
+    return _pandas(model, rows, **{**options, "period": ts})

@@ -1,0 +1,316 @@
+"""``score_dataset`` on Dask: partitions built (or read) and scored on the workers.
+
+Every partition is one task that runs the scoring kernel's per-partition step
+(:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition, a group of row
+groups of a panel Parquet file, or employees built from the shared panel context of a register.
+From a register with a client, the context is prepared on one worker (the client sends only
+the register) and copied worker to worker, in a multiple of the worker count of equal
+partitions. Group-level partials are combined in a tree on the workers
+(:func:`turnover_risk.scoring.combine`); row-level risks are written by each worker to a part
+file of a temporary folder that is renamed when every part is written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from turnover_risk._engine import is_dask_collection
+from turnover_risk.data import Register
+from turnover_risk.engines._cluster import (
+    DEFAULT_CONNECT_TIMEOUT,
+    _compute,
+    _gather_register,
+    _import_dask,
+    _shared,
+    connect,
+)
+from turnover_risk.engines._panel import _build_chunk, _chunks
+from turnover_risk.panel import PanelSpec, attach_spec, context_spec
+from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE
+from turnover_risk.scoring import (
+    DEFAULT_BATCH_ROWS,
+    Scorer,
+    ScoreResult,
+    check_options,
+    combine,
+    finish_groups,
+    needed_columns,
+    panel_context_for,
+    parquet_files,
+    replace_path,
+    report_rejects,
+    resolve_source,
+    score_partition,
+    source_spec,
+    temporary_path,
+    write_group_table,
+)
+
+
+def _read_parquet_part(path: str, row_groups: list[int], columns: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as pf:
+        return pf.read_row_groups(row_groups, columns=columns).to_pandas()
+
+
+def _build_and_score(context: Any, lo: int, hi: int, scorer: Any, **kw):
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    frame = _build_chunk(context, lo, hi)
+    t_build = time.perf_counter() - t0
+    c_build = time.process_time() - c0
+    res = score_partition(frame, scorer, **kw)
+    res["seconds_build"] = t_build
+    res["seconds"] += t_build  # task time = build + score
+    res["cpu"] += c_build
+    return res
+
+
+def _read_and_score(path: str, row_groups: list[int], columns: list[str], scorer: Any, **kw):
+    return score_partition(_read_parquet_part(path, row_groups, columns), scorer, **kw)
+
+
+def _tree(tasks: list, fan_in: int = 8) -> Any:
+    dask, _ = _import_dask()
+    while len(tasks) > 1:
+        tasks = [
+            dask.delayed(combine, pure=True)(*tasks[i : i + fan_in])
+            for i in range(0, len(tasks), fan_in)
+        ]
+    return tasks[0]
+
+
+def score_dataset(
+    model: Any,
+    source: Any,
+    out: str | Path,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    row_level: bool = False,
+    overwrite: bool = False,
+    scheduler: Any = None,
+    by: Any = "unit_id",
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    progress: bool | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    **panel_options: Any,
+):
+    """:func:`turnover_risk.score_dataset` on Dask (see there for the parameters).
+
+    Sources: a Dask DataFrame panel (its partitions are scored), a panel Parquet file or
+    folder (one task per group of row groups of about ``batch_rows`` rows, so rejects keep
+    their file and row), or a register / register folder (partitions of employees built on
+    the workers from one shared context). ``result.info`` splits the time into context
+    preparation, sending it to the workers, and the cluster run (sum of task times vs. wall
+    time: the rest is scheduling and transfer).
+    """
+    dask, _ = _import_dask()
+    out, batch_rows, by_cols, min_group_size = check_options(
+        out,
+        batch_rows=batch_rows,
+        by=by,
+        min_group_size=min_group_size,
+        overwrite=overwrite,
+        row_level=row_level,
+    )
+    scorer = Scorer(model)
+    t_start = time.perf_counter()
+    info: dict[str, Any] = {}
+    tmp = temporary_path(out)
+    with connect(scheduler, timeout=connect_timeout) as client:
+        columns: list[str] | None = None
+        jobs: list[tuple[Any, tuple, dict]] = []  # (function, args, extra kwargs)
+        source = resolve_source(source)
+        if isinstance(source, Register):
+            register = _gather_register(source, client)
+            if client is None:
+                t0 = time.perf_counter()
+                context = panel_context_for(model, register, **panel_options)
+                info["seconds_context"] = time.perf_counter() - t0
+                spec = context_spec(context)
+                n_employees, n_periods = len(context.employee_ids), len(context.period_days)
+                shared = _shared(client, context, "panel-context")
+                n_workers = 1
+            else:
+                shared, spec, n_employees, n_periods = _context_on_a_worker(
+                    client, model, register, panel_options, info
+                )
+                n_workers = max(1, len(client.scheduler_info()["workers"]))
+            size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
+            for i, (lo, hi) in enumerate(_chunks(n_employees, size)):
+                jobs.append(
+                    (
+                        _build_and_score,
+                        (shared, lo, hi),
+                        {"label": f"<register partition {i}>", "first_row": 0},
+                    )
+                )
+        elif is_dask_collection(source):
+            spec = source_spec(source._meta, model)
+            cols = needed_columns(spec, scorer, by_cols, list(source.columns), "the Dask panel")
+            for i, part in enumerate(source[cols].to_delayed()):
+                jobs.append(
+                    (score_partition, (part,), {"label": f"<partition {i}>", "first_row": 0})
+                )
+        elif isinstance(source, str | Path):
+            import pyarrow.parquet as pq
+
+            files = parquet_files(source)
+            schema = pq.read_schema(files[0])
+            spec = source_spec(schema, model)
+            columns = needed_columns(spec, scorer, by_cols, schema.names, files[0].name)
+            for f in files:
+                meta = pq.ParquetFile(f).metadata
+                group, rows, first = [], 0, 0
+                for g in range(meta.num_row_groups):
+                    group.append(g)
+                    rows += meta.row_group(g).num_rows
+                    if rows >= batch_rows or g == meta.num_row_groups - 1:
+                        jobs.append(
+                            (
+                                _read_and_score,
+                                (str(f), group, columns),
+                                {"label": f.name, "first_row": first},
+                            )
+                        )
+                        first += rows
+                        group, rows = [], 0
+        elif isinstance(source, pd.DataFrame):
+            dd = _import_dask()[1]
+            spec = source_spec(source, model)
+            n_parts = max(1, -(-len(source) // batch_rows))
+            ddf = dd.from_pandas(source, npartitions=n_parts, sort=False)
+            attach_spec(ddf._meta, spec)
+            return score_dataset(
+                model,
+                ddf,
+                out,
+                batch_rows=batch_rows,
+                row_level=row_level,
+                overwrite=overwrite,
+                scheduler=client,
+                by=by,
+                min_group_size=min_group_size,
+                progress=progress,
+                connect_timeout=connect_timeout,
+            )
+        else:
+            raise TypeError(
+                f"source must be a path, a Register, a pandas or Dask DataFrame; got "
+                f"{type(source).__name__}."
+            )
+        keys = [*by_cols, spec.period_col]
+        key_cols = [*spec.id_cols, spec.period_col]
+        out_cols = [*spec.id_cols, *spec.group_cols, spec.period_col]
+        if isinstance(source, str | Path) or is_dask_collection(source):
+            cols_avail = columns if columns is not None else list(source.columns)
+            out_cols = [c for c in out_cols if c in cols_avail]
+        common = {"keys": keys, "key_cols": key_cols, "out_cols": out_cols}
+        scorer_d = _shared(client, scorer, "scorer")
+        if row_level:
+            tmp.mkdir(parents=True)
+        tasks = []
+        for i, (fn, args, extra) in enumerate(jobs):
+            part_path = str(tmp / f"part-{i:05d}.parquet") if row_level else None
+            tasks.append(
+                dask.delayed(fn, pure=False)(
+                    *args, scorer_d, part_path=part_path, **common, **extra
+                )
+            )
+        try:
+            t0 = time.perf_counter()
+            if row_level or client is None:
+                results = _compute(client, tasks, progress=progress)
+                total = combine(*results)
+            else:
+                total = (
+                    _compute(client, [_tree(tasks)], progress=progress)[0] if tasks else combine()
+                )
+            info["seconds_cluster"] = time.perf_counter() - t0
+            if row_level:
+                replace_path(tmp, out)
+                table = None
+            else:
+                table = finish_groups(total["groups"], keys, min_group_size)
+                write_group_table(table, out)
+        except BaseException:
+            import shutil
+
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+            raise
+    info.update(
+        {
+            "partitions": len(jobs),
+            "seconds_tasks_sum": total["seconds"],
+            "seconds_tasks_cpu_sum": total.get("cpu", 0.0),
+            "seconds_build_sum": total.get("seconds_build", 0.0),
+            "scorer": total["scorer"],
+            "workers": len(client.scheduler_info()["workers"]) if client is not None else None,
+        }
+    )
+    rejected = report_rejects(total["rejects"], total["rejected"], total["rows"], stacklevel=3)
+    return ScoreResult(
+        path=out,
+        rows_read=total["rows"],
+        rows_scored=total["rows"] - total["rejected"],
+        rows_rejected=total["rejected"],
+        rejected=rejected,
+        table=table,
+        seconds=time.perf_counter() - t_start,
+        engine="dask",
+        row_level=row_level,
+        info=info,
+    )
+
+
+def _remote_context(model: Any, register: Register, options: dict) -> Any:
+    return panel_context_for(model, register, **options)
+
+
+def _context_summary(context: Any) -> tuple[PanelSpec, int, int]:
+    return context_spec(context), len(context.employee_ids), len(context.period_days)
+
+
+def _context_on_a_worker(
+    client: Any, model: Any, register: Register, options: dict, info: dict
+) -> tuple[Any, PanelSpec, int, int]:
+    """Prepare the shared panel context on one worker and copy it worker to worker.
+
+    The client sends the register (smaller than the context) to one worker, which prepares
+    the context; the other workers then fetch it from that worker. Nothing register-sized
+    is computed in, or sent twice from, the client process. Timings go to ``info``.
+    """
+    dask, _ = _import_dask()
+    t0 = time.perf_counter()
+    with client.as_current():
+        reg_f = client.scatter(register, hash=False)
+        info["seconds_send_register"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ctx_f = client.submit(_remote_context, model, reg_f, options, pure=False)
+        spec, n_employees, n_periods = client.submit(_context_summary, ctx_f, pure=False).result()
+        info["seconds_context"] = time.perf_counter() - t0
+        del reg_f  # the worker drops the register once nothing needs it
+        t0 = time.perf_counter()
+        client.replicate([ctx_f])
+        info["seconds_send_context"] = time.perf_counter() - t0
+    return dask.delayed(ctx_f), spec, n_employees, n_periods
+
+
+def _balanced_size(n: int, target: int, n_workers: int) -> int:
+    """Employees per partition near ``target`` with a multiple of ``n_workers`` partitions.
+
+    Equal-sized partitions in a multiple of the worker count end together, so no worker
+    idles through the last partition.
+    """
+    target = max(64, target)
+    parts = max(1, -(-n // target))
+    parts = -(-parts // n_workers) * n_workers
+    return max(1, -(-n // parts))
