@@ -8,9 +8,10 @@ Writes ``make_register(**SAMPLE_ARGS)`` (default knobs) as
   ``data/sample/metadata.json``, so ``read_register("data/sample")`` rates the same window as
   ``load_sample()``. ``load_sample()`` takes its metadata from ``SAMPLE_ARGS`` and needs no file.
 
-Run from anywhere: ``python scripts/regenerate_sample.py``. ``tests/test_datasets.py`` checks that
-both copies equal ``make_register(**SAMPLE_ARGS)``, so rerun this script after any change to the
-simulator or its default knobs.
+Run from anywhere: ``python scripts/regenerate_sample.py``; ``--parquet-dir`` and ``--csv-dir``
+write elsewhere (e.g. to compare a fresh run with the shipped files byte by byte).
+``tests/datasets/test_datasets.py`` checks that both copies equal ``make_register(**SAMPLE_ARGS)``,
+so rerun this script after any change to the simulator or its default knobs.
 """
 
 from __future__ import annotations

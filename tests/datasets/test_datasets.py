@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,17 @@ def test_generator_and_global_seed() -> None:
     b = tr.make_register(n_units=4, years=1, random_state=9)
     pd.testing.assert_frame_equal(a.employment, b.employment)
     assert (np.random.get_state()[1] == state).all()  # noqa: NPY002
+
+
+def test_recording_the_truth_draws_no_random_number() -> None:
+    """The truth is a by-product: asking for it changes neither the tables nor the stream."""
+    plain_rng, truth_rng = np.random.default_rng(21), np.random.default_rng(21)
+    plain = tr.make_register(n_units=10, years=2, random_state=plain_rng)
+    reg, truth = tr.make_register(n_units=10, years=2, random_state=truth_rng, return_truth=True)
+    for name in plain.table_names:
+        pd.testing.assert_frame_equal(reg.tables()[name], plain.tables()[name])
+    assert truth_rng.bit_generator.state == plain_rng.bit_generator.state
+    assert len(truth.hazard) > 0
 
 
 # ------------------------------------------------------------------ calibration
@@ -694,6 +706,24 @@ def test_csv_copy_equals_the_sample(sample) -> None:
             items = [c for c in got.columns if c.startswith("item_")]
             got = got.astype(dict.fromkeys(items, "float64"))
         pd.testing.assert_frame_equal(got, sample.tables()[name])
+
+
+def test_regenerate_script_reproduces_the_shipped_sample(tmp_path, capsys) -> None:
+    """``scripts/regenerate_sample.py`` rewrites both shipped copies unchanged."""
+    script = ROOT / "scripts" / "regenerate_sample.py"
+    spec = importlib.util.spec_from_file_location("regenerate_sample", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pq, csv = tmp_path / "parquet", tmp_path / "csv"
+    assert module.main(["--parquet-dir", str(pq), "--csv-dir", str(csv)]) == 0
+    shipped_csv = sorted((ROOT / "data" / "sample").iterdir())
+    assert sorted(p.name for p in csv.iterdir()) == [p.name for p in shipped_csv]
+    for path in shipped_csv:  # CSV and metadata.json: the same bytes
+        assert (csv / path.name).read_bytes() == path.read_bytes(), path.name
+    shipped_pq = sorted((ROOT / "src" / "turnover_risk" / "datasets" / "data").glob("*.parquet"))
+    assert sorted(p.name for p in pq.iterdir()) == [p.name for p in shipped_pq]
+    for path in shipped_pq:  # Parquet bytes depend on the pyarrow version; the tables must not
+        pd.testing.assert_frame_equal(pd.read_parquet(pq / path.name), pd.read_parquet(path))
 
 
 def test_sample_size_and_files(sample) -> None:

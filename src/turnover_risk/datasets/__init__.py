@@ -7,10 +7,10 @@ fixed sample shipped with the package (``make_register(**SAMPLE_ARGS)``).
 
 from __future__ import annotations
 
+from turnover_risk.datasets._effects import EFFECT_FEATURES
 from turnover_risk.datasets._knobs import HIGH_RISK_CAUSES, SimulationKnobs
 from turnover_risk.datasets._make import SimulationTruth, make_register
 from turnover_risk.datasets._sample import SAMPLE_ARGS, load_sample
-from turnover_risk.datasets._simulator import EFFECT_FEATURES
 
 __all__ = [
     "EFFECT_FEATURES",

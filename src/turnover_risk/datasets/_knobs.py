@@ -2,9 +2,10 @@
 
 Each field of :class:`SimulationKnobs` is one documented, overridable parameter. The docstring
 under each field says what it does and, where it is a strength, which way it moves the outcome
-(``tests/test_datasets.py`` checks every stated direction). Defaults are calibrated so that a
-register made with them has an annual exit share from the service of about 21 % (KS definition,
-1 December snapshots) and a doctor-certified sick-leave percentage of about 6.2 % (``docs/sources.md``).
+(``tests/datasets/test_datasets.py`` checks every stated direction). Defaults are calibrated so
+that a register made with them has an annual exit share from the service of about 21 % (KS
+definition, 1 December snapshots) and a doctor-certified sick-leave percentage of about 6.2 %
+(``docs/sources.md``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk.data._schema import Register
+from turnover_risk.datasets._effects import EFFECT_FEATURES, effects_frame
 from turnover_risk.datasets._knobs import SimulationKnobs
-from turnover_risk.datasets._simulator import EFFECT_FEATURES, effects_frame, simulate
+from turnover_risk.datasets._simulator import simulate
 
 __all__ = ["SimulationTruth", "make_register"]
 
