@@ -319,7 +319,7 @@ def turnover_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.Dat
     projected on the cluster and the exact kernel runs once on the gathered spells (see the
     module notes).
     """
-    from turnover_risk.rates._api import turnover_rate as _pandas
+    from turnover_risk.rates import turnover_rate as _pandas
 
     with connect(scheduler) as client:
         data = _gather_register(data, client)
@@ -332,7 +332,7 @@ def sick_leave_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.D
     ``data``: a Register, or a mapping ``{"employment": ddf, "absences": ddf, ...}`` of (Dask)
     tables.
     """
-    from turnover_risk.rates._api import sick_leave_rate as _pandas
+    from turnover_risk.rates import sick_leave_rate as _pandas
 
     with connect(scheduler) as client:
         data = _gather_register(data, client)

@@ -245,7 +245,7 @@ def _data_section(register, L, lang) -> str:
 
 
 def _rates_section(register, L, lang, min_group_size) -> str:
-    from turnover_risk.rates._api import sick_leave_rate, turnover_rate
+    from turnover_risk.rates import sick_leave_rate, turnover_rate
 
     parts = [f"<p>{L['rates_intro']}</p>"]
     frames = []
