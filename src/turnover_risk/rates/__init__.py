@@ -52,13 +52,13 @@ the rows carry ``snapshot`` and ``next_snapshot`` so the convention is never imp
 Where things are: the definition registry and the option tuples in ``_definitions.py``; the
 public functions and their argument checks in ``_turnover.py`` (``turnover_rate``,
 ``turnover_rate_from_counts``) and ``_sick_leave.py`` (``sick_leave_rate``); the kernels in
-``_turnover_table.py`` and ``_sick_leave_table.py``; employment spells as arrays, the
-observation window settled per call and the scope entities in ``_spells.py``; the grouping,
-counting and period primitives in ``_grouping.py``; the per-person joins and presence look-ups
-in ``_presence.py``; the observation window rules and left-truncation detection in
-``_window.py`` (:func:`metadata_window` and :func:`detect_left_truncation` are public: the panel
-uses them too); intervals in ``_intervals.py``; periods, output assembly and suppression in
-``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
+``_turnover_table.py`` and ``_sick_leave_table.py``; employment spells as arrays and the
+observation window settled per call in ``_spells.py``; the grouping, counting and period
+primitives (and the scope entity of each spell) in ``_grouping.py``; the per-person joins and
+presence look-ups in ``_presence.py``; the observation window rules and left-truncation
+detection in ``_window.py`` (:func:`metadata_window` and :func:`detect_left_truncation` are
+public: the panel uses them too); intervals in ``_intervals.py``; periods, output assembly and
+suppression in ``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
 
 {definitions_table}
 """
