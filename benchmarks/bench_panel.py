@@ -33,7 +33,8 @@ import gc, json, pickle, resource, sys, time
 import numpy as np
 import pandas as pd
 import turnover_risk as tr
-from turnover_risk.features import PARTITION_SIZE, build_partition, prepare_context
+from turnover_risk.panel import build_partition, prepare_context
+from turnover_risk.panel._build import PARTITION_SIZE
 
 path, freq = sys.argv[1], sys.argv[2]
 with open(path, "rb") as f:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 import turnover_risk as tr
-from turnover_risk.data._calendar import WorkdayIndex
+from turnover_risk.data import WorkdayIndex
 
 FIRST, LAST = "2015-01-01", "2024-12-31"
 OPEN_DAY = 2**30

@@ -40,7 +40,7 @@ MAX_LINES = 500
 
 
 def _unit(module: str) -> str:
-    """'turnover_risk.rates._api' -> 'rates'; 'turnover_risk' -> '__init__'."""
+    """'turnover_risk.rates._turnover' -> 'rates'; 'turnover_risk' -> '__init__'."""
     parts = module.split(".")
     assert parts[0] == "turnover_risk", module
     return parts[1] if len(parts) > 1 else "__init__"

@@ -1,4 +1,4 @@
-"""Tests of turnover_risk.calendar: Norwegian public holidays and working-day counts."""
+"""Tests of turnover_risk.data's calendar: Norwegian public holidays and working-day counts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from turnover_risk.data._calendar import (
+from turnover_risk.data import (
     WorkdayIndex,
     holiday_dates,
     is_working_day,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import turnover_risk as tr
-from turnover_risk.data._schema import SCHEMAS, pandas_dtype
+from turnover_risk.data import SCHEMAS, pandas_dtype
 
 EMP_HEADER = "employee_id,unit_id,start_date,end_date,fte,exit_reason,birth_year\n"
 
@@ -77,7 +77,7 @@ def _full_register() -> tr.Register:
         supervision=supervision,
         surveys=surveys,
     )
-    from turnover_risk.data._validation import clean_register
+    from turnover_risk.data import clean_register
 
     return clean_register(raw)
 

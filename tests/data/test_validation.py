@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import turnover_risk as tr
-from turnover_risk.data._validation import RULES, clean_register
+from turnover_risk.data import RULES, clean_register
 
 
 def _emp(**over):

@@ -1,4 +1,4 @@
-"""Tests of turnover_risk.features: the person-period panel.
+"""Tests of turnover_risk.panel: the person-period panel.
 
 The hand-made register below is small enough to compute every checked number on paper; the
 comments next to each expected value show the arithmetic.
@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import turnover_risk as tr
-from turnover_risk.panel._build import build_partition, prepare_context
+from turnover_risk.panel import build_partition, prepare_context
 
 D = pd.Timestamp
 AS_OF = "2020-06-30"

@@ -1,4 +1,4 @@
-"""Tests of turnover_risk._rates_encode: fast integer codes must equal pandas' own."""
+"""Tests of turnover_risk.rates._encode: fast integer codes must equal pandas' own."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ import turnover_risk as tr
 from turnover_risk import DEFINITIONS, Register, sick_leave_rate, turnover_rate
 from turnover_risk import turnover_rate_from_counts as from_counts
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.privacy._suppression import TOTAL_LABEL
-from turnover_risk.rates import _spells as rates_spells
+from turnover_risk.privacy import TOTAL_LABEL
+from turnover_risk.rates import _grouping, _presence, _spells
 
 WINDOW = {"start": "2020-01-01", "end": "2022-12-31", "min_group_size": 3}
 
@@ -808,7 +808,7 @@ def test_margins_never_reveal_a_suppressed_cell(seed, mgs):
 def test_cli_rates(reg, tmp_path):
     pytest.importorskip("turnover_risk.cli")
     from turnover_risk.cli._main import main
-    from turnover_risk.data._io import write_register
+    from turnover_risk.data import write_register
 
     write_register(reg, tmp_path / "reg", format="csv")
     out = tmp_path / "rates.csv"
@@ -1060,7 +1060,7 @@ _DAY100 = np.array([0, 0, 0, 0]), np.array([100, 200, 300, 2**30])
     ],
 )
 def test_truncation_rule_by_hand(threshold, candidates, start, basis):
-    from turnover_risk.rates._window import detect_left_truncation
+    from turnover_risk.rates import detect_left_truncation
 
     s, e = _DAY100
     calls = []
@@ -1090,7 +1090,7 @@ def test_truncation_rule_by_hand(threshold, candidates, start, basis):
 
 
 def test_truncation_rule_needs_ends_after_the_first():
-    from turnover_risk.rates._window import detect_left_truncation
+    from turnover_risk.rates import detect_left_truncation
 
     s, e = _DAY100
     got = detect_left_truncation(
@@ -1108,7 +1108,7 @@ def test_truncation_rule_needs_ends_after_the_first():
 
 
 def test_truncation_constant_is_documented():
-    from turnover_risk.rates._api import TRUNCATION_EXPECTED_EVENTS
+    from turnover_risk.rates import TRUNCATION_EXPECTED_EVENTS
 
     assert TRUNCATION_EXPECTED_EVENTS == 10
     assert np.exp(-TRUNCATION_EXPECTED_EVENTS) < 5e-5
@@ -1272,7 +1272,7 @@ def test_same_person_overlaps_equal_brute_force(seed, dtype, n_person):
         and end[i] >= start[i]
         and max(q_start[q], start[i]) <= min(q_end[q], end[i])
     ]
-    got = rates_spells._same_person_overlaps(person, n_person, start, end, q_person, q_start, q_end)
+    got = _presence._same_person_overlaps(person, n_person, start, end, q_person, q_start, q_end)
     assert list(zip(*(a.tolist() for a in got), strict=True)) == expected
 
 
@@ -1287,9 +1287,9 @@ def test_search_days_equals_searchsorted(seed, n_bounds, side):
     rng = np.random.default_rng(seed)
     bounds = np.sort(rng.choice(np.arange(-100, 400), n_bounds, replace=False))
     days = rng.integers(-200, 500, 12_000)  # above the size where the table is used
-    days[:3] = [rates_spells._OPEN, -(2**40), bounds[0]]
+    days[:3] = [_spells._OPEN, -(2**40), bounds[0]]
     np.testing.assert_array_equal(
-        rates_spells._search_days(bounds, days, side=side),
+        _grouping._search_days(bounds, days, side=side),
         np.searchsorted(bounds, days, side=side),
     )
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 import turnover_risk as tr
 from turnover_risk import Cutoffs, Instrument, get_instrument, score_survey
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.surveys._score import summarise_scores, survey_problems
+from turnover_risk.surveys import summarise_scores, survey_problems
 
 NAN = math.nan
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

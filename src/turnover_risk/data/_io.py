@@ -3,7 +3,7 @@
 CSV files exported from Norwegian HR systems often use ``;`` as separator, a decimal comma,
 a byte-order mark or Latin-1 text, and dates like ``31.12.2021``. :func:`read_register` detects
 all of these; every cell that still does not fit the contract becomes a row of the
-validation report (see :mod:`turnover_risk.validation`).
+validation report (see :func:`turnover_risk.data.validate`).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def read_register(
     errors : {"raise", "quarantine"}
         ``"raise"`` (default): raise :class:`~turnover_risk.DataValidationError` naming the first
         problems when any row breaks the contract. ``"quarantine"``: return a
-        :class:`~turnover_risk.validation.QuarantineResult` ``(register, rejected, report)``
+        :class:`~turnover_risk.data.QuarantineResult` ``(register, rejected, report)``
         with the good rows, the rejected rows (with ``row`` and ``rules``) and the full report;
         per table, rows read = rows kept + rows rejected.
     sep, encoding : str, optional

@@ -1,4 +1,4 @@
-"""Parsing and row rules behind :mod:`turnover_risk.validation` (private).
+"""Parsing and row rules behind :mod:`turnover_risk.data._validation` (private).
 
 Coercion of raw columns to the contract's dtypes and the vectorised cross-row checks
 (duplicates, overlapping spells, spell cover); each problem goes to a :class:`_Collector`.

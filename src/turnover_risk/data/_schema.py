@@ -1,8 +1,8 @@
 """The data contract: six long, effective-dated tables and the :class:`Register` that holds them.
 
 This module is the single source of truth for column names, dtypes, required and optional
-columns and allowed values. Validation (:mod:`turnover_risk.validation`), the readers
-(:mod:`turnover_risk.io`), the simulator (:mod:`turnover_risk.datasets`) and the docs all read
+columns and allowed values. Validation (:mod:`turnover_risk.data._validation`), the readers
+(:mod:`turnover_risk.data._io`), the simulator (:mod:`turnover_risk.datasets`) and the docs all read
 it; nothing else in the library spells a column's dtype on its own.
 
 Dtype kinds

@@ -1,4 +1,4 @@
-"""Validation of a :class:`~turnover_risk.schema.Register` against the data contract.
+"""Validation of a :class:`~turnover_risk.data.Register` against the data contract.
 
 Every problem becomes one row of a :class:`ValidationReport` (table, file, row, line, column,
 value, rule, message); nothing is dropped silently. The same machinery parses raw tables (text

@@ -1,6 +1,6 @@
 """The person-period panel: point-in-time features and honest labels.
 
-:func:`build_panel` turns a :class:`~turnover_risk.schema.Register` into one row per employee
+:func:`build_panel` turns a :class:`~turnover_risk.data.Register` into one row per employee
 in scope per period (monthly by default): what was known at the start ``t`` of the period, and
 whether the person left within the horizon after it. Every feature is documented in
 :data:`FEATURES`.
@@ -16,9 +16,9 @@ before ``t``: caseload snapshots of earlier months, supervision sessions, survey
 sick-leave days before ``t`` (an ongoing spell counts up to ``t - 1 day``), colleagues'
 employment up to the day before ``t``. The row population and the contract attributes of the
 spell covering ``t`` (unit, fte, role, birth and qualification year) are the only things taken
-from the spell itself. ``tests/test_features.py`` checks the rule with a property test: any
-record dated at or after ``t`` can be changed, added or deleted without changing a feature of
-period ``t``.
+from the spell itself. ``tests/panel/test_build_panel.py`` checks the rule with a property
+test: any record dated at or after ``t`` can be changed, added or deleted without changing a
+feature of period ``t``.
 
 *Episodes, transfers, re-hires.* Spells of one person inside the scope (e.g. units of the same
 service) that touch or overlap form one continuous episode: a transfer between units of the
@@ -61,13 +61,13 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk._engine import check_engine, get_engine
-from turnover_risk.data._schema import EXIT_REASONS, Register
+from turnover_risk.data import EXIT_REASONS, Register
 from turnover_risk.panel._context import PanelContext
 from turnover_risk.panel._context import prepare_context as _prepare
 from turnover_risk.panel._person import build_rows
 from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
 from turnover_risk.panel._spec import PanelSpec, attach_spec
-from turnover_risk.privacy._suppression import DEFAULT_MIN_GROUP_SIZE, check_min_group_size
+from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, check_min_group_size
 
 __all__ = [
     "FEATURES",
@@ -301,7 +301,7 @@ def build_panel(
         newly qualified.
     engine : {"pandas", "dask"}
         ``"dask"`` returns a lazy Dask DataFrame partitioned by employee (extra
-        ``turnover-risk[dask]``; see :func:`turnover_risk.distributed.build_panel`).
+        ``turnover-risk[dask]``; the Dask engine, :mod:`turnover_risk.engines`).
 
     Returns
     -------

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._calendar import WorkdayIndex
-from turnover_risk.data._schema import Register
+from turnover_risk.data import Register, WorkdayIndex
 from turnover_risk.panel._registry import UNIT_SURVEY_MAX_AGE_MONTHS
 from turnover_risk.panel._time import (
     OPEN_DAY,

@@ -49,24 +49,33 @@ Periods are labelled ``"2021"`` (year), ``"2021Q1"`` (quarter) and ``"2021-01"``
 ``snapshot="12-01"`` compares 1 December 2021 with 1 December 2022 (KS would write 2021-22);
 the rows carry ``snapshot`` and ``next_snapshot`` so the convention is never implicit.
 
-Where things are: the public functions and their argument checks in ``_api.py``
-(``_definitions.py`` holds the registry once split); the kernels in ``_turnover_table.py`` and
-``_sick_leave_table.py``; spells as arrays and vectorised primitives in ``_spells.py``; the
-observation window in ``_window.py``; intervals in ``_intervals.py``; periods, output assembly
-and suppression in ``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
+Where things are: the definition registry and the option tuples in ``_definitions.py``; the
+public functions and their argument checks in ``_turnover.py`` (``turnover_rate``,
+``turnover_rate_from_counts``) and ``_sick_leave.py`` (``sick_leave_rate``); the kernels in
+``_turnover_table.py`` and ``_sick_leave_table.py``; employment spells as arrays and the
+observation window settled per call in ``_spells.py``; the grouping, counting and period
+primitives (and the scope entity of each spell) in ``_grouping.py``; the per-person joins and
+presence look-ups in ``_presence.py``; the observation window rules and left-truncation
+detection in ``_window.py`` (:func:`metadata_window` and :func:`detect_left_truncation` are
+public: the panel uses them too); intervals in ``_intervals.py``; periods, output assembly and
+suppression in ``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
 
 {definitions_table}
 """
 
-from turnover_risk.rates._api import (
+from turnover_risk.rates._definitions import (
     DEFINITIONS,
     LONG_SPELL_DAYS,
-    TRUNCATION_EXPECTED_EVENTS,
     Definition,
     DefinitionRegistry,
-    sick_leave_rate,
-    turnover_rate,
-    turnover_rate_from_counts,
+)
+from turnover_risk.rates._sick_leave import sick_leave_rate
+from turnover_risk.rates._turnover import turnover_rate, turnover_rate_from_counts
+from turnover_risk.rates._window import (
+    TRUNCATION_EXPECTED_EVENTS,
+    Truncation,
+    detect_left_truncation,
+    metadata_window,
 )
 
 __all__ = [
@@ -75,6 +84,9 @@ __all__ = [
     "TRUNCATION_EXPECTED_EVENTS",
     "Definition",
     "DefinitionRegistry",
+    "Truncation",
+    "detect_left_truncation",
+    "metadata_window",
     "sick_leave_rate",
     "turnover_rate",
     "turnover_rate_from_counts",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.privacy._suppression import TOTAL_LABEL, suppress_small_groups
+from turnover_risk.privacy import TOTAL_LABEL, suppress_small_groups
 
 _RESERVED = {"period", "numerator", "denominator", "rate", "ci_low", "ci_high", "suppressed"}
 

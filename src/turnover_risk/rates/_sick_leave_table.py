@@ -6,8 +6,8 @@ absences with the spells of the same person, split by period. Working days are c
 cumulative working-day index, never by expanding spells into days.
 
 On a large register (absences and spells together at least
-:data:`~turnover_risk._rates_encode.MIN_PARALLEL_ROWS` rows) the two sides run at once on a
-small thread pool (numpy releases the GIL; :func:`~turnover_risk._rates_encode.rate_threads`
+:data:`~turnover_risk.rates._encode.MIN_PARALLEL_ROWS` rows) the two sides run at once on a
+small thread pool (numpy releases the GIL; :func:`~turnover_risk.rates._encode.rate_threads`
 sets the budget), and the absences are joined to the spells in contiguous slices whose pieces
 are concatenated in order, so every array, and every sum, is the same as on one thread.
 """
@@ -19,23 +19,20 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._calendar import WorkdayIndex
-from turnover_risk.data._schema import CERTIFICATIONS, Register
+from turnover_risk.data import CERTIFICATIONS, Register, WorkdayIndex
 from turnover_risk.rates._common import _finish, _result_frame, _window_periods
 from turnover_risk.rates._encode import Pool, _chunks, rate_threads, thread_pool
-from turnover_risk.rates._intervals import _ratio_interval
-from turnover_risk.rates._spells import (
-    _days,
+from turnover_risk.rates._grouping import (
     _distinct,
     _expand,
     _group_ids,
     _Groups,
     _groups,
-    _PersonSpells,
-    _prepare,
     _search_days,
-    _Spells,
 )
+from turnover_risk.rates._intervals import _ratio_interval
+from turnover_risk.rates._presence import _PersonSpells
+from turnover_risk.rates._spells import _days, _prepare, _Spells
 
 _SICK_COLUMNS = [
     "period",

@@ -1,10 +1,10 @@
-"""Employment spells as arrays, and the vectorised primitives of the rate kernels (private).
+"""Employment spells as arrays and the observation window of one rate call (private).
 
 :func:`_prepare` turns a register into day numbers, person codes (shared with the absences) and
-unit codes, each identifier column encoded once per call (:mod:`._rates_encode`), and settles
-the observation window (:func:`_window`; left truncation: :mod:`._rates_window`). The helpers
-count distinct persons, expand spells over periods and join absences to the spells of the same
-person without ever expanding a spell into days.
+unit codes, each identifier column encoded once per call (:mod:`._encode`), and settles the
+observation window (:func:`_window`; the rules and left truncation: :mod:`._window`). The
+result, :class:`_Spells`, is what the kernels read; the grouping and counting primitives are
+in :mod:`._grouping`, the per-person joins and presence look-ups in :mod:`._presence`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.data._schema import Register
-from turnover_risk.privacy._suppression import TOTAL_LABEL
+from turnover_risk.data import Register
 from turnover_risk.rates._common import _to_day
 from turnover_risk.rates._encode import factorize, factorize_lookup, rate_threads, thread_pool
 from turnover_risk.rates._window import (
@@ -226,7 +224,7 @@ def _window(
     ``start``/``end`` win, then the register's metadata; a missing end is the latest date in
     the data. A missing start is the earliest employment start unless the employment table
     (or, with ``event_starts``, the absences) is left-truncated
-    (:func:`._rates_window.detect_left_truncation`): then the inferred start, with one
+    (:func:`._window.detect_left_truncation`): then the inferred start, with one
     :class:`~turnover_risk.DataQualityWarning` saying what was inferred and how to override.
     """
     sources = {"start": "argument", "end": "argument"}
@@ -283,298 +281,3 @@ def _window(
     if note is not None:
         window["left_truncation"] = note
     return first, last, window
-
-
-def _entity_codes(sp: _Spells, scope: str) -> np.ndarray:
-    """Code of the scope entity of each spell (unit, service, municipality or one for all)."""
-    if scope == "any":
-        return np.zeros(len(sp.person), dtype=np.int64)
-    if scope == "unit":
-        return sp.unit
-    have = set(sp.columns())
-    cols = ["municipality", "service"] if scope == "service" else ["municipality"]
-    if scope == "service" and "municipality" not in have:
-        cols = ["service"]
-    missing = [c for c in cols if c not in have]
-    if missing or (scope == "service" and "service" not in have):
-        raise ValueError(
-            f"scope={scope!r} needs the unit attribute '{scope}', which the data lack. Pass a "
-            "Register with a units table holding it (or add the column to the employment "
-            "frame), or use scope='unit' or scope='any'."
-        )
-    codes = np.zeros(len(sp.person), dtype=np.int64)
-    absent = np.zeros(len(sp.person), dtype=bool)
-    for c in cols:
-        k, n = sp.codes(c)
-        absent |= k < 0
-        codes = codes * (n + 1) + k
-    if absent.any():
-        raise ValueError(
-            f"scope={scope!r}: {int(absent.sum())} employment spells have no "
-            f"{' / '.join(cols)} (unit missing from the units table or the attribute empty). "
-            "Complete the units table or use scope='unit'."
-        )
-    return _group_ids(codes)[0]
-
-
-def _argsort_int(key: np.ndarray) -> np.ndarray:
-    """``np.argsort(key, kind="stable")`` for int64 keys, several times faster.
-
-    When the key and the row number fit 63 bits together, the row number is packed into the
-    low bits and the packed values sorted with numpy's (vectorised) sort.
-    """
-    n = len(key)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    key = np.asarray(key, dtype=np.int64)
-    lo, hi = int(key.min()), int(key.max())
-    bits = max((n - 1).bit_length(), 1)
-    if lo >= 0 and hi < (1 << (63 - bits)):
-        return np.sort((key << bits) | np.arange(n, dtype=np.int64)) & ((1 << bits) - 1)
-    return np.argsort(key, kind="stable")
-
-
-def _group_ids(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids of the distinct values of an int64 ``key``, numbered in sorted key order
-    (as ``np.unique(key, return_inverse=True)``): returns (id of each row, key of each id).
-
-    A sort (:func:`_argsort_int`), several times faster than a hash table here.
-    """
-    n = len(key)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    key = np.asarray(key, dtype=np.int64)
-    rows = _argsort_int(key)
-    sk = key[rows]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(sk[1:], sk[:-1], out=new[1:])
-    ids = np.empty(n, dtype=np.int64)
-    ids[rows] = np.cumsum(new) - 1
-    return ids, sk.take(np.flatnonzero(new))  # take() beats boolean indexing
-
-
-def _group_ids_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids of the distinct values of ``key`` and the first row of each id."""
-    ids, _ = _group_ids(key)
-    first = np.full(int(ids.max()) + 1 if len(ids) else 0, len(ids), dtype=np.int64)
-    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
-    return ids, first
-
-
-@dataclass
-class _Groups:
-    """Cells (unit x by-group) and the requested groupings (main one first, then margins)."""
-
-    cell: np.ndarray  # cell code of each spell
-    n_cell: int
-    groupings: list[tuple[np.ndarray, pd.DataFrame]]  # (cell -> group code, group table)
-
-
-def _groups(sp: _Spells, by: list[str], margins: bool) -> _Groups:
-    f = sp.frame
-    cols = ["unit_id", *[c for c in by if c != "unit_id"]]
-    codes = np.zeros(len(f), dtype=np.int64)
-    col_codes = {}
-    col_n = {}
-    for c in cols:
-        k, n = sp.codes(c, na_code=True)
-        col_codes[c], col_n[c] = k, n
-        codes = codes * (n + 1) + k
-    cell, cell_keys = _group_ids(codes)
-    first_row = np.zeros(len(cell_keys), dtype=np.int64)
-    first_row[cell[::-1]] = np.arange(len(cell))[::-1]  # first spell of each cell
-    n_cell = len(cell_keys)
-    groupings = []
-    subsets = [tuple(by)]
-    if margins and by:
-        subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
-    for subset in subsets:
-        gcodes = np.zeros(n_cell, dtype=np.int64)
-        for c in subset:
-            k = col_codes[c][first_row]
-            gcodes = gcodes * (col_n[c] + 1) + k
-        keys, g = np.unique(gcodes, return_inverse=True)
-        rep = np.zeros(len(keys), dtype=np.int64)
-        rep[g[::-1]] = first_row[::-1]
-        table = pd.DataFrame(index=range(len(keys)))
-        for c in by:
-            if c in subset:
-                vals = f[c].iloc[rep].reset_index(drop=True)
-                table[c] = vals.astype("string") if margins else vals
-            else:
-                table[c] = pd.Series([TOTAL_LABEL] * len(keys), dtype="string")
-        groupings.append((g.astype(np.int64), table))
-    return _Groups(cell.astype(np.int64), n_cell, groupings)
-
-
-def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``i`` repeated for each ``k`` in ``lo[i]..hi[i]``: returns (i, k)."""
-    n = np.maximum(hi - lo + 1, 0)
-    idx = np.repeat(np.arange(len(lo)), n)
-    k = np.arange(len(idx), dtype=np.int64)
-    k += (lo - (np.cumsum(n) - n))[idx]
-    return idx, k
-
-
-def _search_days(bounds: np.ndarray, days: np.ndarray, side: str = "left") -> np.ndarray:
-    """``np.searchsorted(bounds, days, side=side)`` for integer day numbers and sorted period
-    bounds, read from a table of the days from the first to the last bound: on a million
-    unsorted days a table look-up is several times faster than a binary search each."""
-    bounds = np.asarray(bounds)
-    first = int(bounds[0]) - 1 if len(bounds) else 0
-    span = int(bounds[-1]) - first + 2 if len(bounds) else 0
-    if len(days) < 10_000 or span > len(days):
-        return np.searchsorted(bounds, days, side=side)  # type: ignore[call-overload]
-    table = np.searchsorted(bounds, np.arange(first, first + span), side=side)  # type: ignore[call-overload]
-    return table[np.minimum(np.maximum(days, first), first + span - 1) - first]
-
-
-def _distinct(gp: np.ndarray, item: np.ndarray, n_gp: int, n_item: int) -> np.ndarray:
-    """Number of distinct ``item`` codes per ``gp`` code (a sort, no hash table)."""
-    if len(gp) == 0:
-        return np.zeros(n_gp, dtype=np.int64)
-    m = np.int64(max(n_item, 1))
-    keys = np.sort(gp.astype(np.int64) * m + item)
-    new = np.empty(len(keys), dtype=bool)
-    new[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    return np.bincount(keys.take(np.flatnonzero(new)) // m, minlength=n_gp)
-
-
-def _distinct_ranges(
-    g: np.ndarray, person: np.ndarray, lo: np.ndarray, hi: np.ndarray, G: int, K: int, n_person: int
-) -> np.ndarray:
-    """Distinct persons per ``g * K + k`` when spell ``i`` covers periods ``lo[i]..hi[i]``.
-
-    The ranges of one (group, person) are made disjoint (sorted by start, each clipped after
-    the running maximum of the earlier ones), then counted with a difference array: no
-    expansion into (spell, period) rows.
-    """
-    ok = np.flatnonzero(hi >= lo)  # take() with row numbers beats boolean masks
-    g, person, lo, hi = g.take(ok), person.take(ok), lo.take(ok), hi.take(ok)
-    if len(g) == 0:
-        return np.zeros(G * K, dtype=np.int64)
-    pair = g.astype(np.int64) * np.int64(max(n_person, 1)) + person
-    order = _argsort_int(pair * np.int64(K + 1) + lo)
-    pair, g, lo, hi = pair.take(order), g.take(order), lo.take(order), hi.take(order)
-    new_pair = np.empty(len(pair), dtype=bool)
-    new_pair[0] = True
-    new_pair[1:] = pair[1:] != pair[:-1]
-    rank = np.cumsum(new_pair) - 1
-    running = np.maximum.accumulate(rank * np.int64(K + 2) + hi + 1)  # hi + 1 >= 0
-    prev = np.empty(len(pair), dtype=np.int64)
-    prev[0] = -1
-    prev[1:] = running[:-1] - rank[1:] * np.int64(K + 2) - 1  # running max hi of earlier spells
-    prev[new_pair] = -1
-    lo_eff = np.maximum(lo, prev + 1)
-    keep = np.flatnonzero(hi >= lo_eff)
-    g_keep = g.take(keep) * (K + 1)
-    acc = np.bincount(g_keep + lo_eff.take(keep), minlength=G * (K + 1))
-    acc -= np.bincount(g_keep + hi.take(keep) + 1, minlength=G * (K + 1))
-    return np.cumsum(acc.reshape(G, K + 1), axis=1)[:, :K].ravel()
-
-
-class _PersonSpells:
-    """Spells grouped by person, to join many query intervals (absences) to the spells of the
-    same person without comparing a query with the spells of other persons.
-
-    Spells with ``end < start`` are left out. Each person's envelope (first start, last end)
-    discards at once the queries that lie outside every spell of their person; only the rest
-    are compared with each spell of their person, whose bounds are read from person-ordered
-    arrays so the look-ups of one query are adjacent in memory. Day numbers may be int32 (all
-    dates of the datetime64[ns] range fit), which halves the memory traffic.
-    """
-
-    def __init__(self, person: np.ndarray, n_person: int, start: np.ndarray, end: np.ndarray):
-        order = np.flatnonzero(end >= start)
-        order = order[_argsort_int(person[order])]
-        per = np.bincount(person[order], minlength=n_person)
-        self.order = order
-        self.per = per
-        self.first_of = np.cumsum(per) - per
-        self.s_by, self.e_by = start[order], end[order]
-        # slot n_person stands for person code -1 and matches nothing
-        dtype = np.result_type(start, end)  # int32 day numbers halve the memory traffic
-        big = np.iinfo(dtype).max
-        self.env_lo = np.full(n_person + 1, big, dtype=dtype)
-        self.env_hi = np.full(n_person + 1, -big, dtype=dtype)
-        has = np.flatnonzero(per > 0)
-        if len(has):
-            self.env_lo[has] = np.minimum.reduceat(self.s_by, self.first_of[has])
-            self.env_hi[has] = np.maximum.reduceat(self.e_by, self.first_of[has])
-
-    def overlaps(
-        self, q_person: np.ndarray, q_start: np.ndarray, q_end: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(query index, spell index, overlap start, overlap end) of every non-empty overlap,
-        ordered by query, then by spell row. Queries with person code -1 match nothing."""
-        q = np.flatnonzero((q_start <= self.env_hi[q_person]) & (q_end >= self.env_lo[q_person]))
-        qp = q_person[q]
-        n = self.per[qp]
-        rep = np.repeat(np.arange(len(q)), n)
-        pos = np.arange(len(rep), dtype=np.int64)
-        pos += (self.first_of[qp] - (np.cumsum(n) - n))[rep]
-        ps = np.maximum(q_start[q][rep], self.s_by[pos])
-        pe = np.minimum(q_end[q][rep], self.e_by[pos])
-        hit = np.flatnonzero(pe >= ps)  # take() with row numbers beats a boolean mask
-        return q[rep.take(hit)], self.order[pos.take(hit)], ps.take(hit), pe.take(hit)
-
-
-def _same_person_overlaps(
-    person: np.ndarray,
-    n_person: int,
-    start: np.ndarray,
-    end: np.ndarray,
-    q_person: np.ndarray,
-    q_start: np.ndarray,
-    q_end: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Overlaps of query intervals (absences) with the spells of the same person.
-
-    Returns (query index, spell index, overlap start, overlap end) for every pair with a
-    non-empty overlap, ordered by query, then by spell row. Queries with person code -1 match
-    nothing. See :class:`_PersonSpells` (which also serves a query table in slices).
-    """
-    return _PersonSpells(person, n_person, start, end).overlaps(q_person, q_start, q_end)
-
-
-class _Presence:
-    """Answers "is (person, entity) present on day d?" for many queries at once."""
-
-    def __init__(self, pair: np.ndarray, start: np.ndarray, end: np.ndarray, base: int) -> None:
-        order = _argsort_int(pair * _BIG + (start - base))  # stable
-        p = pair[order]
-        self.base = base
-        self.pair = pair
-        self.end = end
-        self.ks = p * _BIG + (start[order] - base)
-        self.cm = np.maximum.accumulate(p * _BIG + (np.minimum(end[order], _OPEN) - base))
-        # two spells of one (person, entity) share a day: a spell starts on or before the
-        # latest end of the earlier spells of its pair
-        self.has_overlaps = bool(len(p) > 1 and (self.ks[1:] <= self.cm[:-1]).any())
-        self._by_end: tuple[np.ndarray, np.ndarray] | None = None
-
-    def covers(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
-        q = pair * _BIG + (day - self.base)
-        order = _argsort_int(q)  # sorted needles search far faster than random ones
-        idx = np.empty(len(q), dtype=np.int64)
-        idx[order] = np.searchsorted(self.ks, q[order], side="right") - 1
-        out = np.zeros(len(q), dtype=bool)
-        ok = idx >= 0
-        out[ok] = self.cm[idx[ok]] >= q[ok]
-        return out
-
-    def last_ending_before(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Row of the pair's spell with the latest end before ``day`` (ties: the later row).
-
-        Every query must have such a spell (the callers ask about persons seen earlier).
-        """
-        if self._by_end is None:
-            key = self.pair * _BIG + (np.minimum(self.end, _OPEN) - self.base)
-            order = _argsort_int(key)
-            self._by_end = (key[order], order)
-        keys, order = self._by_end
-        q = pair * _BIG + (day - self.base)
-        idx = np.searchsorted(keys, q, side="left") - 1
-        return order[np.maximum(idx, 0)]

@@ -12,8 +12,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._schema import Register
-from turnover_risk.privacy._suppression import TOTAL_LABEL
+from turnover_risk.data import Register
+from turnover_risk.privacy import TOTAL_LABEL
 from turnover_risk.rates._common import (
     _finish,
     _grid,
@@ -21,19 +21,18 @@ from turnover_risk.rates._common import (
     _select_periods,
     _window_periods,
 )
-from turnover_risk.rates._intervals import _poisson_scaled, _wilson
-from turnover_risk.rates._spells import (
-    _OPEN,
+from turnover_risk.rates._grouping import (
     _distinct_ranges,
     _entity_codes,
     _expand,
     _group_ids,
     _group_ids_first,
     _groups,
-    _prepare,
-    _Presence,
     _search_days,
 )
+from turnover_risk.rates._intervals import _poisson_scaled, _wilson
+from turnover_risk.rates._presence import _Presence
+from turnover_risk.rates._spells import _OPEN, _prepare
 
 _TURNOVER_COLUMNS = [
     "period",

@@ -56,6 +56,26 @@ def metadata_window(data: object) -> tuple[object, object]:
     and ``years`` give 1 January of the first to 31 December of the last year. HR extracts hold
     the start dates of long-serving staff from decades back, so the earliest start date is a
     poor window start when the exits before the extract are not recorded.
+
+    Parameters
+    ----------
+    data : Register or object
+        Anything with a ``metadata`` mapping (a frame or ``None`` metadata: no window).
+
+    Returns
+    -------
+    tuple
+        ``(start, end)`` as recorded (date-like or ``None`` each), not parsed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from turnover_risk.data import Register
+    >>> from turnover_risk.rates import metadata_window
+    >>> reg = Register(employment=pd.DataFrame({"employee_id": ["a"]}),
+    ...                metadata={"start_year": 2019, "years": 3})
+    >>> metadata_window(reg)
+    ('2019-01-01', '2021-12-31')
     """
     meta = getattr(data, "metadata", None) or {}
     start, end = meta.get("observation_start"), meta.get("observation_end")
@@ -89,7 +109,11 @@ def _exposure(s: np.ndarray, e: np.ndarray, lo: int, hi: int) -> float:
 
 @dataclass(frozen=True)
 class Truncation:
-    """A left-truncated table found by :func:`detect_left_truncation`."""
+    """A left-truncated table found by :func:`detect_left_truncation`.
+
+    Days are day numbers (days since 1970-01-01). :meth:`describe` gives the sentence the
+    warnings quote.
+    """
 
     table: str  # "employment" or "absences"
     event: str  # what was counted, e.g. "spell end (exit or move)"
@@ -132,9 +156,52 @@ def detect_left_truncation(
 
     ``s``/``e`` are the spells at risk (inclusive days; open ends far in the future).
     Returns ``None`` when the table looks complete, else the inferred window start and the
-    numbers behind it (see the module docstring for the rule). ``candidates`` is called only
-    on detection and gives the first dates of the record tables to start the window at.
-    Vectorised: a handful of passes over the arrays, no loop over rows.
+    numbers behind it. ``candidates`` is called only on detection and gives the first dates of
+    the record tables to start the window at. Vectorised: a handful of passes over the arrays,
+    no loop over rows.
+
+    The rule: with ``E`` the first event in ``first..last``, the events after ``E`` per day at
+    risk after ``E`` times the days at risk before ``E`` is the number of events expected
+    before it; at ``threshold`` or more the table is taken to be left-truncated. The start is
+    the earliest of ``candidates`` when it is on or before ``E`` and fewer than ``threshold``
+    events are expected between it and ``E``, else the first day of ``E``'s month (if that
+    test passes), else ``E``.
+
+    Parameters
+    ----------
+    s, e : ndarray of int
+        Start and end day numbers of the spells at risk (inclusive).
+    events : ndarray of int
+        Day numbers of the recorded events (spell ends, absence starts).
+    first, last : int
+        The window searched, day numbers.
+    table, event : str
+        Names used in the description (``"employment"``, ``"spell end (exit or move)"``).
+    candidates : callable
+        Returns ``{table name: first day}`` of the record tables that could mark the start.
+    threshold : float
+        Events expected before ``E`` from which the table counts as left-truncated
+        (:data:`TRUNCATION_EXPECTED_EVENTS`).
+
+    Returns
+    -------
+    Truncation or None
+
+    Examples
+    --------
+    100 staff hired in 1995, the first recorded leaver in March 2019, nine more after it:
+
+    >>> import numpy as np
+    >>> from turnover_risk.rates import detect_left_truncation
+    >>> day = lambda iso: int(np.datetime64(iso, "D").astype(np.int64))
+    >>> s = np.full(100, day("1995-01-01"))
+    >>> e = np.array([2**30] * 90 + [day("2019-03-10") + 30 * i for i in range(10)])
+    >>> t = detect_left_truncation(s, e, e[e < 2**30], first=int(s.min()),
+    ...     last=day("2021-12-31"), table="employment", event="spell end", candidates=dict)
+    >>> str(np.datetime64(t.start, "D")), round(t.expected)
+    ('2019-03-01', 85)
+    >>> t.basis
+    'the first day of the month of the first spell end'
     """
     ev = events[(events >= first) & (events <= last)]
     if not len(ev):

@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._schema import Register
-from turnover_risk.privacy._suppression import DEFAULT_MIN_GROUP_SIZE, suppress_small_groups
+from turnover_risk.data import Register
+from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, suppress_small_groups
 from turnover_risk.surveys._answers import (  # noqa: F401 (re-exported)
     _MAX_SHOWN,
     _ON_INVALID,
