@@ -31,7 +31,10 @@ MOVED: dict[str, tuple[str, ...]] = {
         "turnover_risk.models._evaluation",
         "turnover_risk.models._metrics",
     ),
-    "turnover_risk.explain": ("turnover_risk.models._explain",),
+    "turnover_risk.explain": (
+        "turnover_risk.models._explain",
+        "turnover_risk.groups._group_drivers",
+    ),
     "turnover_risk.distributed": ("turnover_risk.engines._dask",),
     "turnover_risk._spec": ("turnover_risk.panel._spec",),
 }
