@@ -623,7 +623,7 @@ def notebook_02() -> list[nbformat.NotebookNode]:
             * It does **not** say which definition is right: they answer different questions
               (people lost to the sector, to the service, or disruption inside a team).
             * The data are synthetic, so none of the levels describe real services; the KS and
-              SSB reference levels in `DOMAIN.md` come from their own registers and definitions.
+              SSB reference levels in `docs/sources.md` come from their own registers and definitions.
             * Rates describe what happened; they do not explain why. For risk factors and levers
               see `01_quickstart.ipynb`, and read its caveats too.
             """
