@@ -369,8 +369,10 @@ def notebook_02() -> list[nbformat.NotebookNode]:
             active in the third week of November (approximately `snapshot="11-15"`). A snapshot
             in summer sees a different staff (temporary summer cover, vacancies not yet filled).
             `weight="fte"` counts position shares instead of persons, so part-time leavers weigh
-            less. KS leaves out people leaving on pensioner terms: `exclude_reasons=("retirement",)`
-            keeps them in the headcount but not among the leavers.
+            less. KS counts leaving an ordinary post for retirement as turnover; it leaves people
+            employed on pensioner terms out of the population altogether (drop their spells before
+            computing). `exclude_reasons=("retirement",)` asks another question, turnover other
+            than retirement: retirees stay in the headcount but not among the leavers.
             """
         ),
         code(
