@@ -8,7 +8,9 @@ from turnover_risk import _engine
 
 
 def test_unknown_engine_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match=r"engine='spark' is not known; choose one of: 'pandas', 'dask'"):
+    with pytest.raises(
+        ValueError, match=r"engine='spark' is not known; choose one of: 'pandas', 'dask'"
+    ):
         tr.turnover_rate(tr.load_sample(), engine="spark")
 
 

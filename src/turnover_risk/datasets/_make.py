@@ -165,7 +165,7 @@ def make_register(
     Returns
     -------
     Register or (Register, SimulationTruth)
-        All six tables of the data contract, with the dtypes of :mod:`turnover_risk.schema`.
+        All six tables of the data contract, with the dtypes of :mod:`turnover_risk.data`.
 
     Examples
     --------

@@ -166,7 +166,7 @@ def flag_groups(
         Seed of the bootstrap and of the driver sample.
     engine : {"pandas", "dask"}
         ``"dask"`` (or a Dask panel from ``build_panel(..., engine="dask")``): see
-        :func:`turnover_risk.distributed.flag_groups`; the result is identical.
+        the Dask engine (:mod:`turnover_risk.engines`); the result is identical.
 
     Returns
     -------

@@ -1,7 +1,8 @@
 """The person-period panel: point-in-time features, honest labels, and the feature registry.
 
 :func:`build_panel` turns a register into one row per person and period; :data:`FEATURES`
-documents every feature (family, cause category, whether a leader can change it).
+documents every feature (what it measures, its source and unit, whether a leader can change
+it, what it needs).
 :func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs.
 """
 

@@ -166,12 +166,15 @@ DEFINITIONS = DefinitionRegistry(
             snapshot="snapshot='12-01' (1 December, KS) of year t and t+1; quarters and months "
             "use the first day of the period and of the next one; label = period of t",
             interval="Wilson score interval for a binomial share (n = persons at t)",
-            source="KS (PAI register), 1 December, scope = municipal sector: confirmed; KS also "
-            "drops people on pensioner terms (use exclude_reasons=('retirement',)).",
+            source="KS (PAI register), 1 December, scope = municipal sector: confirmed. KS "
+            "counts leaving an ordinary post for retirement as turnover and leaves staff on "
+            "pensioner terms out of the population altogether (drop those spells before "
+            "computing); exclude_reasons=('retirement',) answers 'turnover other than "
+            "retirement', not the KS figure.",
             counts=("headcount_start", "separations"),
             parameters={
                 "scope": "unit | service | municipality | any (default service)",
-                "exclude_reasons": "exit reasons not counted as exits (KS: pensioner terms)",
+                "exclude_reasons": "exit reasons not counted as exits (e.g. retirement; not the KS figure)",
             },
         ),
         Definition(
@@ -186,7 +189,8 @@ DEFINITIONS = DefinitionRegistry(
             "divisor='replacement': 2 x average headcount, i.e. min(H, S) / average headcount",
             snapshot="flows during the period; headcount at its start and end",
             interval="exact Poisson (Garwood) interval on min(H, S), scaled to the rate",
-            source="numerator: SSB report 2014/18, Bufdir 2022 (confirmed); denominator: "
+            source="numerator: SSB report 2014/18 (confirmed; that Bufdir itself computes it "
+            "this way is not confirmed); denominator: "
             "unconfirmed - labour-economics convention (Burgess, Lane and Stevens 2000)",
             counts=("hires", "separations", "headcount_start", "headcount_end"),
             parameters={

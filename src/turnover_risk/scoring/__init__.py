@@ -16,6 +16,7 @@ ones, so every engine checks, scores, sums and writes alike:
   rejected rows of ``ScoreResult.rejected``, with a warning).
 """
 
+from turnover_risk._engine import ENGINES  # 0.1.0 exported it from turnover_risk.scoring
 from turnover_risk.scoring._accumulate import finish_groups
 from turnover_risk.scoring._io import (
     panel_context_for,
@@ -36,6 +37,7 @@ from turnover_risk.scoring._setup import (
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
+    "ENGINES",
     "ScoreResult",
     "Scorer",
     "ScoringFallbackWarning",

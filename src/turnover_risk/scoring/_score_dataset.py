@@ -186,7 +186,7 @@ def score_dataset(
     overwrite : bool
         Replace an existing ``out``; otherwise an existing output raises ``FileExistsError``.
     engine : {"pandas", "dask"}
-        ``"dask"`` runs on a Dask cluster (see :mod:`turnover_risk.distributed`).
+        ``"dask"`` runs on a Dask cluster (see :mod:`turnover_risk.engines`).
     scheduler : str or distributed.Client, optional
         Dask only: the scheduler address (``"tcp://host:8786"``) or a client. Default: the
         current client, else a local cluster.
