@@ -345,6 +345,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ),
     ),
 }
+"""The schema of each table of the data contract: columns, dtypes, allowed values, meaning."""
 
 TABLE_NAMES: tuple[str, ...] = tuple(SCHEMAS)
 """The six tables of the data contract, in layer order (employment first)."""
