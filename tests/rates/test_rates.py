@@ -37,6 +37,7 @@ from turnover_risk import DEFINITIONS, Register, sick_leave_rate, turnover_rate
 from turnover_risk import turnover_rate_from_counts as from_counts
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import TOTAL_LABEL
+from turnover_risk.rates import _common as rates_common
 from turnover_risk.rates import _grouping, _presence, _spells
 
 WINDOW = {"start": "2020-01-01", "end": "2022-12-31", "min_group_size": 3}
@@ -1244,6 +1245,28 @@ def test_wilson_bounds_exact_at_zero_and_one(n):
 # --------------------------------------------------------------------------------------------
 # Kernel helpers and threads: the fast paths must give exactly the plain computation
 # --------------------------------------------------------------------------------------------
+
+
+def _day(iso: str) -> int:
+    return int(np.datetime64(iso, "D").astype(np.int64))
+
+
+@pytest.mark.parametrize(
+    ("kind", "starts", "last_end"),
+    [
+        ("year", ["2020-01-01", "2021-01-01"], "2021-12-31"),
+        ("quarter", ["2020-01-01", "2020-04-01", "2020-07-01", "2020-10-01", "2021-01-01"], "2021-03-31"),
+        ("month", [f"2020-{m:02d}-01" for m in range(2, 13)] + ["2021-01-01"], "2021-01-31"),
+    ],
+)  # fmt: skip
+def test_period_grid_day_numbers(kind, starts, last_end):
+    """Period bounds are day numbers whatever unit pandas gives timestamps (ns in pandas 2,
+    s/us in 3): the end of the last period once came out as ns since 1970 read as days."""
+    first = _day("2020-02-15" if kind == "month" else "2020-01-01")
+    p0, p1, labels = rates_common._grid(kind, first, _day("2021-01-10"))
+    assert p0.tolist() == [_day(d) for d in starts]
+    assert p1.tolist() == [d - 1 for d in p0[1:].tolist()] + [_day(last_end)]
+    assert len(labels) == len(starts)
 
 
 @settings(max_examples=40, deadline=None)

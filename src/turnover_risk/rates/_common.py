@@ -86,8 +86,10 @@ def _grid(kind: str, first: int, last: int) -> tuple[np.ndarray, np.ndarray, lis
     lo = pd.Timestamp(np.datetime64(first, "D")).to_period(freq[0]).start_time
     hi = pd.Timestamp(np.datetime64(last, "D"))
     starts = pd.date_range(lo, hi, freq=freq)
-    bounds = np.append(starts.to_numpy(), (starts[-1] + pd.tseries.frequencies.to_offset(freq)))
-    days = bounds.astype("datetime64[D]").astype(np.int64)
+    # one more period start closes the last period; kept a DatetimeIndex so the cast to days
+    # is unit-safe (np.append of a Timestamp gives an object array holding raw ns integers)
+    bounds = pd.date_range(lo, periods=len(starts) + 1, freq=freq)
+    days = bounds.to_numpy().astype("datetime64[D]").astype(np.int64)
     labels = [
         _label(kind, s.year, {"year": 1, "quarter": s.quarter, "month": s.month}[kind])
         for s in starts
