@@ -60,6 +60,21 @@ def test_clean_register_has_no_problems():
 
 
 @pytest.mark.parametrize(
+    "end_date",
+    [
+        ["2020-12-31", "2999-12-31", None],
+        np.array(["2020-12-31", "2999-12-31", "NaT"], dtype="datetime64[us]"),
+    ],
+)
+def test_dates_past_2262_are_bad_dates(end_date):
+    """The contract stores dates as ``datetime64[ns]`` (1677-2262): later dates, as text (parsed
+    to ``us`` by pandas 3, to NaT by pandas 2) or in a coarser unit, are reported, not raised."""
+    report = tr.validate(_reg(employment=_emp(end_date=end_date)))
+    bad = report.problems[report.problems["rule"] == "bad_date"]
+    assert bad[["table", "row", "column"]].values.tolist() == [["employment", 1, "end_date"]]
+
+
+@pytest.mark.parametrize(
     ("tables", "rule", "table", "row", "column"),
     [
         ({"employment": _emp(fte=[1.0, 1.2, 0.8])}, "out_of_range", "employment", 1, "fte"),

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 import turnover_risk as tr
 from turnover_risk import DEFINITIONS, Register, sick_leave_rate, turnover_rate
 from turnover_risk import turnover_rate_from_counts as from_counts
+from turnover_risk._features_time import OPEN_DAY, to_days
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import TOTAL_LABEL
 from turnover_risk.rates import _common as rates_common
@@ -1267,6 +1268,18 @@ def test_period_grid_day_numbers(kind, starts, last_end):
     assert p0.tolist() == [_day(d) for d in starts]
     assert p1.tolist() == [d - 1 for d in p0[1:].tolist()] + [_day(last_end)]
     assert len(labels) == len(starts)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_day_numbers_of_any_datetime_unit(unit):
+    """Dates of every unit become the same day numbers; years past 2262 (outside ``ns``, e.g.
+    an open end written as 2999-12-31) are not wrapped around by a trip through ``ns``."""
+    far = "2262-04-10" if unit == "ns" else "2999-12-31"
+    dates = np.array(["1969-12-31", "2021-03-01", far, "NaT"], dtype=f"datetime64[{unit}]")
+    expected = [-1, _day("2021-03-01"), _day(far)]
+    got = rates_spells._days(pd.Series(dates), "end_date", open_ok=True)
+    assert got.tolist() == [*expected, rates_spells._OPEN]
+    assert to_days(pd.Series(dates)).tolist() == [*expected, OPEN_DAY]
 
 
 @settings(max_examples=40, deadline=None)

@@ -105,12 +105,20 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return blank
 
 
+def _as_ns(dates: pd.Series) -> pd.Series:
+    """Dates of any unit -> ``datetime64[ns]``; dates outside its range (years 1677-2262) ->
+    NaT, so they are reported as bad dates (pandas 3 parses them to ``us``, pandas 2 to NaT)."""
+    if dates.dtype != "datetime64[ns]":
+        dates = dates.where(dates.isna() | dates.between(pd.Timestamp.min, pd.Timestamp.max))
+    return dates.astype("datetime64[ns]")
+
+
 def _parse_dates(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = s
         if getattr(s.dt, "tz", None) is not None:
             out = s.dt.tz_localize(None)
-        return out.dt.normalize().astype("datetime64[ns]")
+        return _as_ns(out.dt.normalize())
     txt = s.astype("string").str.strip()
     out = pd.to_datetime(txt, format="ISO8601", errors="coerce")
     todo = out.isna() & txt.notna() & (txt != "")
@@ -118,12 +126,12 @@ def _parse_dates(s: pd.Series) -> pd.Series:
         if not todo.any():
             break
         alt = pd.to_datetime(txt[todo], format=fmt, errors="coerce")
-        out = out.astype("datetime64[ns]")
-        out.loc[todo] = alt.astype("datetime64[ns]")
+        out = _as_ns(out)
+        out.loc[todo] = _as_ns(alt)
         todo = out.isna() & txt.notna() & (txt != "")
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_localize(None)
-    return out.dt.normalize().astype("datetime64[ns]")
+    return _as_ns(out.dt.normalize())
 
 
 def _parse_numbers(s: pd.Series, *, comma_decimal: bool) -> pd.Series:

@@ -27,7 +27,7 @@ def to_days(values: object) -> np.ndarray:
     ser = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
     if not pd.api.types.is_datetime64_any_dtype(ser):
         ser = pd.to_datetime(ser)
-    arr = ser.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    arr = ser.to_numpy(dtype="datetime64[D]")  # any unit; via ns would wrap years > 2262
     out = arr.astype(np.int64)
     out[np.isnat(arr)] = OPEN_DAY
     return out

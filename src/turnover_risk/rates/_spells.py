@@ -37,7 +37,7 @@ def _days(s: pd.Series, name: str, *, open_ok: bool) -> np.ndarray:
         values = pd.to_datetime(s)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must hold dates; could not parse it as dates.") from exc
-    arr = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    arr = values.to_numpy(dtype="datetime64[D]")  # any unit; via ns would wrap years > 2262
     nat = np.isnat(arr)
     out = arr.astype(np.int64)
     if nat.any():
