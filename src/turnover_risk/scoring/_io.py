@@ -109,7 +109,9 @@ def _same_type(a: Any, b: Any) -> bool:
 
     if a == b:
         return True
-    strings = (pa.string(), pa.large_string(), pa.string_view())
+    strings = [pa.string(), pa.large_string()]
+    if hasattr(pa, "string_view"):  # pyarrow >= 16
+        strings.append(pa.string_view())
     if a in strings and b in strings:
         return True
     if pa.types.is_dictionary(a) and pa.types.is_dictionary(b):
