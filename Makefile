@@ -1,11 +1,14 @@
 # The two set-up commands of the README. Each creates its own virtual environment in .venv.
 #   make demo   install the library and run the main job on the embedded sample register
 #   make test   install the library with its test extras and run the full test suite
+#   make test-min   the same in .venv-min at the lowest versions pyproject allows
+#                   (requirements/min-versions.txt)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+MIN_VENV ?= .venv-min
 
-.PHONY: demo test install install-test browser notebooks bench clean
+.PHONY: demo test test-min install install-test browser notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +32,14 @@ demo: install
 test: install-test browser
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
+# the suite at the dependency floors, in a virtual environment of its own (the browser test
+# runs only where Chromium is installed: `make browser test-min`)
+test-min:
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -c requirements/min-versions.txt -e ".[test]"
+	OMP_NUM_THREADS=1 $(MIN_VENV)/bin/python -m pytest -n 2 --dist loadfile
+
 # rebuild the notebooks from scripts/build_notebooks.py and execute them, keeping the outputs
 notebooks: install-test
 	$(BIN)/python scripts/build_notebooks.py
@@ -38,4 +49,4 @@ bench: install-test
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info
+	rm -rf $(VENV) $(MIN_VENV) demo-output build *.egg-info
