@@ -35,8 +35,8 @@ from hypothesis import strategies as st
 import turnover_risk as tr
 from turnover_risk import DEFINITIONS, Register, sick_leave_rate, turnover_rate
 from turnover_risk import turnover_rate_from_counts as from_counts
-from turnover_risk._features_time import OPEN_DAY, to_days
 from turnover_risk._warnings import DataQualityWarning
+from turnover_risk.panel._time import OPEN_DAY, to_days
 from turnover_risk.privacy import TOTAL_LABEL
 from turnover_risk.rates import _common as rates_common
 from turnover_risk.rates import _grouping, _presence, _spells
@@ -742,6 +742,33 @@ def test_unit_scope_headcount_identity(seed):
     ).all()
 
 
+def test_back_to_back_spells_stay_in_the_headcount():
+    """A job ending 30 June followed by a new one from 1 July in the same unit is neither a
+    separation nor a hire, so the person is in the headcount at the end of Q2 and the start of
+    Q3: 3 stayers + p = 4 on both sides (found by hypothesis: seed 8533 counted 3 at Q2's end)."""
+    stayers = [(f"s{i}", "u1", "2020-01-01", None) for i in range(3)]
+    spells = [*stayers, ("p", "u1", "2020-01-01", "2020-06-30"), ("p", "u1", "2020-07-01", None)]
+    emp = pd.DataFrame(spells, columns=["employee_id", "unit_id", "start_date", "end_date"])
+    emp = emp.assign(
+        start_date=pd.to_datetime(emp["start_date"]),
+        end_date=pd.to_datetime(emp["end_date"]),
+        fte=1.0,
+    )
+    out = turnover_rate(
+        emp,
+        definition="separation",
+        scope="unit",
+        period="quarter",
+        start="2020-01-01",
+        end="2020-12-31",
+        min_group_size=3,
+    ).set_index("period")
+    assert out.loc[
+        "2020Q2", ["headcount_start", "hires", "separations", "headcount_end"]
+    ].tolist() == [4, 0, 0, 4]
+    assert out.loc["2020Q3", "headcount_start"] == 4
+
+
 @PROP
 @given(seed=st.integers(0, 10_000))
 def test_bufdir_register_equals_counts(seed):
@@ -1277,8 +1304,8 @@ def test_day_numbers_of_any_datetime_unit(unit):
     far = "2262-04-10" if unit == "ns" else "2999-12-31"
     dates = np.array(["1969-12-31", "2021-03-01", far, "NaT"], dtype=f"datetime64[{unit}]")
     expected = [-1, _day("2021-03-01"), _day(far)]
-    got = rates_spells._days(pd.Series(dates), "end_date", open_ok=True)
-    assert got.tolist() == [*expected, rates_spells._OPEN]
+    got = _spells._days(pd.Series(dates), "end_date", open_ok=True)
+    assert got.tolist() == [*expected, _spells._OPEN]
     assert to_days(pd.Series(dates)).tolist() == [*expected, OPEN_DAY]
 
 

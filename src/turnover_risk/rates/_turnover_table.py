@@ -215,7 +215,9 @@ def _flows(
     # hires: start inside a period, not in scope the day before
     hk = _search_days(f1, sp.start, side="left")
     hk_ok = (hk < F) & (sp.start >= f0[np.minimum(hk, F - 1)]) & (sp.start <= sp.last)
-    hire = hk_ok & ~presence.covers(pair, sp.start - 1)
+    # in scope the day before the spell starts (through another spell of the same person)
+    continues = presence.covers(pair, sp.start - 1)
+    hire = hk_ok & ~continues
     # separations: last day inside a period, not in scope the day after
     sk = _search_days(f1, sp.end, side="left")
     sk_ok = (sp.end != _OPEN) & (sk < F) & (sp.end >= f0[np.minimum(sk, F - 1)])
@@ -231,10 +233,15 @@ def _flows(
     nH = np.bincount(ck_hire, minlength=C * F)
     nS = np.bincount(ck_sep, minlength=C * F)
 
-    # headcount at the start: present on f0 - 1 and f0; at the end: present on f1 and f1 + 1
+    # headcount at the start: present on f0 - 1 and f0; at the end: present on f1 and f1 + 1.
+    # A spell that continues another one of the same person in scope (one ends on the 30th, the
+    # next starts on the 1st) counts from the day before its start, so the person stays in the
+    # headcount across the boundary, as they are neither a separation nor a hire there.
+    stock_start = np.where(continues, sp.start - 1, sp.start)
+
     def stock(first_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted and plain headcount of spells with ``start < first_day[k] <= end``."""
-        lo = _search_days(first_day, sp.start, side="right")
+        """Weighted and plain headcount of spells with ``stock_start < first_day[k] <= end``."""
+        lo = _search_days(first_day, stock_start, side="right")
         hi = _search_days(first_day, sp.end, side="right") - 1
         ok = np.flatnonzero(hi >= lo)
         cell_ok = cell.take(ok) * (F + 1)
