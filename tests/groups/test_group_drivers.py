@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import expit
 
 from turnover_risk.groups import _group_drivers as drivers_module
 from turnover_risk.groups._group_drivers import (
@@ -19,29 +18,13 @@ from turnover_risk.groups._group_drivers import (
 from turnover_risk.models import Explanation, TurnoverRiskModel
 
 
-def make_xy(n=800, seed=0, missing=True):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(
-        {
-            "caseload": rng.normal(20, 5, n),
-            "role": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
-            "supervision": rng.poisson(3, n).astype(float),
-        }
-    )
-    lo = -1.5 + 0.2 * (X["caseload"] - 20) + 1.0 * (X["role"] == "b") - 0.3 * X["supervision"]
-    y = (rng.random(n) < expit(lo)).astype(int)
-    if missing:
-        X.loc[rng.random(n) < 0.1, "caseload"] = np.nan
-    return X, y
-
-
 @pytest.fixture(scope="module")
-def gbm():
+def gbm(make_xy):
     X, y = make_xy()
     return TurnoverRiskModel(kind="gbm", random_state=0, max_iter=40).fit(X, y), X
 
 
-def grouped(n=1200, seed=0, missing=False):
+def grouped(make_xy, n=1200, seed=0, missing=False):
     X, y = make_xy(n=n, seed=seed, missing=missing)
     rng = np.random.default_rng(seed + 1)
     X["unit"] = rng.choice(["u1", "u2", "u3"], n, p=[0.5, 0.3, 0.2])
@@ -50,8 +33,8 @@ def grouped(n=1200, seed=0, missing=False):
     return m, X
 
 
-def test_group_drivers_exact_when_every_row_is_explained():
-    m, X = grouped()
+def test_group_drivers_exact_when_every_row_is_explained(make_xy):
+    m, X = grouped(make_xy)
     d = group_drivers(m, X.drop(columns="unit"), X["unit"], n_per_group=None)
     vals = m.explain(X.drop(columns="unit")).values
     by_hand = vals.groupby(X["unit"].to_numpy()).mean()
@@ -68,8 +51,8 @@ def test_group_drivers_exact_when_every_row_is_explained():
 
 
 @pytest.mark.parametrize("missing", [False, True])
-def test_group_drivers_sample_size_and_standard_error(missing):
-    m, X = grouped(missing=missing)
+def test_group_drivers_sample_size_and_standard_error(make_xy, missing):
+    m, X = grouped(make_xy, missing=missing)
     d = group_drivers(m, X, "unit", n_per_group=100, random_state=0)
     sizes = X["unit"].value_counts()
     first = d.groupby("unit").first()
@@ -96,7 +79,7 @@ def test_group_drivers_gbm_sample_is_close_to_exact(gbm):
     assert (z.abs() < 4).all()
 
 
-def test_group_drivers_gbm_step_function_controls_tighten_the_estimate(monkeypatch):
+def test_group_drivers_gbm_step_function_controls_tighten_the_estimate(make_xy, monkeypatch):
     # Stumps (max_depth=1) make each feature's TreeSHAP value a step function of its own value;
     # the per-bin residual means of the control variates capture most of it, so the standard
     # error drops well below that of the linear controls alone, and the estimate stays honest.
@@ -155,14 +138,14 @@ def test_group_drivers_standard_error_by_hand():
         ({"groups": 3}, TypeError, "groups must be a column name"),
     ],
 )
-def test_group_drivers_bad_arguments(kwargs, err, match):
-    m, X = grouped(n=200)
+def test_group_drivers_bad_arguments(make_xy, kwargs, err, match):
+    m, X = grouped(make_xy, n=200)
     with pytest.raises(err, match=match):
         group_drivers(m, X, **kwargs)
 
 
-def test_group_drivers_refuses_missing_group_labels():
-    m, X = grouped(n=200)
+def test_group_drivers_refuses_missing_group_labels(make_xy):
+    m, X = grouped(make_xy, n=200)
     X.loc[X.index[0], "unit"] = None
     with pytest.raises(ValueError, match="have missing values"):
         group_drivers(m, X, "unit")
@@ -252,7 +235,7 @@ def test_group_drivers_fully_explained_small_group_has_its_exact_mean(gbm):
     assert (small["se"] > 0).all()
 
 
-def test_group_drivers_standard_error_shrinks_with_more_rows():
+def test_group_drivers_standard_error_shrinks_with_more_rows(make_xy):
     X, y = make_xy(n=3000, seed=7)
     m = TurnoverRiskModel(kind="gbm", random_state=0, max_iter=40).fit(X, y)
     X = X.assign(unit=np.random.default_rng(1).choice(["u1", "u2", "u3"], len(X)))
@@ -344,8 +327,8 @@ def test_group_drivers_rank_clear_top_driver_is_the_exact_one(gbm):
     assert (clear["feature"] == clear["feature_exact"]).all()
 
 
-def test_group_drivers_two_key_columns_match_one_combined_key():
-    m, X = grouped(n=600)
+def test_group_drivers_two_key_columns_match_one_combined_key(make_xy):
+    m, X = grouped(make_xy, n=600)
     X["team"] = np.where(np.arange(len(X)) % 2 == 0, "t1", "t2")
     two = group_drivers(m, X, ["unit", "team"], n_per_group=None)
     assert two[["unit", "team"]].drop_duplicates().apply(tuple, axis=1).is_monotonic_increasing

@@ -40,39 +40,6 @@ def make_xy(n=600, seed=0):
     return X, pd.Series(y, name="left")
 
 
-def make_panel(n_persons=120, n_periods=24, horizon=6, seed=0, ids=None):
-    """A small person-month panel with a spec; stayers censored in the last ``horizon`` periods."""
-    rng = np.random.default_rng(seed)
-    pid = np.repeat(np.arange(n_persons), n_periods)
-    per = np.tile(np.arange(n_periods), n_persons)
-    case = rng.normal(20, 4, n_persons)[pid] + rng.normal(0, 2, len(pid))
-    nq = (rng.random(n_persons) < 0.3)[pid].astype(float)
-    role = rng.choice(["caseworker", "leader"], n_persons)[pid]
-    y = (rng.random(len(pid)) < expit(-2 + 0.2 * (case - 20) + nq)).astype(float)
-    y[(per >= n_periods - horizon) & (y == 0)] = np.nan
-    ids = ids if ids is not None else [f"P{i:04d}" for i in range(n_persons)]
-    df = pd.DataFrame(
-        {
-            "employee_id": np.asarray(ids, dtype=object)[pid],
-            "unit_id": [f"U{u}" for u in rng.integers(0, 6, n_persons)[pid]],
-            "period": pd.date_range("2021-01-01", periods=n_periods, freq="MS").to_numpy(
-                dtype="datetime64[ns]"
-            )[per],
-            "left_within_horizon": y,
-            "caseload_3m_mean": case,
-            "newly_qualified": nq,
-            "role": role,
-        }
-    )
-    spec = PanelSpec(
-        feature_cols=("caseload_3m_mean", "newly_qualified", "role"),
-        group_cols=("unit_id",),
-        horizon=horizon,
-        survival_cols=(),
-    )
-    return attach_spec(df, spec)
-
-
 # --------------------------------------------------------------------------------------------
 # estimator contract
 # --------------------------------------------------------------------------------------------
@@ -296,7 +263,7 @@ def test_calibration_repairs_class_weight_inflation():
 # --------------------------------------------------------------------------------------------
 
 
-def test_fit_on_panel_uses_spec_and_drops_censored_rows():
+def test_fit_on_panel_uses_spec_and_drops_censored_rows(make_panel):
     panel = make_panel()
     m = TurnoverRiskModel().fit(panel)
     n_nan = int(panel["left_within_horizon"].isna().sum())
@@ -313,7 +280,7 @@ def test_fit_on_panel_uses_spec_and_drops_censored_rows():
     np.testing.assert_allclose(p, m.predict_proba(pd.DataFrame(panel.to_dict("list"))))
 
 
-def test_panel_with_a_new_column_is_reduced_to_its_spec():
+def test_panel_with_a_new_column_is_reduced_to_its_spec(make_panel):
     panel = make_panel()
     m = TurnoverRiskModel().fit(panel)
     wider = attach_spec(panel.assign(unrelated=1.0), PanelSpec.from_dict(panel.attrs["panel_spec"]))
@@ -348,7 +315,7 @@ def test_panel_with_a_new_column_is_reduced_to_its_spec():
         (lambda p: p.drop(columns="role"), r"lacks columns its spec names: \['role'\]"),
     ],
 )
-def test_bad_panels_get_clear_errors(edit, match):
+def test_bad_panels_get_clear_errors(make_panel, edit, match):
     panel = make_panel()
     bad = attach_spec(edit(panel), PanelSpec.from_dict(panel.attrs["panel_spec"]))
     with pytest.raises(ValueError, match=match):
@@ -393,7 +360,7 @@ def test_bad_targets_get_clear_errors(y, match):
         ({"horizon": 12}, ValueError, "horizon=12 but the panel was built with horizon=6"),
     ],
 )
-def test_bad_parameters_are_reported_at_fit(params, err, match):
+def test_bad_parameters_are_reported_at_fit(make_panel, params, err, match):
     with pytest.raises(err, match=match):
         TurnoverRiskModel(**params).fit(make_panel(n_persons=30))
 
@@ -423,7 +390,7 @@ def test_public_names_exported():
         (6, {"C": 0.5}, 0.5),  # an explicit C always wins
     ],
 )
-def test_default_C_of_a_panel_follows_the_horizon_rule(horizon, params, expected_C):
+def test_default_C_of_a_panel_follows_the_horizon_rule(make_panel, horizon, params, expected_C):
     m = TurnoverRiskModel(**params).fit(make_panel(horizon=horizon))
     assert m.estimator_params_["C"] == pytest.approx(expected_C)
     assert m.pipeline_.named_steps["clf"].C == pytest.approx(expected_C)
@@ -437,7 +404,7 @@ def test_default_C_of_a_panel_follows_the_horizon_rule(horizon, params, expected
         (6, {"min_samples_leaf": 5}, {"min_samples_leaf": 5, "l2_regularization": 6.0}),
     ],
 )
-def test_gbm_panel_defaults_scale_with_the_horizon(horizon, params, expected):
+def test_gbm_panel_defaults_scale_with_the_horizon(make_panel, horizon, params, expected):
     m = TurnoverRiskModel(kind="gbm", random_state=0, **params).fit(make_panel(horizon=horizon))
     clf = m.pipeline_.named_steps["clf"]
     for name, value in expected.items():
@@ -663,7 +630,7 @@ def test_calibration_slope_on_later_periods(simulated):
 # --------------------------------------------------------------------------------------------
 
 
-def _municipal_panel(municipality_of_unit):
+def _municipal_panel(make_panel, municipality_of_unit):
     """make_panel plus a municipality column, a score measured only in unit U0's municipality
     (with its missing indicator) and a score measured everywhere."""
     panel = make_panel(n_persons=150, seed=4)
@@ -691,8 +658,8 @@ def _municipal_panel(municipality_of_unit):
 THREE = {"U0": "A", "U1": "A", "U2": "B", "U3": "B", "U4": "C", "U5": "C"}
 
 
-def test_features_varying_in_one_municipality_are_dropped_with_a_warning():
-    panel = _municipal_panel(THREE)
+def test_features_varying_in_one_municipality_are_dropped_with_a_warning(make_panel):
+    panel = _municipal_panel(make_panel, THREE)
     with pytest.warns(
         DataQualityWarning,
         match=r"'local_score', 'local_missing' \(varies in 1 of 3 municipalities: A\)",
@@ -723,9 +690,9 @@ def test_features_varying_in_one_municipality_are_dropped_with_a_warning():
     ],
 )
 def test_the_threshold_is_the_smaller_of_min_feature_groups_and_the_number_of_municipalities(
-    mapping, min_groups, dropped
+    make_panel, mapping, min_groups, dropped
 ):
-    panel = _municipal_panel(mapping)
+    panel = _municipal_panel(make_panel, mapping)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         m = TurnoverRiskModel(min_feature_groups=min_groups).fit(panel)
@@ -733,8 +700,8 @@ def test_the_threshold_is_the_smaller_of_min_feature_groups_and_the_number_of_mu
     assert "common_score" not in m.dropped_columns_
 
 
-def test_a_score_measured_in_two_of_three_municipalities_needs_min_feature_groups_two():
-    panel = _municipal_panel(THREE)
+def test_a_score_measured_in_two_of_three_municipalities_needs_min_feature_groups_two(make_panel):
+    panel = _municipal_panel(make_panel, THREE)
     both = panel["municipality"].isin(["A", "B"])
     panel["local_score"] = np.where(both, panel["common_score"], np.nan)
     with warnings.catch_warnings():
@@ -744,7 +711,7 @@ def test_a_score_measured_in_two_of_three_municipalities_needs_min_feature_group
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
-def test_min_feature_groups_must_be_a_positive_integer(bad):
+def test_min_feature_groups_must_be_a_positive_integer(make_panel, bad):
     with pytest.raises(ValueError, match=r"min_feature_groups=.* must be a positive integer"):
         TurnoverRiskModel(min_feature_groups=bad).fit(make_panel())
 

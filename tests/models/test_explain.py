@@ -19,30 +19,14 @@ from turnover_risk.models import Explanation, TurnoverRiskModel
 from turnover_risk.models._explain import _check_additivity, linear_attribution
 
 
-def make_xy(n=800, seed=0, missing=True):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(
-        {
-            "caseload": rng.normal(20, 5, n),
-            "role": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
-            "supervision": rng.poisson(3, n).astype(float),
-        }
-    )
-    lo = -1.5 + 0.2 * (X["caseload"] - 20) + 1.0 * (X["role"] == "b") - 0.3 * X["supervision"]
-    y = (rng.random(n) < expit(lo)).astype(int)
-    if missing:
-        X.loc[rng.random(n) < 0.1, "caseload"] = np.nan
-    return X, y
-
-
 @pytest.fixture(scope="module")
-def logistic():
+def logistic(make_xy):
     X, y = make_xy()
     return TurnoverRiskModel(kind="logistic").fit(X, y), X
 
 
 @pytest.fixture(scope="module")
-def gbm():
+def gbm(make_xy):
     X, y = make_xy()
     return TurnoverRiskModel(kind="gbm", random_state=0, max_iter=40).fit(X, y), X
 
@@ -59,7 +43,7 @@ def test_linear_attribution_by_hand():
     np.testing.assert_allclose(out, [-1.4])
 
 
-def test_logistic_numeric_attribution_is_coef_times_standardised_deviation():
+def test_logistic_numeric_attribution_is_coef_times_standardised_deviation(make_xy):
     X, y = make_xy(missing=False)
     m = TurnoverRiskModel().fit(X, y)
     ex = m.explain(X)
@@ -70,7 +54,7 @@ def test_logistic_numeric_attribution_is_coef_times_standardised_deviation():
     np.testing.assert_allclose(ex.values["caseload"], expected, atol=1e-10)
 
 
-def test_one_hot_columns_are_summed_with_their_sign():
+def test_one_hot_columns_are_summed_with_their_sign(make_xy):
     X, y = make_xy(missing=False)
     m = TurnoverRiskModel().fit(X, y)
     ex = m.explain(X)
@@ -115,7 +99,7 @@ def test_gbm_matches_shap_tree_explainer_on_the_transformed_frame(gbm):
     assert ex.base_value == pytest.approx(float(np.ravel(direct.expected_value)[-1]))
 
 
-def test_calibrated_model_explains_the_uncalibrated_log_odds():
+def test_calibrated_model_explains_the_uncalibrated_log_odds(make_xy):
     X, y = make_xy()
     m = TurnoverRiskModel(calibrate="isotonic", random_state=0).fit(X, y)
     ex = m.explain(X)

@@ -11,57 +11,22 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import pandas as pd
 import pytest
 import sklearn
-from scipy.special import expit
 
 import turnover_risk as tr
 import turnover_risk.models as models_pkg
 from turnover_risk.models import ModelVersionWarning, TurnoverRiskModel, load_model
 from turnover_risk.models._calibration import _IsotonicCalibrator, _SigmoidCalibrator
 from turnover_risk.models._pipeline import _onehot_name
-from turnover_risk.panel._spec import PanelSpec, attach_spec
+from turnover_risk.panel._spec import PanelSpec
 
 FAST_GBM = {"max_iter": 30}
 DATA = Path(__file__).parent / "data"
 
 
-def make_panel(n_persons=120, n_periods=24, horizon=6, seed=0, ids=None):
-    """A small person-month panel with a spec; stayers censored in the last ``horizon`` periods."""
-    rng = np.random.default_rng(seed)
-    pid = np.repeat(np.arange(n_persons), n_periods)
-    per = np.tile(np.arange(n_periods), n_persons)
-    case = rng.normal(20, 4, n_persons)[pid] + rng.normal(0, 2, len(pid))
-    nq = (rng.random(n_persons) < 0.3)[pid].astype(float)
-    role = rng.choice(["caseworker", "leader"], n_persons)[pid]
-    y = (rng.random(len(pid)) < expit(-2 + 0.2 * (case - 20) + nq)).astype(float)
-    y[(per >= n_periods - horizon) & (y == 0)] = np.nan
-    ids = ids if ids is not None else [f"P{i:04d}" for i in range(n_persons)]
-    df = pd.DataFrame(
-        {
-            "employee_id": np.asarray(ids, dtype=object)[pid],
-            "unit_id": [f"U{u}" for u in rng.integers(0, 6, n_persons)[pid]],
-            "period": pd.date_range("2021-01-01", periods=n_periods, freq="MS").to_numpy(
-                dtype="datetime64[ns]"
-            )[per],
-            "left_within_horizon": y,
-            "caseload_3m_mean": case,
-            "newly_qualified": nq,
-            "role": role,
-        }
-    )
-    spec = PanelSpec(
-        feature_cols=("caseload_3m_mean", "newly_qualified", "role"),
-        group_cols=("unit_id",),
-        horizon=horizon,
-        survival_cols=(),
-    )
-    return attach_spec(df, spec)
-
-
 @pytest.fixture
-def saved(tmp_path):
+def saved(make_panel, tmp_path):
     panel = make_panel(n_persons=60)
     m = TurnoverRiskModel(random_state=0).fit(panel)
     path = m.save(tmp_path / "model.joblib")
@@ -139,7 +104,7 @@ def test_file_that_is_not_a_model_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["logistic", "gbm"])
-def test_saved_file_holds_no_ids_and_no_training_rows(tmp_path, kind):
+def test_saved_file_holds_no_ids_and_no_training_rows(make_panel, tmp_path, kind):
     ids = [f"SECRET-{i:05d}-ID" for i in range(80)]
     panel = make_panel(n_persons=80, ids=ids)
     # an even number of distinct rows, so medians are midpoints and not stored data values
@@ -163,7 +128,7 @@ def test_saved_file_holds_no_ids_and_no_training_rows(tmp_path, kind):
         assert len(found) < 0.25 * len(used)
 
 
-def test_evaluation_summary_goes_into_the_manifest(tmp_path):
+def test_evaluation_summary_goes_into_the_manifest(make_panel, tmp_path):
     panel = make_panel(n_persons=80)
     m = TurnoverRiskModel().fit(panel)
     result = tr.evaluate(m, panel, n_splits=2)
