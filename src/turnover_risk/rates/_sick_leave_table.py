@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk.data import CERTIFICATIONS, Register, WorkdayIndex
+from turnover_risk.privacy import dominated
 from turnover_risk.rates._common import _finish, _result_frame, _window_periods
 from turnover_risk.rates._encode import Pool, _chunks, rate_threads, thread_pool
 from turnover_risk.rates._grouping import (
@@ -32,6 +33,7 @@ from turnover_risk.rates._grouping import (
 )
 from turnover_risk.rates._intervals import _ratio_interval
 from turnover_risk.rates._presence import _PersonSpells
+from turnover_risk.rates._protect import protect
 from turnover_risk.rates._spells import _days, _prepare, _Spells
 
 _SICK_COLUMNS = [
@@ -64,8 +66,13 @@ def sick_leave_table(
     min_group_size: int,
     margins: bool,
     confidence: float,
+    subsets: list[tuple[str, ...]] | None = None,
+    raw: bool = False,
 ) -> pd.DataFrame:
-    """The numbers of :func:`turnover_risk.rates.sick_leave_rate` (arguments already checked)."""
+    """The numbers of :func:`turnover_risk.rates.sick_leave_rate` (arguments already checked).
+
+    ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice),
+    with the largest contribution of one person in ``_top_lost``."""
     ab = data.absences
     a_s = _days(ab["start_date"], "absences.start_date", open_ok=False)
     a_e = _days(ab["end_date"], "absences.end_date", open_ok=False)
@@ -82,7 +89,7 @@ def sick_leave_table(
     threads = rate_threads(len(ab) + len(sp.start))
     with thread_pool(threads) as pool:
         flags = pool.submit(_absence_flags, ab, a_s, a_e, long_spell_days)
-        groups = _groups(sp, by, margins)
+        groups = _groups(sp, by, margins, subsets)
 
         # periods clipped to the window
         p0, p1, labels = _window_periods(kind, sp.first, sp.last, wanted)
@@ -124,7 +131,33 @@ def sick_leave_table(
         min_group_size=min_group_size,
         value_cols=value_cols,
         within=within,
+        raw=True,
     )
+    if not raw:
+        args = dict(
+            certification="split" if certification == "split" else certification,
+            start=start, end=end, long_spell_days=long_spell_days,
+            min_group_size=min_group_size, confidence=confidence,
+        )  # fmt: skip
+
+        def run(by_all: list[str], kind_: str, subs: list[tuple[str, ...]]) -> pd.DataFrame:
+            return sick_leave_table(
+                data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs, raw=True,
+                **args,
+            )  # fmt: skip
+
+        out = protect(
+            out,
+            data=data,
+            by=by,
+            kind=kind,
+            wanted=wanted,
+            min_group_size=min_group_size,
+            value_cols=value_cols,
+            run=run,
+            totals={"certification": "all"} if certification == "split" else None,
+            sensitive=dominated,
+        ).drop(columns="_top_lost")
     out.attrs["observation_window"] = dict(sp.window)
     return out
 
@@ -310,6 +343,7 @@ def _rate_frames(
             R, ci_lo, ci_hi = _ratio_interval(L, D, l_cl, d_cl, cl_gp, n_cl, confidence)
             with np.errstate(divide="ignore", invalid="ignore"):
                 long_share = np.where(L > 0, long_l / L, np.nan)
+            top = _top_per_group(cl_gp, l_cl, G * K)
             rate = np.where(D > 0, R, np.nan)
             frames.append(
                 _result_frame(
@@ -330,7 +364,18 @@ def _rate_frames(
                         "n_spells": spells.result(),
                         "n_persons_absent": absent.result(),
                         "long_spell_share": long_share,
+                        "_top_lost": top,
                     },
                 )
             )
     return frames
+
+
+def _top_per_group(cl_gp: np.ndarray, l_cl: np.ndarray, n: int) -> np.ndarray:
+    """The largest per-person lost days of each group-period (clusters are sorted by group)."""
+    top = np.zeros(n)
+    if len(cl_gp) == 0:
+        return top
+    starts = np.flatnonzero(np.r_[True, cl_gp[1:] != cl_gp[:-1]])
+    top[cl_gp[starts]] = np.maximum.reduceat(l_cl, starts)
+    return top
