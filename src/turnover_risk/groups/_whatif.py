@@ -28,14 +28,13 @@ from turnover_risk.groups._common import (
     _one_row_per_person,
     _persons_per_group,
     _predict,
-    _shown_rows,
     _with_spec,
 )
 from turnover_risk.panel._spec import panel_spec
+from turnover_risk.privacy import blank_suppressed, protect_groups
 from turnover_risk.privacy._suppression import (
     DEFAULT_MIN_GROUP_SIZE,
     check_min_group_size,
-    suppress_small_groups,
 )
 
 __all__ = ["ASSOCIATION_NOTE", "WhatIfResult", "what_if"]
@@ -241,15 +240,11 @@ def what_if(
     table["relative_change"] = table["difference"] / table["exit_share_before"]
     table["expected_leavers_before"] = e_before
     table["expected_leavers_after"] = e_after
-    table = suppress_small_groups(
-        table,
-        count_col="n_persons",
-        min_group_size=min_group_size,
-        value_cols=[c for c in table.columns if c not in (*by_cols, "n_persons")],
-    )
+    hidden = protect_groups(table, by=by_cols, rows=rows, min_group_size=min_group_size)
+    table = blank_suppressed(table, hidden, [c for c in table.columns if c not in by_cols])
     table.attrs["note"] = ASSOCIATION_NOTE
     # overall figures over the shown groups only, so no suppressed group is a difference
-    shown = _shown_rows(table["n_persons"].to_numpy(), codes, min_group_size)
+    shown = ~hidden[codes]
     shown_rows = rows.loc[shown]
     overall = {
         "n_persons": int(shown_rows[spec.id_cols[0]].nunique())

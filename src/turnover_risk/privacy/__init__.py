@@ -12,6 +12,7 @@
 * :func:`pseudonymise` replaces identifiers by keyed hashes (HMAC-SHA256).
 """
 
+from turnover_risk.privacy._groups import IDENTIFIER_COLUMNS, check_grouping, protect_groups
 from turnover_risk.privacy._linked import ORG_CHAIN, TIME_LEVELS, Hierarchy, LinkedSuppressor
 from turnover_risk.privacy._pseudonym import KEY_ENV, pseudonymise
 from turnover_risk.privacy._suppression import (
@@ -33,6 +34,7 @@ __all__ = [
     "ABSOLUTE_MIN_GROUP_SIZE",
     "DEFAULT_MIN_GROUP_SIZE",
     "DOMINANCE_SHARE",
+    "IDENTIFIER_COLUMNS",
     "KEY_ENV",
     "MIN_CONTRIBUTORS",
     "ORG_CHAIN",
@@ -41,11 +43,13 @@ __all__ = [
     "Hierarchy",
     "LinkedSuppressor",
     "blank_suppressed",
+    "check_grouping",
     "check_min_group_size",
     "complementary_suppression",
     "derivable_cells",
     "dominated",
     "margin_constraints",
+    "protect_groups",
     "pseudonymise",
     "suppress_small_groups",
 ]

@@ -142,6 +142,7 @@ class LinkedSuppressor:
         kind: str | None,
         primary: Callable[[pd.DataFrame], np.ndarray],
         count_col: str = "n_persons",
+        fixed: Sequence[str] = (),
     ) -> None:
         self.compute = compute
         self.hierarchy = hierarchy
@@ -149,6 +150,7 @@ class LinkedSuppressor:
         self.count_col = count_col
         self.by = list(by)
         self.kind = kind
+        self.fixed = [c for c in fixed if c not in self.by]
         self.dims = self._dims()
         self._cells: dict[tuple[int, ...], pd.DataFrame] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
@@ -168,6 +170,8 @@ class LinkedSuppressor:
                 dims.append(_Dim("extra", [c], [c]))
             else:
                 dims.append(_Dim("cat", [c, None], [c]))
+        for c in self.fixed:  # never aggregated: every grain keeps it (e.g. a score date)
+            dims.append(_Dim("fixed", [c], [c]))
         if self.kind is not None:
             first = TIME_LEVELS.index(self.kind)
             dims.append(_Dim("time", list(TIME_LEVELS[first:]), ["_year", "_quarter", "_month"]))
@@ -197,7 +201,7 @@ class LinkedSuppressor:
             elif d.kind == "org":
                 present = [c for c in d.levels[:-1] if c in by]
                 out.append(d.levels.index(present[0]) if present else len(d.levels) - 1)
-            elif d.kind == "extra":
+            elif d.kind in ("extra", "fixed"):
                 out.append(0)
             else:
                 out.append(0 if d.levels[0] in by else 1)
@@ -210,7 +214,7 @@ class LinkedSuppressor:
             level = d.levels[g]
             if d.kind == "time":
                 kind = level
-            elif level is not None and d.kind != "extra":
+            elif level is not None and d.kind not in ("extra", "fixed"):
                 by.append(level)
         return by, kind
 
@@ -330,6 +334,8 @@ class LinkedSuppressor:
                 names = ["_o_" + c for c in self.hierarchy.chain]
             elif d.kind == "time":
                 names = ["_month", "_quarter"]  # a year has no total above it
+            elif d.kind == "fixed":
+                names = []
             else:
                 names = ["_c_" + d.levels[0]]
             out.append([cols.index(n) for n in names])

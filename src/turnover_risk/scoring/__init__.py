@@ -10,7 +10,8 @@ ones, so every engine checks, scores, sums and writes alike:
   context of a register, with the model's panel settings);
 * scoring: :func:`compile_scorer` gives a :class:`Scorer`; :func:`score_partition` scores one
   partition into a partial (group sums, counts, rejected rows), :func:`combine` adds partials
-  up and :func:`finish_groups` makes the published group table (small groups suppressed);
+  up and :func:`finish_groups` makes the published group table (the privacy layer's pattern;
+  :func:`with_org_levels` adds the coarser organisation levels it links a unit table to);
 * writing: :func:`temporary_path`, :func:`replace_path` and :func:`write_group_table` (output
   written under a temporary name and renamed when complete), :func:`report_rejects` (the
   rejected rows of ``ScoreResult.rejected``, with a warning).
@@ -26,7 +27,12 @@ from turnover_risk.scoring._io import (
     write_group_table,
 )
 from turnover_risk.scoring._partition import combine, report_rejects, score_partition
-from turnover_risk.scoring._score_dataset import DEFAULT_BATCH_ROWS, ScoreResult, score_dataset
+from turnover_risk.scoring._score_dataset import (
+    DEFAULT_BATCH_ROWS,
+    ScoreResult,
+    score_dataset,
+    with_org_levels,
+)
 from turnover_risk.scoring._scorer import Scorer, ScoringFallbackWarning, compile_scorer
 from turnover_risk.scoring._setup import (
     check_options,
@@ -55,5 +61,6 @@ __all__ = [
     "score_partition",
     "source_spec",
     "temporary_path",
+    "with_org_levels",
     "write_group_table",
 ]
