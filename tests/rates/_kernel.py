@@ -16,7 +16,7 @@ import numpy as np
 from turnover_risk.privacy import blank_suppressed
 
 
-def _table_only(out, *, min_group_size, value_cols, **_):
+def _table_only(out, *, min_group_size, value_cols, **_kw):
     small = out["n_persons"].fillna(0).to_numpy(dtype=float) < min_group_size
     out = blank_suppressed(out, np.asarray(small), value_cols)
     return out
@@ -27,10 +27,7 @@ def kernel_numbers_only(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with (
-            mock.patch("turnover_risk.rates._turnover_table.protect", _table_only),
-            mock.patch("turnover_risk.rates._sick_leave_table.protect", _table_only),
-        ):
+        with mock.patch("turnover_risk.rates._protect.protect", _table_only):
             return fn(*args, **kwargs)
 
     return wrapper

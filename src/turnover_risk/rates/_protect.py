@@ -26,9 +26,48 @@ from turnover_risk.privacy import (
     blank_suppressed,
 )
 
-__all__ = ["protect"]
+__all__ = ["protect", "protected"]
 
 Run = Callable[[list[str], str, list[tuple[str, ...]]], pd.DataFrame]
+
+
+def protected(
+    kernel: Callable[..., pd.DataFrame],
+    data: object,
+    *,
+    by: list[str],
+    kind: str,
+    wanted: list[str] | None,
+    margins: bool,
+    min_group_size: int,
+    value_cols: Sequence[str],
+    totals: Mapping[str, str] | None = None,
+    sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    **args: object,
+) -> pd.DataFrame:
+    """Run a rate kernel for the request and protect its rows with :func:`protect`.
+
+    The kernel runs once for the requested table. Only when that table has a sensitive cell
+    does :func:`protect` run it again, once per period kind of the lattice, with every grouping
+    of the lattice in one pass. A table without sensitive cells costs nothing more.
+
+    ``kernel(data, by=, kind=, wanted=, margins=, subsets=, raw=True, min_group_size=, **args)``
+    returns the unsuppressed table (margin format for ``subsets``).
+    """
+
+    def run(by_all: list[str], kind_: str, subs: list[tuple[str, ...]]) -> pd.DataFrame:
+        return kernel(data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs,
+                      raw=True, min_group_size=min_group_size, **args)  # fmt: skip
+
+    out = kernel(data, by=by, kind=kind, wanted=wanted, margins=margins, raw=True,
+                 min_group_size=min_group_size, **args)  # fmt: skip
+    attrs = dict(out.attrs)
+    out = protect(
+        out, data=data, by=by, kind=kind, wanted=wanted, min_group_size=min_group_size,
+        value_cols=value_cols, run=run, totals=totals, sensitive=sensitive,
+    )  # fmt: skip
+    out.attrs.update(attrs)
+    return out
 
 
 def protect(
@@ -43,6 +82,7 @@ def protect(
     run: Run,
     totals: Mapping[str, str] | None = None,
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    cells: _Cells | None = None,
 ) -> pd.DataFrame:
     """Hide the rows of ``out`` the linked pattern hides and blank their values.
 
@@ -79,14 +119,9 @@ def protect(
     if hidden.any() or wanted is not None:
         units = data.units if isinstance(data, Register) else None
         hierarchy = Hierarchy.from_units(units, totals=totals)
-        sup = LinkedSuppressor(
-            _Cells(run, by),
-            hierarchy,
-            by=[*by, *extra],
-            kind=kind,
-            primary=primary,
-        )
-        sup.compute.requests = sup.grain_requests()
+        cells = cells if cells is not None else _Cells(run, by)
+        sup = LinkedSuppressor(cells, hierarchy, by=[*by, *extra], kind=kind, primary=primary)
+        cells.requests = sup.grain_requests()
         hidden = sup.apply(out, total_label=TOTAL_LABEL)
     result = blank_suppressed(out, hidden, [*value_cols, "n_persons"])
     if len(result) and hidden.all():
@@ -110,15 +145,20 @@ class _Cells:
         self.requests: list[tuple[list[str], str | None]] = []
         self._cache: dict[str | None, tuple[pd.DataFrame, list[str]]] = {}
 
+    def plan(self, kind: str | None, by: list[str] | None = None):
+        """The columns and groupings of one kernel pass for ``kind``."""
+        wanted = [b for b, k in self.requests if k == kind] or [by or self.by]
+        cols: list[str] = list(self.by)
+        for b in wanted:
+            cols += [c for c in b if c not in cols]
+        order = [c for c in self.by if c in cols] + [c for c in cols if c not in self.by]
+        subsets = [tuple(c for c in order if c in b) for b in wanted]
+        return order, list(dict.fromkeys(subsets))
+
     def __call__(self, by: list[str], kind: str | None) -> pd.DataFrame:
         if kind not in self._cache:
-            wanted = [b for b, k in self.requests if k == kind] or [by]
-            cols: list[str] = []
-            for b in wanted:
-                cols += [c for c in b if c not in cols]
-            order = [c for c in self.by if c in cols] + [c for c in cols if c not in self.by]
-            subsets = [tuple(c for c in order if c in b) for b in wanted]
-            self._cache[kind] = (self.run(order, kind, list(dict.fromkeys(subsets))), order)
+            order, subsets = self.plan(kind, by)
+            self._cache[kind] = (self.run(order, kind, subsets), order)
         table, order = self._cache[kind]
         keep = np.ones(len(table), dtype=bool)
         for c in order:

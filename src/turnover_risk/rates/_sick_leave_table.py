@@ -33,7 +33,7 @@ from turnover_risk.rates._grouping import (
 )
 from turnover_risk.rates._intervals import _ratio_interval
 from turnover_risk.rates._presence import _PersonSpells
-from turnover_risk.rates._protect import protect
+from turnover_risk.rates._protect import protected
 from turnover_risk.rates._spells import _days, _prepare, _Spells
 
 _SICK_COLUMNS = [
@@ -51,6 +51,10 @@ _SICK_COLUMNS = [
     "n_persons_absent",
     "long_spell_share",
 ]
+
+
+_VALUE_COLS = ("numerator", "denominator", "rate", "percent", "ci_low", "ci_high", "n_spells",
+               "n_persons_absent", "long_spell_share")  # fmt: skip
 
 
 def sick_leave_table(
@@ -73,6 +77,15 @@ def sick_leave_table(
 
     ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice),
     with the largest contribution of one person in ``_top_lost``."""
+    if not raw:
+        value_cols = [*_VALUE_COLS]
+        return protected(
+            sick_leave_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
+            min_group_size=min_group_size, value_cols=value_cols,
+            totals={"certification": "all"} if certification == "split" else None,
+            sensitive=dominated, certification=certification, start=start, end=end,
+            long_spell_days=long_spell_days, confidence=confidence,
+        ).drop(columns="_top_lost")  # fmt: skip
     ab = data.absences
     a_s = _days(ab["start_date"], "absences.start_date", open_ok=False)
     a_e = _days(ab["end_date"], "absences.end_date", open_ok=False)
@@ -121,8 +134,7 @@ def sick_leave_table(
             pool, ag, pc, groups, K, labels, p0, p1, certification, len(ab), sp.n_person,
             confidence,
         )  # fmt: skip
-    value_cols = ["numerator", "denominator", "rate", "percent", "ci_low", "ci_high"]
-    value_cols += ["n_spells", "n_persons_absent", "long_spell_share"]
+    value_cols = [*_VALUE_COLS]
     within = ("period", "certification")
     out = _finish(
         frames,
@@ -133,31 +145,6 @@ def sick_leave_table(
         within=within,
         raw=True,
     )
-    if not raw:
-        args = dict(
-            certification="split" if certification == "split" else certification,
-            start=start, end=end, long_spell_days=long_spell_days,
-            min_group_size=min_group_size, confidence=confidence,
-        )  # fmt: skip
-
-        def run(by_all: list[str], kind_: str, subs: list[tuple[str, ...]]) -> pd.DataFrame:
-            return sick_leave_table(
-                data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs, raw=True,
-                **args,
-            )  # fmt: skip
-
-        out = protect(
-            out,
-            data=data,
-            by=by,
-            kind=kind,
-            wanted=wanted,
-            min_group_size=min_group_size,
-            value_cols=value_cols,
-            run=run,
-            totals={"certification": "all"} if certification == "split" else None,
-            sensitive=dominated,
-        ).drop(columns="_top_lost")
     out.attrs["observation_window"] = dict(sp.window)
     return out
 

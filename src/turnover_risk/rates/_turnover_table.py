@@ -32,7 +32,7 @@ from turnover_risk.rates._grouping import (
 )
 from turnover_risk.rates._intervals import _poisson_scaled, _wilson
 from turnover_risk.rates._presence import _Presence
-from turnover_risk.rates._protect import protect
+from turnover_risk.rates._protect import protected
 from turnover_risk.rates._spells import _OPEN, _prepare
 
 _TURNOVER_COLUMNS = [
@@ -50,6 +50,10 @@ _TURNOVER_COLUMNS = [
     "headcount_start",
     "headcount_end",
 ]
+
+
+_VALUE_COLS = ("numerator", "denominator", "rate", "ci_low", "ci_high", "hires", "separations",
+               "headcount_start", "headcount_end")  # fmt: skip
 
 
 def turnover_table(
@@ -76,6 +80,14 @@ def turnover_table(
     """The numbers of :func:`turnover_risk.rates.turnover_rate` (arguments already checked).
 
     ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice)."""
+    if not raw:
+        return protected(
+            turnover_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
+            min_group_size=min_group_size, value_cols=_VALUE_COLS, definition=definition,
+            month_day=month_day, scope=scope, weight=weight, divisor=divisor,
+            exclude_reasons=exclude_reasons, start=start, end=end, confidence=confidence,
+            annual=annual,
+        )  # fmt: skip
     sp, _ = _prepare(data, who="turnover_rate", by=by, start=start, end=end)
     entity = _entity_codes(sp, scope)
     groups = _groups(sp, by, margins, subsets)
@@ -103,29 +115,6 @@ def turnover_table(
         value_cols=value_cols,
         raw=True,
     )
-    if not raw:
-        args = dict(
-            definition=definition, month_day=month_day, scope=scope, weight=weight,
-            divisor=divisor, exclude_reasons=exclude_reasons, start=start, end=end,
-            min_group_size=min_group_size, confidence=confidence, annual=annual,
-        )  # fmt: skip
-
-        def run(by_all: list[str], kind_: str, subs: list[tuple[str, ...]]) -> pd.DataFrame:
-            return turnover_table(
-                data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs, raw=True,
-                **args,
-            )  # fmt: skip
-
-        out = protect(
-            out,
-            data=data,
-            by=by,
-            kind=kind,
-            wanted=wanted,
-            min_group_size=min_group_size,
-            value_cols=value_cols,
-            run=run,
-        )
     out.attrs["observation_window"] = dict(sp.window)
     return out
 
