@@ -12,8 +12,8 @@ Every writer of the library goes through here:
   ``FileExistsError``, instead of the existence check before and the rename after that let the
   later run silently replace the earlier one;
 * :func:`check_target` refuses an output that is one of the inputs (also through a symlink or a
-  hard link) or lies inside an input folder, an existing output without ``overwrite``, and a
-  folder in the way;
+  hard link) or would replace or be read back as a file of an input folder, an existing output
+  without ``overwrite``, and a folder in the way;
 * :func:`sweep_leftovers` removes the temporary files of runs that were killed (SIGKILL, power
   loss): their process id no longer runs on this machine. One line is logged per removed file.
 
@@ -147,10 +147,12 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def refuse_inputs(out: str | Path, inputs: Iterable[str | Path | None]) -> None:
-    """Raise if ``out`` is one of ``inputs`` or lies inside an input folder.
+    """Raise if ``out`` is one of ``inputs``, or inside an input folder would be read back.
 
     Symlinks are resolved and hard links compared by inode, so ``out`` cannot reach an input by
-    another name.
+    another name. Inside an input folder, an existing file (it may be an input) and a new
+    ``.parquet`` file (panel folders read every one) are refused; a new CSV or HTML file there
+    is fine.
 
     Raises
     ------
@@ -181,10 +183,12 @@ def refuse_inputs(out: str | Path, inputs: Iterable[str | Path | None]) -> None:
                 f"the output {str(out)!r} is the input {str(src)!r}; writing it would destroy "
                 "the input. Choose another output name."
             )
-        if src.is_dir() and real_src in real_out.parents:
+        inside = src.is_dir() and real_src in real_out.parents
+        if inside and (out.exists() or out.suffix.lower() == ".parquet"):
             raise TurnoverRiskInputError(
-                f"the output {str(out)!r} lies inside the input folder {str(src)!r}; it could "
-                "replace an input file or be read back as one. Write it to another folder."
+                f"the output {str(out)!r} lies inside the input folder {str(src)!r} and "
+                f"{'would replace a file there' if out.exists() else 'would be read back as input'}"
+                ". Write it to another folder."
             )
 
 
