@@ -233,8 +233,8 @@ def check_target(
         )
     if out.exists() and not overwrite:
         raise FileExistsError(
-            errno.EEXIST, "the output exists; pass --overwrite (overwrite=True) or choose another "
-            "name", str(out)
+            errno.EEXIST, "the output already exists; pass overwrite=True (CLI: --overwrite) to "
+            "replace it, or choose another name", str(out)
         )  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(out.parent)
@@ -272,7 +272,7 @@ def publish(tmp: str | Path, out: str | Path, *, overwrite: bool = False) -> Pat
     >>> publish(t, d / "a.txt")
     Traceback (most recent call last):
     ...
-    FileExistsError: [Errno 17] the output exists (another run may have written it meanwhile); ...
+    FileExistsError: [Errno 17] the output already exists (another run wrote it meanwhile); ...
     >>> sorted(p.name for p in d.iterdir())
     ['a.txt']
     """
@@ -298,8 +298,8 @@ def publish(tmp: str | Path, out: str | Path, *, overwrite: bool = False) -> Pat
 def _exists_error(out: Path) -> FileExistsError:
     return FileExistsError(
         errno.EEXIST,
-        "the output exists (another run may have written it meanwhile); pass --overwrite "
-        "(overwrite=True) or choose another name",
+        "the output already exists (another run wrote it meanwhile); pass overwrite=True "
+        "(CLI: --overwrite) to replace it, or choose another name",
         str(out),
     )
 

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import turnover_risk as tr
-from turnover_risk.privacy import pseudonymise
 from turnover_risk.cli import main
+from turnover_risk.privacy import pseudonymise
 
 CLI = [sys.executable, "-m", "turnover_risk", "--quiet"]
 
@@ -109,7 +109,11 @@ def test_two_runs_to_one_output_have_exactly_one_winner(work, tmp_path):
     codes = sorted(code for code, _ in results)
     assert codes == [0, 3], results
     loser = next(err for code, err in results if code == 3)
-    assert "the output exists" in loser and str(out) in loser and len(loser.splitlines()) == 1
+    assert (
+        "already exists; pass overwrite=True (CLI: --overwrite)" in loser
+        and str(out) in loser
+        and len(loser.splitlines()) == 1
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["units.parquet"]
     assert len(pd.read_parquet(out)) > 0
 
@@ -187,7 +191,10 @@ def test_an_existing_output_is_kept_without_overwrite(work, tmp_path, capsys):
     out.write_text("mine\n")
     args = ["score", str(work / "model.skops"), str(work / "panel.parquet"), "--out", str(out)]
     assert main(args) == 3
-    assert "the output exists" in capsys.readouterr().err and out.read_text() == "mine\n"
+    assert (
+        "already exists; pass overwrite=True (CLI: --overwrite)" in capsys.readouterr().err
+        and out.read_text() == "mine\n"
+    )
     assert main([*args, "--overwrite"]) == 0
     assert "expected_leavers" in out.read_text()
 
@@ -301,7 +308,11 @@ def test_pseudonymise_replaces_ids_by_keyed_pseudonyms(work, tmp_path, capsys, m
     assert list(pseudo["employee_id"]) == list(expected["employee_id"])
     assert not set(pseudo["employee_id"]) & set(clear["employee_id"])
     pd.testing.assert_series_equal(pseudo["risk"], clear["risk"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clear.parquet", "p.parquet", "signed.skops"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clear.parquet",
+        "p.parquet",
+        "signed.skops",
+    ]
 
 
 def test_help_imports_no_pandas_and_no_library():

@@ -337,4 +337,6 @@ def test_0_1_0_file_migrates_to_skops_and_predicts_the_same(kind, register_panel
         warnings.simplefilter("ignore", ModelVersionWarning)
         old = load_model(path, trusted=True)
     new = load_model(old.save(tmp_path / "migrated.skops"))
-    np.testing.assert_array_equal(new.predict_proba(register_panel), old.predict_proba(register_panel))
+    np.testing.assert_array_equal(
+        new.predict_proba(register_panel), old.predict_proba(register_panel)
+    )

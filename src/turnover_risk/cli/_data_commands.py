@@ -190,8 +190,10 @@ def _add_rates(sub) -> None:
 
 
 def _cmd_rates(args) -> int:
+    from turnover_risk._atomic import check_target
     from turnover_risk.rates import sick_leave_rate, turnover_rate
 
+    check_target(args.out, overwrite=args.overwrite, inputs=[args.path])  # before the work
     reg = load_register(args.path)
     common = dict(
         by=args.by,
@@ -242,8 +244,10 @@ def _add_features(sub) -> None:
 
 
 def _cmd_features(args) -> int:
+    from turnover_risk._atomic import check_target
     from turnover_risk.panel import build_panel, panel_spec
 
+    check_target(args.out, overwrite=args.overwrite, inputs=[args.path])  # before the work
     reg = load_register(args.path)
     outcome = tuple(args.outcome.split(",")) if "," in args.outcome else args.outcome
     panel = build_panel(

@@ -81,6 +81,8 @@ def run_guarded(args: Any) -> int:
 
 
 def _os_line(err: OSError, args: Any) -> str:
+    if isinstance(err, ConnectionError) and err.filename is None:
+        return str(err)  # e.g. no Dask scheduler answered: the message names the address
     reason = err.strerror or str(err) or type(err).__name__
     if err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         reason += " (the disk or your quota is full, or the file size limit was reached)"

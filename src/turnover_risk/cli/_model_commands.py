@@ -30,9 +30,9 @@ def _model_and_panel(args):
     """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
     import warnings
 
-    from turnover_risk._warnings import DataQualityWarning
     import pandas as pd
 
+    from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import TurnoverRiskModel, load_model
     from turnover_risk.panel import build_panel
 
@@ -260,8 +260,8 @@ def _add_train(sub) -> None:
 def _cmd_train(args) -> int:
     import warnings
 
-    from turnover_risk._warnings import DataQualityWarning
     from turnover_risk._atomic import check_target
+    from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import TurnoverRiskModel
     from turnover_risk.models._persistence import _save_model, model_path
 
