@@ -195,7 +195,7 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
             "load_model(path, trusted=True).save('model.skops'))."
         )
     else:
-        model, manifest = _load_trusted_pickle(path, data)
+        model, manifest = _load_trusted_pickle(path, data, trusted=trusted)
     from turnover_risk.models._estimator import TurnoverRiskModel
 
     if not isinstance(model, TurnoverRiskModel):
@@ -209,12 +209,14 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     return model
 
 
-def _load_trusted_pickle(path: Path, data: bytes) -> tuple[Any, dict[str, Any]]:
+def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any, dict[str, Any]]:
     """A 0.1.0 joblib file, which the caller vouched for (``trusted=True``), and its manifest.
 
     The manifest beside it (``model.json``), when there, must match the file's SHA-256: that
     catches a file damaged or mixed up with another, not an attacker (who can rewrite both).
     """
+    if trusted is not True:  # never unpickle a file nobody vouched for
+        raise TurnoverRiskInputError(f"refusing to unpickle {str(path)!r} without trusted=True.")
     import hashlib
     import io
 
