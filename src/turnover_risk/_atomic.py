@@ -56,11 +56,12 @@ _LIVE: set[Path] = set()
 _LOCK = threading.Lock()
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     """The process got SIGINT or SIGTERM; its temporary files were removed.
 
-    A ``BaseException`` (like ``KeyboardInterrupt``) so ``except Exception`` does not swallow it.
-    ``signum`` is the signal; the command line exits with ``128 + signum``.
+    A ``KeyboardInterrupt``, so ``except Exception`` does not swallow it and code that cleans up
+    on Ctrl-C does so on SIGTERM too. ``signum`` is the signal; the command line exits with
+    ``128 + signum``.
     """
 
     def __init__(self, signum: int) -> None:

@@ -85,7 +85,9 @@ def new_report_file(args: Any, stem: str, suffix: str = ".csv") -> Path:
 def safe_value(column: Any, value: Any) -> str | None:
     """A problem's value as it may be printed: ``None`` for an identifier (a keyed pseudonym
     when ``TURNOVER_RISK_KEY`` is set), else the value as text."""
-    if value is None or (isinstance(value, float) and value != value):
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return None
     text = str(value)
     if not any(c in str(column) for c in ID_COLUMNS):
@@ -104,8 +106,10 @@ def describe_problem(row: Any) -> str:
     bits = [f"table {row.table}"]
     if getattr(row, "file", None) and str(row.file) not in ("", "nan", "None"):
         bits.append(f"file {row.file}")
+    import pandas as pd
+
     line = getattr(row, "line", None)
-    where = f"row {row.row}" + (f" (line {int(line)})" if line == line and line is not None else "")
+    where = f"row {row.row}" + (f" (line {int(line)})" if not pd.isna(line) else "")
     bits += [where, f"column {row.column}"]
     value = safe_value(row.column, getattr(row, "value", None))
     text = ", ".join(bits) + f": {row.rule}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
@@ -79,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return run_guarded(args)
     finally:
-        for sig, handler in previous.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in previous.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
