@@ -333,3 +333,21 @@ def test_help_imports_no_pandas_and_no_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_problems_of_a_parquet_register_are_described_without_line_numbers(tmp_path, capsys):
+    emp = pd.DataFrame(
+        {
+            "employee_id": ["E1", "E2"],
+            "unit_id": ["u1", "u1"],
+            "start_date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+            "end_date": pd.to_datetime([None, None]),
+            "fte": [1.0, 7.0],  # out of range
+        }
+    )
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    emp.to_parquet(reg / "employment.parquet")
+    assert main(["validate", str(reg), "--problems", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "table employment" in out and "row 1, column fte: out_of_range (value '7.0')" in out
