@@ -1097,9 +1097,7 @@ def notebook_03() -> list[nbformat.NotebookNode]:
         ),
         code(
             """
-            import json
             import tempfile
-            import zipfile
             from pathlib import Path
 
             import matplotlib.pyplot as plt
@@ -1135,8 +1133,8 @@ def notebook_03() -> list[nbformat.NotebookNode]:
         ),
         code(
             """
-            with zipfile.ZipFile(model_path) as archive:  # the manifest is inside the file
-                manifest = json.loads(archive.read("turnover_risk/manifest.json"))
+            loaded = tr.load_model(model_path)  # the manifest is inside the file
+            manifest = loaded.manifest()
             print(
                 "pooled out-of-fold ROC-AUC recorded in the manifest:",
                 round(manifest["evaluation"]["model"]["roc_auc"], 3),
@@ -1168,37 +1166,31 @@ def notebook_03() -> list[nbformat.NotebookNode]:
             from an explicit list of allowed types, so a file that names anything else is refused
             and nothing in it runs. It then checks the manifest against the model (kind,
             features, horizon) and warns when the file was written by another library,
-            scikit-learn or numpy version. A file whose manifest does not describe the model in
-            it - here a manifest that claims another horizon - is refused:
+            scikit-learn or numpy version. A pickle - the format of turnover_risk 0.1.0, and of
+            anything that wants to run code on this machine - is refused with the reason:
             """
         ),
         code(
             """
-            loaded = tr.load_model(model_path)
             latest = panel[panel["period"] == panel["period"].max()]
             print(
                 "same predictions as the trained model:",
                 bool((loaded.predict_proba(latest) == model.predict_proba(latest)).all()),
             )
 
-            tampered = work / "tampered.skops"
-            with zipfile.ZipFile(model_path) as src, zipfile.ZipFile(tampered, "w") as dst:
-                for name in src.namelist():
-                    data = src.read(name)
-                    if name == "turnover_risk/manifest.json":
-                        data = json.dumps({**json.loads(data), "horizon": 3}).encode()
-                    dst.writestr(name, data)
+            stranger = work / "model_from_elsewhere.skops"
+            latest.head(3).to_pickle(stranger)  # a pickle under a model's name
             try:
-                tr.load_model(tampered)
+                tr.load_model(stranger)
             except ValueError as err:
                 print("refused:", err)
             """
         ),
         md(
             """
-            This catches a file mixed up or edited by mistake. Whoever can write the file can
-            also rewrite its manifest consistently, so for provenance set a secret key in
-            `TURNOVER_RISK_KEY`: `model.save` then signs the file (HMAC-SHA256) and
+            The manifest check catches a file mixed up or edited by mistake. Whoever can write
+            the file can also rewrite its manifest consistently, so for provenance set a secret
+            key in `TURNOVER_RISK_KEY`: `model.save` then signs the file (HMAC-SHA256) and
             `tr.load_model` refuses any file whose signature does not match the key
             (`docs/operations.md`).
 

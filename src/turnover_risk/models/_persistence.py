@@ -186,12 +186,15 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     if is_archive(data):
         model, manifest = read_archive(path, data)
     elif not trusted:
+        new = path.with_suffix(SUFFIX)
+        if new == path:
+            new = path.with_name(f"{path.stem}-migrated{SUFFIX}")
         raise TurnoverRiskInputError(
             f"refusing to load {str(path)!r}: it is a pickle (the joblib format of turnover_risk "
             "0.1.0), and loading a pickle runs whatever code it holds, so a changed file could "
             "run commands on this machine. If you made this file yourself and it has not been "
             "out of your hands, convert it once: turnover-risk migrate-model --trust "
-            f"{path.name} --out {path.with_suffix(SUFFIX).name} (Python: "
+            f"{path.name} --out {new.name} (Python: "
             "load_model(path, trusted=True).save('model.skops'))."
         )
     else:
