@@ -45,6 +45,7 @@ __all__ = [
     "install_signal_cleanup",
     "publish",
     "refuse_inputs",
+    "stopped",
     "sweep_leftovers",
     "temp_path",
 ]
@@ -54,6 +55,7 @@ _log = logging.getLogger("turnover_risk")
 _LEFTOVER = re.compile(r"^\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.partial$")
 _LIVE: set[Path] = set()
 _LOCK = threading.Lock()
+_STOPPED: list[int] = []  # the signals received; after one, nothing is published any more
 
 
 class Interrupted(KeyboardInterrupt):
@@ -90,6 +92,7 @@ def temp_path(out: str | Path) -> Path:
     ('/data/out', True, '.partial')
     >>> discard(p)
     """
+    _raise_if_stopped()
     out = Path(out)
     tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
     with _LOCK:
@@ -279,6 +282,7 @@ def publish(tmp: str | Path, out: str | Path, *, overwrite: bool = False) -> Pat
     """
     tmp, out = Path(tmp), Path(out)
     try:
+        _raise_if_stopped()  # the stop may have been swallowed (a handler run inside __del__)
         _fsync(tmp)
         if tmp.is_dir():
             _publish_folder(tmp, out, overwrite)
@@ -456,7 +460,18 @@ def _cleanup_live() -> None:
         _remove(tmp)
 
 
+def stopped() -> int | None:
+    """The signal that stopped this process (SIGINT/SIGTERM with the handlers on), else None."""
+    return _STOPPED[0] if _STOPPED else None
+
+
+def _raise_if_stopped() -> None:
+    if _STOPPED:
+        raise Interrupted(_STOPPED[0])
+
+
 def _on_signal(signum: int, frame) -> None:
+    _STOPPED.append(signum)
     _cleanup_live()
     raise Interrupted(signum)
 
@@ -471,5 +486,6 @@ def install_signal_cleanup() -> None:
     """
     if threading.current_thread() is not threading.main_thread():
         return
+    _STOPPED.clear()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _on_signal)

@@ -94,8 +94,6 @@ def safe_value(column: Any, value: Any) -> str | None:
         return repr(text)
     if not os.environ.get("TURNOVER_RISK_KEY"):
         return None
-    import pandas as pd
-
     from turnover_risk.privacy import pseudonymise
 
     return "pseudonym " + str(pseudonymise(pd.DataFrame({"v": [text]}), "v")["v"].iloc[0])
@@ -103,11 +101,11 @@ def safe_value(column: Any, value: Any) -> str | None:
 
 def describe_problem(row: Any) -> str:
     """One problem of a validation report as a sentence without identifier values."""
+    import pandas as pd
+
     bits = [f"table {row.table}"]
     if getattr(row, "file", None) and str(row.file) not in ("", "nan", "None"):
         bits.append(f"file {row.file}")
-    import pandas as pd
-
     line = getattr(row, "line", None)
     where = f"row {row.row}" + (f" (line {int(line)})" if not pd.isna(line) else "")
     bits += [where, f"column {row.column}"]

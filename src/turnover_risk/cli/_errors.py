@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import errno
 import linecache
+import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-from turnover_risk._atomic import Interrupted
+from turnover_risk._atomic import stopped
 from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk.cli._common import (
     EXIT_BAD_INPUT,
@@ -59,25 +60,46 @@ def deliberate(err: BaseException) -> bool:
 
 
 def run_guarded(args: Any) -> int:
-    """Run ``args.func(args)`` and map what it raises to an exit code."""
+    """Run ``args.func(args)`` and map what it raises to an exit code.
+
+    After SIGINT/SIGTERM the exit code is ``128 + signal`` whatever was raised: the stop can
+    surface as another error (a temporary file the handler removed), or be swallowed where
+    Python cannot raise (a finaliser); nothing is published after it either way.
+    """
     try:
-        return int(args.func(args) or 0)
-    except Interrupted as err:
-        _say(f"{err}; temporary files removed, no output written.")
-        return 128 + err.signum
-    except KeyboardInterrupt:
-        _say("interrupted; temporary files removed, no output written.")
-        return 130
-    except (FileNotFoundError, NotADirectoryError) as err:
+        code = int(args.func(args) or 0)
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as err:
+        code = _exit_code(err, args)
+    signum = stopped()
+    if signum is not None and code != 128 + signum:
+        _say(f"stopped by {signal.Signals(signum).name}; temporary files removed.")
+        return 128 + signum
+    return code
+
+
+def _exit_code(err: BaseException, args: Any) -> int:
+    signum = stopped() or getattr(err, "signum", None)
+    if signum is not None or isinstance(err, KeyboardInterrupt):
+        signum = signum or signal.SIGINT
+        _say(f"stopped by {signal.Signals(signum).name}; temporary files removed, no output "
+             "written.")  # fmt: skip
+        return 128 + signum
+    if isinstance(err, FileNotFoundError | NotADirectoryError):
         _say(_os_line(err, args))
         return EXIT_BAD_INPUT
-    except (OSError, MemoryError) as err:
-        _say(_os_line(err, args) if isinstance(err, OSError) else _memory_line())
+    if isinstance(err, OSError):
+        _say(_os_line(err, args))
         return EXIT_ENVIRONMENT
-    except Exception as err:
-        if deliberate(err):
-            return _bad_input(err, args)
+    if isinstance(err, MemoryError):
+        _say(_memory_line())
+        return EXIT_ENVIRONMENT
+    if isinstance(err, Exception) and deliberate(err):
+        return _bad_input(err, args)
+    if isinstance(err, Exception):
         return _internal(err, args)
+    raise err
 
 
 def _os_line(err: OSError, args: Any) -> str:
