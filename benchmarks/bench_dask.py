@@ -23,7 +23,7 @@ it is paid once per session, not per job.
 Run::
 
     python benchmarks/bench_dask.py --register /tmp/trbench/reg.pickle \
-        --model /tmp/trbench/model_logistic.joblib --work /tmp/trbench
+        --model /tmp/trbench/model_logistic.skops --work /tmp/trbench
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--register", required=True, help="pickled Register")
-    parser.add_argument("--model", required=True, help="model.joblib")
+    parser.add_argument("--model", required=True, help="model.skops")
     parser.add_argument("--work", required=True)
     parser.add_argument("--batch-rows", type=int, default=262_144)
     args = parser.parse_args(argv)

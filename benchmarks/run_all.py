@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     # 6. Dask ------------------------------------------------------------------------------
     import bench_dask
 
-    dres = bench_dask.run(reg_path, work / "model_logistic.joblib", work)
+    dres = bench_dask.run(reg_path, work / "model_logistic.skops", work)
     section(
         "Dask: build panel + score (logistic) to groups, 2 local workers vs. one process",
         _md(dres["compare"])

@@ -1097,8 +1097,6 @@ def notebook_03() -> list[nbformat.NotebookNode]:
         ),
         code(
             """
-            import json
-            import shutil
             import tempfile
             from pathlib import Path
 
@@ -1129,13 +1127,14 @@ def notebook_03() -> list[nbformat.NotebookNode]:
             model = tr.TurnoverRiskModel(kind="logistic", random_state=0)
             evaluation = tr.evaluate(model, panel)
             model.fit(panel)
-            model_path = model.save(work / "model" / "model.joblib")
+            model_path = model.save(work / "model" / "model.skops")
             sorted(p.name for p in model_path.parent.iterdir())
             """
         ),
         code(
             """
-            manifest = json.loads(model_path.with_suffix(".json").read_text())
+            loaded = tr.load_model(model_path)  # the manifest is inside the file
+            manifest = loaded.manifest()
             print(
                 "pooled out-of-fold ROC-AUC recorded in the manifest:",
                 round(manifest["evaluation"]["model"]["roc_auc"], 3),
@@ -1152,7 +1151,6 @@ def notebook_03() -> list[nbformat.NotebookNode]:
                     "scope",
                     "training_periods",
                     "n_train_rows",
-                    "sha256",
                 ]
             }
             """
@@ -1162,37 +1160,39 @@ def notebook_03() -> list[nbformat.NotebookNode]:
             The model file holds the fitted pipeline only: category levels, medians, scaling
             moments and coefficients - no employee identifiers and no training rows.
 
-            ## 2. Load with the integrity check
+            ## 2. Load without running code
 
-            `tr.load_model` compares the file's SHA-256 with the manifest **before** unpickling
-            it (unpickling runs code), and warns when the file was written by another library or
-            scikit-learn version. A copy whose bytes changed after saving is refused:
+            The file is a `skops.io` archive, not a pickle: `tr.load_model` rebuilds the model
+            from an explicit list of allowed types, so a file that names anything else is refused
+            and nothing in it runs. It then checks the manifest against the model (kind,
+            features, horizon) and warns when the file was written by another library,
+            scikit-learn or numpy version. A pickle - the format of turnover_risk 0.1.0, and of
+            anything that wants to run code on this machine - is refused with the reason:
             """
         ),
         code(
             """
-            loaded = tr.load_model(model_path)
             latest = panel[panel["period"] == panel["period"].max()]
             print(
                 "same predictions as the trained model:",
                 bool((loaded.predict_proba(latest) == model.predict_proba(latest)).all()),
             )
 
-            tampered = work / "tampered"
-            shutil.copytree(model_path.parent, tampered)
-            with open(tampered / "model.joblib", "ab") as f:
-                f.write(b"\\0")  # one extra byte, as a truncated or edited copy would have
+            stranger = work / "model_from_elsewhere.skops"
+            latest.head(3).to_pickle(stranger)  # a pickle under a model's name
             try:
-                tr.load_model(tampered / "model.joblib")
+                tr.load_model(stranger)
             except ValueError as err:
                 print("refused:", err)
             """
         ),
         md(
             """
-            The check catches a file changed or damaged after saving and a model copied without
-            its manifest. It is not a signature: someone who can rewrite both files can rewrite
-            the hash too, so load models only from places you control.
+            The manifest check catches a file mixed up or edited by mistake. Whoever can write
+            the file can also rewrite its manifest consistently, so for provenance set a secret
+            key in `TURNOVER_RISK_KEY`: `model.save` then signs the file (HMAC-SHA256) and
+            `tr.load_model` refuses any file whose signature does not match the key
+            (`docs/operations.md`).
 
             ## 3. A large register
 

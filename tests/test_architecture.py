@@ -24,6 +24,8 @@ LAYERS: list[set[str]] = [
         "_engine",
         "_legacy",
         "_version",
+        "_errors",
+        "_atomic",
     },  # shared base: warnings, progress, hooks
     {"data"},  # the contract, reading, validation, calendar
     {"privacy"},  # disclosure control

@@ -886,7 +886,8 @@ def test_cli_rates(reg, tmp_path):
         == 0
     )
     assert pd.read_parquet(sick)["period"].str.contains("Q").all()
-    assert main(["rates", str(tmp_path / "reg"), "--definition", "bufdr", "--out", str(out)]) == 2
+    bad = str(tmp_path / "bad.csv")
+    assert main(["rates", str(tmp_path / "reg"), "--definition", "bufdr", "--out", bad]) == 2
 
 
 @PROP

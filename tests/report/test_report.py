@@ -37,7 +37,7 @@ def job(tmp_path_factory):
     seconds = time.perf_counter() - start
     assert code == 0
     reg = tr.load_sample()
-    model = tr.load_model(folder / "model.joblib")
+    model = tr.load_model(folder / "model.skops")
     nb = tr.write_report(reg, model, folder / "nb" / "report.html", n_boot=10, random_state=0)
     en = folder / "report.html"
     return {

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from turnover_risk._atomic import atomic_output
 from turnover_risk.data._schema import TABLE_NAMES, Register
 from turnover_risk.data._validation import (
     QuarantineResult,
@@ -222,14 +223,15 @@ def write_register(
         if other.exists():
             other.unlink()
         target = folder / f"{name}.{format}"
-        if format == "parquet":
-            df.to_parquet(target, engine="pyarrow", index=False)
-        else:
-            out = df.copy()
-            for c in out.columns:
-                if pd.api.types.is_datetime64_any_dtype(out[c]):
-                    out[c] = out[c].dt.strftime("%Y-%m-%d")
-            out.to_csv(target, index=False, na_rep="")
+        with atomic_output(target, overwrite=True) as tmp:  # never a half-written table
+            if format == "parquet":
+                df.to_parquet(tmp, engine="pyarrow", index=False)
+            else:
+                out = df.copy()
+                for c in out.columns:
+                    if pd.api.types.is_datetime64_any_dtype(out[c]):
+                        out[c] = out[c].dt.strftime("%Y-%m-%d")
+                out.to_csv(tmp, index=False, na_rep="")
     _write_metadata(register.metadata, folder)
 
 

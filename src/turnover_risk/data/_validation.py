@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk.data._rules import (
     SourceInfo,
     _coerce_table,
@@ -146,7 +147,7 @@ class ValidationReport:
         return head + self.counts.to_html(index=False) + self.summary().to_html(index=False)
 
 
-class DataValidationError(ValueError):
+class DataValidationError(TurnoverRiskInputError):
     """Raised when input data break the data contract; ``.report`` holds every problem.
 
     The message names the first problems (file, row, column, value, rule) and how many there are

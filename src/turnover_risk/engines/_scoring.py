@@ -234,11 +234,11 @@ def score_dataset(
                 )
             info["seconds_cluster"] = time.perf_counter() - t0
             if row_level:
-                replace_path(tmp, out)
+                replace_path(tmp, out, overwrite=overwrite)
                 table = None
             else:
                 table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
-                write_group_table(table, out)
+                write_group_table(table, out, overwrite=overwrite)
         except BaseException:
             import shutil
 

@@ -7,11 +7,10 @@ followed by a regularised ``LogisticRegression`` or a ``HistGradientBoostingClas
 
 It fits either a panel from ``build_panel`` (its spec says which columns are features and
 which is the label; censored rows are dropped) or any plain table ``X`` with a binary target
-``y``. :meth:`TurnoverRiskModel.save` writes ``model.joblib`` plus a ``model.json`` manifest;
-:func:`~turnover_risk.load_model` checks the file's SHA-256 against the manifest *before*
-unpickling it.
+``y``. :meth:`TurnoverRiskModel.save` writes one ``model.skops`` file (skops.io, with the
+manifest inside); :func:`~turnover_risk.load_model` rebuilds it from allow-listed types only.
 
-The estimator lives here (a saved model pickles :class:`TurnoverRiskModel` by this module's
+The estimator lives here (a saved model names :class:`TurnoverRiskModel` by this module's
 path). Its parameters and their defaults are in ``_params``, input handling (column
 screening, target encoding, resolved periods) in ``_inputs``, the pipeline it fits in
 ``_pipeline``, calibration in ``_calibration`` and saving and loading in ``_persistence``.
@@ -429,12 +428,13 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         return _model_manifest(self)
 
     def save(self, path: str | Path, *, evaluation: Any = None) -> Path:
-        """Write the model to ``path`` (joblib) and a manifest ``path.with_suffix('.json')``.
+        """Write the model to one ``.skops`` file with its manifest inside.
 
         Parameters
         ----------
         path : str or Path
-            Target file, e.g. ``"model.joblib"``; its manifest is ``"model.json"``.
+            Target file, e.g. ``"model.skops"`` (``.skops`` is added to a name without a
+            suffix). Written to a temporary name and moved into place when complete.
         evaluation : EvaluationResult, optional
             Its pooled metrics go into the manifest. Default: the summary recorded by the last
             :func:`turnover_risk.evaluate` call on this model, if any.
@@ -442,13 +442,15 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         Returns
         -------
         Path
-            The joblib file.
+            The model file.
 
         Notes
         -----
-        The file holds the fitted pipeline and metadata only: category levels, medians, scaler
-        moments, tree thresholds and coefficients — no identifiers (identifier columns never
-        enter the pipeline) and no training rows. It is written uncompressed so this can be
-        checked.
+        The file is a ``skops.io`` archive: loading it rebuilds only allow-listed types and never
+        runs code from the file. With ``TURNOVER_RISK_KEY`` set it is signed (HMAC-SHA256) so
+        :func:`~turnover_risk.load_model` can tell it was written by a holder of the key. It
+        holds the fitted pipeline and metadata only: category levels, medians, scaler moments,
+        tree thresholds and coefficients — no identifiers (identifier columns never enter the
+        pipeline) and no training rows. It is written uncompressed so this can be checked.
         """
         return _save_model(self, path, evaluation)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from turnover_risk._atomic import atomic_output
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, check_min_group_size
 from turnover_risk.report._labels import LABELS, LANGS
 from turnover_risk.report._sections import (
@@ -192,8 +193,8 @@ def write_report(
         ),
     )
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    with atomic_output(out, overwrite=True) as tmp:  # never a half-written report
+        tmp.write_text(page, encoding="utf-8")
     return out
 
 

@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from turnover_risk._atomic import refuse_inputs
 from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
 from turnover_risk._progress import bar
 from turnover_risk.data import Register
@@ -262,6 +263,7 @@ def score_dataset(
         overwrite=overwrite,
         row_level=row_level,
     )
+    refuse_inputs(out, [source] if isinstance(source, str | Path) else [])
     scorer = Scorer(model)
     t_start = time.perf_counter()
     arrow_schema = None
@@ -393,11 +395,11 @@ def score_dataset(
                 writer = pq.ParquetWriter(tmp, empty)
             writer.close()
             writer = None
-            replace_path(tmp, out)
+            replace_path(tmp, out, overwrite=overwrite)
             table = None
         else:
             table = acc.result(min_group_size, by=by_cols)
-            write_group_table(table, out)
+            write_group_table(table, out, overwrite=overwrite)
     except BaseException:
         if writer is not None:
             try:
