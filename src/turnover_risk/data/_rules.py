@@ -118,8 +118,9 @@ class _Collector:
         out["line"] = out["line"].astype("Int64")
         order = {t: i for i, t in enumerate(ALL_TABLES)}
         out["_t"] = out["table"].map(order)
-        out = out.sort_values(["_t", "row"], kind="stable", na_position="first")
-        return out.drop(columns="_t").reset_index(drop=True)
+        out["_f"] = out["row"].notna().to_numpy(dtype=int)  # file problems first
+        out = out.sort_values(["_f", "_t", "row"], kind="stable", na_position="first")
+        return out.drop(columns=["_t", "_f"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,11 +337,18 @@ def _duplicates(name, df, schema, src, col, bad):
                 src,
                 np.flatnonzero(kd),
                 key[-1],
-                df[key[-1]][kd].astype(object),
+                _shown(df[key[-1]][kd]),
                 "duplicate_key",
                 [f"{w} has the same {' + '.join(key)}; keep one row per key" for w in where],
             )
         bad |= kd
+
+
+def _shown(s: pd.Series) -> pd.Series:
+    """Values as a problem shows them (dates as ISO dates)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.strftime("%Y-%m-%d")
+    return s.astype(object)
 
 
 def _isin(values: pd.Series, known: object) -> np.ndarray:

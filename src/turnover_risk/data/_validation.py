@@ -435,6 +435,8 @@ def clean_register(
         rj.insert(0, "row", rows)
         rules = problems.loc[problems["table"] == n].dropna(subset=["row"])
         why = rules.groupby("row")["rule"].agg(lambda r: ",".join(sorted(set(r))))
-        rj["rules"] = rj["row"].map(why).fillna("missing_column")
+        whole = problems.loc[(problems["table"] == n) & problems["row"].isna(), "rule"]
+        fallback = ",".join(sorted(set(whole))) or "missing_column"
+        rj["rules"] = rj["row"].map(why).astype(object).fillna(fallback)
         rejected[n] = rj.reset_index(drop=True)
     return QuarantineResult(reg, rejected, report)
