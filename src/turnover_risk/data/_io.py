@@ -70,8 +70,8 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     --------
     >>> import tempfile, pathlib, turnover_risk as tr
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "units.csv"
-    >>> _ = f.write_bytes("unit_id;municipality\nU1;Troms\xf8\n".encode("cp1252"))
-    >>> tr.read_table(f)["municipality"].iloc[0]
+    >>> _ = f.write_bytes("unit_id;municipality U1;Tromsø ".replace(" ", chr(10)).encode("cp1252"))
+    >>> tr.data.read_table(f)["municipality"].iloc[0]
     'Tromsø'
     """
     path = Path(path)
