@@ -126,3 +126,13 @@ def test_case_through_the_cli(case: dict, tmp_path: Path, capsys) -> None:
     assert code == (0 if case["outcome"] == "ok" else 2), out.out + out.err
     if case["outcome"] == "problem":
         assert case["rule"] in out.out
+
+
+def test_an_in_memory_table_naming_a_column_twice_is_refused() -> None:
+    emp = pd.DataFrame(
+        [["E000101", "U12", "2020-01-01", None, 1.0, 0.5]],
+        columns=["employee_id", "unit_id", "start_date", "end_date", "fte", "fte"],
+    )
+    res = tr.data.clean_register(tr.Register(employment=emp), "quarantine")
+    assert res.report.problems["rule"].tolist() == ["duplicate_column"]
+    assert res.report.counts["rows_rejected"].tolist() == [1]

@@ -126,8 +126,7 @@ def _parse_text(s: pd.Series, column: str, latest: int, *, month: bool) -> _Text
     if not filled.any():
         return out
     # fast path: plain yyyy-mm-dd (a whole column of them is parsed in C)
-    ten = (txt.str.len() == 10).fillna(False).to_numpy(dtype=bool)
-    fast = pd.to_datetime(txt.where(ten), format="%Y-%m-%d", errors="coerce")
+    fast = pd.to_datetime(txt, format="%Y-%m-%d", errors="coerce")
     fd = fast.to_numpy(dtype="datetime64[D]")
     ok = ~np.isnat(fd)
     out.days[ok] = fd[ok].astype(np.int64)

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 NA_TEXT = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
-_BLANK = re.compile(r"(?:\A|\n)[ \t]*\r?\n")
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
@@ -83,17 +82,35 @@ def sniff_sep(text: str) -> str:
     return sep if counts[sep] > 0 else ","
 
 
-def _records(text: str, sep: str, *, full: bool = False) -> tuple[list[str], np.ndarray, list[int]]:
+_IRREGULAR_START = np.zeros(256, dtype=bool)
+_IRREGULAR_START[[9, 10, 13, 32]] = True  # tab, newline, carriage return, space
+
+
+def _regular(raw: bytes) -> int | None:
+    """The number of lines when every line is one record (no quote, and no line that is empty
+    or starts with a space, tab or carriage return), else None. Numpy on the bytes: a text
+    search for newlines is slow."""
+    if b'"' in raw:
+        return None
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    starts = np.flatnonzero(arr == 10) + 1
+    n_lines = len(starts) + (0 if raw.endswith(b"\n") else 1)
+    starts = starts[starts < len(arr)]
+    if len(arr) and _IRREGULAR_START[arr[0]] or _IRREGULAR_START[arr[starts]].any():
+        return None
+    return n_lines
+
+
+def _records(
+    text: str, sep: str, *, n_lines: int | None = None
+) -> tuple[list[str], np.ndarray, list[int]]:
     """Header, the physical start line of each data record and each record's cell count
-    (only the last record's count when no quote or blank line makes the lines irregular)."""
-    if (
-        not full and '"' not in text and _BLANK.search(text) is None
-    ):  # one record per line: no parsing
+    (only the last record's count for a regular file of ``n_lines`` lines, one record each)."""
+    if n_lines is not None:
         body = text[:-1] if text.endswith("\n") else text
-        rows = body.split("\n")
-        header = [h.strip() for h in rows[0].rstrip("\r").split(sep)]
-        n = len(rows) - 1
-        widths = [len(rows[-1].rstrip("\r").split(sep))] if n else []
+        header = [h.strip() for h in body.split("\n", 1)[0].rstrip("\r").split(sep)]
+        n = n_lines - 1
+        widths = [len(body[body.rfind("\n") + 1 :].rstrip("\r").split(sep))] if n else []
         return header, np.arange(2, n + 2, dtype=np.int64), widths
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
     header: list[str] | None = None
@@ -123,7 +140,7 @@ def read_csv(path: Path, *, sep: str | None, encoding: str | None) -> RawTable:
     if not text.strip():
         return RawTable(pd.DataFrame(), problems=problems, reject_all=bool(problems))
     sep = sep or sniff_sep(text)
-    header, lines, widths = _records(text, sep)
+    header, lines, widths = _records(text, sep, n_lines=_regular(raw))
     dup = sorted({h for h in header if header.count(h) > 1})
     for h in dup:
         cols = [i + 1 for i, x in enumerate(header) if x == h]
@@ -156,7 +173,7 @@ def read_csv(path: Path, *, sep: str | None, encoding: str | None) -> RawTable:
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, csv.Error, ValueError):
-        _, lines, widths = _records(text, sep, full=True)
+        _, lines, widths = _records(text, sep)
         wide = [ln for ln, w in zip(lines, widths, strict=True) if w > len(header)]
         if wide:
             msg = (

@@ -50,7 +50,9 @@ def parse_numbers(s: pd.Series, column: str, *, share: bool) -> NumberCells:
         return NumberCells(s.astype("float64"))
     problems: list[tuple[np.ndarray, str, object]] = []
     txt = s.astype("string").str.strip()
-    txt = txt.str.replace(r"[\u00a0\u202f]", "", regex=True)
+    for space in ("\u00a0", "\u202f"):  # no-break and thin spaces between digit groups
+        if txt.str.contains(space, regex=False).fillna(False).any():
+            txt = txt.str.replace(space, "", regex=False)
     if txt.str.contains(" ", regex=False).fillna(False).any():
         txt = txt.str.replace(r"(?<=\d) (?=\d{3}(?:\D|$))", "", regex=True)
     scale = None

@@ -274,6 +274,14 @@ def _process(
             typed[name] = _empty(schema)
             bad[name] = np.zeros(len(df), dtype=bool)
             continue
+        if df.columns.duplicated().any():  # an in-memory table can name a column twice
+            twice = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+            col.add_table(
+                name, src, None, "duplicate_column",
+                f"the table names column(s) {', '.join(twice)} more than once; keep one",
+            )  # fmt: skip
+            df = df.loc[:, ~df.columns.duplicated()]
+            src = SourceInfo(src.file, src.csv, src.lines, src.problems, reject_all=True)
         missing = [c for c in schema.required if c not in df.columns]
         for c in missing:
             col.add_table(name, src, c, "missing_column", _missing_message(c, df))
@@ -434,7 +442,8 @@ def clean_register(
         rj = raw[n].iloc[rows].copy() if raw.get(n) is not None else t.iloc[rows].copy()
         rj.insert(0, "row", rows)
         rules = problems.loc[problems["table"] == n].dropna(subset=["row"])
-        why = rules.groupby("row")["rule"].agg(lambda r: ",".join(sorted(set(r))))
+        rules = rules[["row", "rule"]].drop_duplicates().sort_values(["row", "rule"])
+        why = rules.groupby("row")["rule"].agg(",".join)
         whole = problems.loc[(problems["table"] == n) & problems["row"].isna(), "rule"]
         fallback = ",".join(sorted(set(whole))) or "missing_column"
         rj["rules"] = rj["row"].map(why).astype(object).fillna(fallback)
