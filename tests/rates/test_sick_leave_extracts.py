@@ -48,7 +48,7 @@ def _absences(rows: list[tuple[str, str, str | None]]) -> pd.DataFrame:
 
 def _rate(reg: tr.Register) -> pd.Series:
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", tr.DataQualityWarning)
         out = tr.sick_leave_rate(reg, **WINDOW)
     assert len(out) == 1
     return out.iloc[0]

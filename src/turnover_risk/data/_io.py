@@ -116,7 +116,9 @@ def read_register(
     path : str or Path
         Folder holding ``employment.csv`` or ``employment.parquet`` and, optionally, the other
         tables of the data contract (``units``, ``absences``, ``caseload``, ``supervision``,
-        ``surveys``). Files of other names are ignored.
+        ``surveys``, ``unit_changes``). Files of other names are ignored. How dates, numbers
+        and encodings are read, and which whole-file problems reject a file, is described in
+        ``docs/extracts.md``.
     errors : {"raise", "quarantine"}
         ``"raise"`` (default): raise :class:`~turnover_risk.DataValidationError` naming the first
         problems when any row breaks the contract. ``"quarantine"``: return a
