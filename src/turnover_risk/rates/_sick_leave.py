@@ -55,7 +55,10 @@ def sick_leave_rate(
     Absence days count only inside employment spells and per job: a person with two jobs loses
     days in both, each weighted by its own fte. Spells crossing period or employment boundaries
     are split exactly (by day arithmetic on a cumulative working-day index, never by expanding
-    spells into days). Overlapping absence spells of one person are not merged: validate first.
+    spells into days). An absence without ``end_date`` (ongoing at the extract) lasts to the
+    observation end. Overlapping absence spells of one person count each day once (in the
+    earlier spell), with a :class:`~turnover_risk.DataQualityWarning`. ``n_persons`` counts the
+    persons with at least one agreed working day in the group and period.
 
     Parameters
     ----------
