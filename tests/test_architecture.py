@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
         "_progress",
         "_engine",
         "_legacy",
+        "_lazy",
         "_version",
     },  # shared base: warnings, progress, hooks
     {"data"},  # the contract, reading, validation, calendar
