@@ -18,7 +18,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import GroupKFold
 
+from turnover_risk.models import TurnoverRiskModel
+from turnover_risk.models._calibration import _out_of_fold_raw
 from turnover_risk.models._inputs import _group_confined_columns, _is_constant
 from turnover_risk.models._pipeline import _build_pipeline, _fit_pipeline, _NanMedianImputer
 
@@ -88,6 +91,7 @@ def _data(seed: int = 0, n: int = 600):
     return X, y
 
 
+@pytest.mark.filterwarnings("ignore:.*Skipping features without any observed")
 @pytest.mark.parametrize("keep_empty", [False, True])
 def test_nanmedian_imputer_gives_the_simple_imputer_statistics(keep_empty):
     X, _ = _data()
@@ -110,7 +114,9 @@ def test_fit_pipeline_equals_pipeline_fit_and_keeps_plain_classes(kind):
     params = {"C": 1.0, "max_iter": 1000} if kind == "logistic" else {"max_iter": 20}
     pipe = _build_pipeline(kind, features, numeric, params, class_weight=None, random_state=0)
     reference = clone(pipe).fit(X, y)
-    fitted, mean = _fit_pipeline(pipe, X, y)
+    fitted, design = _fit_pipeline(pipe, X, y)
+    mean = design.to_numpy().mean(axis=0)
+    assert design.to_numpy().flags.c_contiguous and design.to_numpy().dtype == np.float64
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. a step fitted without the feature names
         warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
@@ -125,10 +131,54 @@ def test_fit_pipeline_equals_pipeline_fit_and_keeps_plain_classes(kind):
     assert type(prep.transformers[0][1].named_steps["impute"]) is SimpleImputer
     assert b"_NanMedianImputer" not in pickle.dumps(fitted)
     assert list(fitted.named_steps["clf"].feature_names_in_) == list(z.columns)
-    for name, step in fitted.named_steps["prep"].named_transformers_.items():
-        for inner, ref in zip(
-            step.steps, reference.named_steps["prep"].named_transformers_[name].steps, strict=True
-        ):
-            assert list(getattr(inner[1], "feature_names_in_", [])) == list(
-                getattr(ref[1], "feature_names_in_", [])
-            ), inner[0]
+    _assert_same_state(fitted, reference)
+
+
+def _assert_same_state(a, b, path="pipeline"):
+    """Every fitted attribute of ``a`` equals ``b``'s, recursively through the steps."""
+    assert type(a) is type(b), path
+    if isinstance(a, list | tuple):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same_state(x, y, f"{path}[{i}]")
+    elif isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            _assert_same_state(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        np.testing.assert_allclose(
+            np.asarray(a, dtype=float) if a.dtype.kind in "fiub" else 0,
+            np.asarray(b, dtype=float) if b.dtype.kind in "fiub" else 0,
+            rtol=0,
+            atol=1e-9,
+            err_msg=path,
+        )
+        if a.dtype.kind not in "fiub":
+            assert a.tolist() == b.tolist(), path
+    elif hasattr(a, "get_params"):
+        skip = {"_predictors", "_bin_mapper", "_feature_subsample_rng", "train_score_"}
+        assert set(vars(a)) == set(vars(b)), path
+        for k in vars(a):
+            if k not in skip and k != "n_iter_":
+                _assert_same_state(vars(a)[k], vars(b)[k], f"{path}.{k}")
+    elif isinstance(a, float):
+        assert a == b or (np.isnan(a) and np.isnan(b)), path
+    elif not callable(a):
+        assert a == b, path
+
+
+def test_calibration_folds_refit_only_the_classifier_on_the_design():
+    X, y = _data(2, n=400)
+    X = X.drop(columns="c")
+    groups = np.arange(len(y)) // 4  # "persons" of four rows each
+    model = TurnoverRiskModel(calibrate="sigmoid", C=1.0).fit(X, y)
+    prep, clf = model.pipeline_.named_steps["prep"], model.pipeline_.named_steps["clf"]
+    design = prep.transform(model._prepare(X))
+    oof = _out_of_fold_raw(clf, design, y, groups, calibrate="sigmoid", random_state=0)
+    by_hand = np.empty(len(y))
+    for train, test in GroupKFold(5).split(design, y, groups):
+        fold = clone(clf).fit(design.iloc[train], y[train])
+        by_hand[test] = fold.decision_function(design.iloc[test])
+    np.testing.assert_allclose(oof, by_hand, rtol=0, atol=1e-12)
+    assert np.isfinite(model.calibrator_.a_) and model.calibrator_.b_ > 0

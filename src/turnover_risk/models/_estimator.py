@@ -88,7 +88,8 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         :func:`turnover_risk.evaluate`). A calibration step costs five extra fits and is worth
         it when ``class_weight`` is used (which distorts probabilities) or when evaluation shows
         a calibration slope far from 1. It is fitted on out-of-fold log-odds (folds grouped
-        by person for a panel), then the classifier is refitted on all rows.
+        by person for a panel; the preprocessing is fitted once on all rows and each fold
+        refits only the classifier).
         Explanations always describe the uncalibrated log-odds.
     class_weight : dict, "balanced" or None
         Passed to the classifier. ``"balanced"`` inflates predicted risks; combine it with
@@ -352,14 +353,21 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
             class_weight=self.class_weight,
             random_state=self.random_state,
         )
+        self.pipeline_, design = _fit_pipeline(pipeline, Xp, y01)
+        self.transformed_mean_ = design.to_numpy().mean(axis=0)
         self.calibrator_ = None
         if self.calibrate is not None:
             oof = _out_of_fold_raw(
-                pipeline, Xp, y01, groups, calibrate=self.calibrate, random_state=self.random_state
+                self.pipeline_.named_steps["clf"],
+                design,
+                y01,
+                groups,
+                calibrate=self.calibrate,
+                random_state=self.random_state,
             )
             cal = _SigmoidCalibrator() if self.calibrate == "sigmoid" else _IsotonicCalibrator()
             self.calibrator_ = cal.fit(oof, y01)
-        self.pipeline_, self.transformed_mean_ = _fit_pipeline(pipeline, Xp, y01)
+        del design
         self.transformed_to_feature_ = _transformed_to_feature(self.pipeline_)
         return self
 

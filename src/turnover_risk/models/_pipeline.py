@@ -142,35 +142,46 @@ class _NanMedianImputer(SimpleImputer):
 
 def _fit_pipeline(
     pipeline: Pipeline, Xp: pd.DataFrame, y01: np.ndarray
-) -> tuple[Pipeline, np.ndarray]:
-    """Fit ``pipeline`` (from :func:`_build_pipeline`) on ``Xp``; return it and the means of its
-    transformed columns.
+) -> tuple[Pipeline, pd.DataFrame]:
+    """Fit ``pipeline`` (from :func:`_build_pipeline`) on ``Xp``; return it and the transformed
+    design the classifier was fitted on (one C-ordered float64 block).
 
     The same fitted pipeline as ``pipeline.fit(Xp, y01)``, with three savings: medians by
-    :class:`_NanMedianImputer`; the classifier gets the transformed frame as one C-ordered
-    float64 array (its input check takes that without a copy, while a frame of several blocks
-    is copied, maybe twice), made row block by row block so the frame can go before the fit;
-    and the means come from that design rather than from a second transform.
+    :class:`_NanMedianImputer`; the design is stacked once from arrays (:func:`_arrays_out`)
+    into one C-ordered float64 block that the classifier's input check takes without a copy
+    (the frame ``pipeline.fit`` makes has several blocks and is copied, maybe twice); and the
+    caller takes the means (and calibration folds) from that design rather than from a second
+    transform.
     """
     prep, clf = pipeline.named_steps["prep"], pipeline.named_steps["clf"]
     _swap_imputers(prep.transformers, SimpleImputer, _NanMedianImputer)
+    _arrays_out(prep)
     try:
         with warnings.catch_warnings(), _blas_single_thread(Xp.size):
             warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
-            design = _dense_design(prep.fit_transform(Xp, y01))
-            clf.fit(design, y01)
+            design = np.ascontiguousarray(prep.fit_transform(Xp, y01), dtype=np.float64)
+            frame = pd.DataFrame(design, columns=prep.get_feature_names_out(), copy=False)
+            clf.fit(frame, y01)
     finally:
         _swap_imputers(prep.transformers, _NanMedianImputer, SimpleImputer)
         _swap_imputers(getattr(prep, "transformers_", []), _NanMedianImputer, SimpleImputer)
-    return pipeline, design.to_numpy().mean(axis=0)
+        pipeline.set_output(transform="pandas")
+    return pipeline, frame
 
 
-def _dense_design(z: pd.DataFrame, block_rows: int = 65_536) -> pd.DataFrame:
-    """``z`` as a frame over one C-ordered float64 array, copied block of rows by block."""
-    arr = np.empty(z.shape, dtype=np.float64)
-    for lo in range(0, len(z), block_rows):
-        arr[lo : lo + block_rows] = z.iloc[lo : lo + block_rows].to_numpy(dtype=np.float64)
-    return pd.DataFrame(arr, index=z.index, columns=z.columns, copy=False)
+def _arrays_out(prep: ColumnTransformer) -> None:
+    """Let ``prep`` and the last step of each of its pipelines return arrays while fitting.
+
+    Every other step keeps returning frames, so each step is fitted on what it is fitted on in
+    ``pipeline.fit`` (a frame: it records the column names); only the pieces that are stacked
+    into the design skip the frames that would be copied into it. ``pipeline.set_output``
+    restores frames everywhere after the fit.
+    """
+    prep.set_output(transform="default")
+    for _, trans, _ in prep.transformers:
+        if isinstance(trans, Pipeline):
+            for _, step in trans.steps[:-1]:
+                step.set_output(transform="pandas")
 
 
 def _swap_imputers(transformers: list, old: type, new: type) -> None:
