@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
         "_progress",
         "_engine",
         "_legacy",
+        "_lazy",
         "_version",
         "_errors",
         "_atomic",

@@ -53,8 +53,8 @@ from turnover_risk.models._inputs import (
 from turnover_risk.models._params import _validated_params, _with_horizon_defaults
 from turnover_risk.models._persistence import _model_manifest, _save_model
 from turnover_risk.models._pipeline import (
-    _blas_single_thread,
     _build_pipeline,
+    _fit_pipeline,
     _transformed_to_feature,
 )
 from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec, panel_spec
@@ -87,7 +87,8 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         :func:`turnover_risk.evaluate`). A calibration step costs five extra fits and is worth
         it when ``class_weight`` is used (which distorts probabilities) or when evaluation shows
         a calibration slope far from 1. It is fitted on out-of-fold log-odds (folds grouped
-        by person for a panel), then the classifier is refitted on all rows.
+        by person for a panel; the preprocessing is fitted once on all rows and each fold
+        refits only the classifier).
         Explanations always describe the uncalibrated log-odds.
     class_weight : dict, "balanced" or None
         Passed to the classifier. ``"balanced"`` inflates predicted risks; combine it with
@@ -204,28 +205,33 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         return X[[c for c in spec.feature_cols if c in X.columns]], spec
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Numeric columns as float64 (NaN for missing), categoricals as object (NaN)."""
-        out = {}
-        for c in self.features_:
+        """Numeric columns as float64 (NaN for missing), categoricals as object (NaN).
+
+        The numeric columns are written into one float64 block (no second copy when the frame
+        is assembled); the categorical ones are inserted at their places in ``features_``.
+        """
+        numeric = [c for c in self.features_ if c in self._numeric_]
+        block = np.empty((len(numeric), len(X)), dtype=np.float64)
+        for i, c in enumerate(numeric):
             s = X[c]
-            if c in self._numeric_:
-                if not _is_numeric(s) and not s.isna().all():
-                    raise TypeError(
-                        f"column {c!r} was numeric when the model was fitted but has dtype "
-                        f"{s.dtype} now; convert it back to numbers."
-                    )
-                out[c] = (
-                    pd.to_numeric(
-                        s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
-                    )
-                    .astype(float)
-                    .to_numpy()
+            if not _is_numeric(s) and not s.isna().all():
+                raise TypeError(
+                    f"column {c!r} was numeric when the model was fitted but has dtype "
+                    f"{s.dtype} now; convert it back to numbers."
                 )
+            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
+                block[i] = s.to_numpy()
             else:
-                vals = s.astype(object).to_numpy(copy=True)
-                vals[pd.isna(s).to_numpy()] = np.nan
-                out[c] = vals
-        return pd.DataFrame(out, index=X.index)
+                block[i] = pd.to_numeric(
+                    s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
+                ).to_numpy(dtype=np.float64, na_value=np.nan)
+        out = pd.DataFrame(block.T, index=X.index, columns=numeric, copy=False)
+        for i, c in enumerate(self.features_):
+            if c not in self._numeric_:
+                vals = X[c].astype(object).to_numpy(copy=True)
+                vals[pd.isna(X[c]).to_numpy()] = np.nan
+                out.insert(i, c, vals)
+        return out
 
     def _check_columns(self, X: Any) -> pd.DataFrame:
         X = _as_frame(X)
@@ -346,19 +352,22 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
             class_weight=self.class_weight,
             random_state=self.random_state,
         )
+        self.pipeline_, design = _fit_pipeline(pipeline, Xp, y01)
+        self.transformed_mean_ = design.to_numpy().mean(axis=0)
         self.calibrator_ = None
         if self.calibrate is not None:
             oof = _out_of_fold_raw(
-                pipeline, Xp, y01, groups, calibrate=self.calibrate, random_state=self.random_state
+                self.pipeline_.named_steps["clf"],
+                design,
+                y01,
+                groups,
+                calibrate=self.calibrate,
+                random_state=self.random_state,
             )
             cal = _SigmoidCalibrator() if self.calibrate == "sigmoid" else _IsotonicCalibrator()
             self.calibrator_ = cal.fit(oof, y01)
-        with warnings.catch_warnings(), _blas_single_thread(Xp.size):
-            warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
-            self.pipeline_ = pipeline.fit(Xp, y01)
+        del design
         self.transformed_to_feature_ = _transformed_to_feature(self.pipeline_)
-        z = self.pipeline_.named_steps["prep"].transform(Xp)
-        self.transformed_mean_ = z.to_numpy(dtype=float).mean(axis=0)
         return self
 
     def _transform(self, X: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -63,20 +63,27 @@ suppression in ``_common.py``; fast integer codes for identifier columns in ``_e
 {definitions_table}
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from turnover_risk import _lazy
 from turnover_risk.rates._definitions import (
     DEFINITIONS,
     LONG_SPELL_DAYS,
     Definition,
     DefinitionRegistry,
 )
-from turnover_risk.rates._sick_leave import sick_leave_rate
-from turnover_risk.rates._turnover import turnover_rate, turnover_rate_from_counts
-from turnover_risk.rates._window import (
-    TRUNCATION_EXPECTED_EVENTS,
-    Truncation,
-    detect_left_truncation,
-    metadata_window,
-)
+
+if TYPE_CHECKING:
+    from turnover_risk.rates._sick_leave import sick_leave_rate
+    from turnover_risk.rates._turnover import turnover_rate, turnover_rate_from_counts
+    from turnover_risk.rates._window import (
+        TRUNCATION_EXPECTED_EVENTS,
+        Truncation,
+        detect_left_truncation,
+        metadata_window,
+    )
 
 __all__ = [
     "DEFINITIONS",
@@ -91,6 +98,23 @@ __all__ = [
     "turnover_rate",
     "turnover_rate_from_counts",
 ]
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "turnover_risk.rates._sick_leave": ("sick_leave_rate",),
+        "turnover_risk.rates._turnover": (
+            "turnover_rate",
+            "turnover_rate_from_counts",
+        ),
+        "turnover_risk.rates._window": (
+            "TRUNCATION_EXPECTED_EVENTS",
+            "Truncation",
+            "detect_left_truncation",
+            "metadata_window",
+        ),
+    },
+)
 
 __doc__ = (__doc__ or "").replace(
     "{definitions_table}", "Definitions\n-----------\n" + DEFINITIONS.to_markdown()
