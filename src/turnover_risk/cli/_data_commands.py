@@ -21,6 +21,7 @@ from turnover_risk.cli._common import (
     load_register,
     write_table,
 )
+from turnover_risk.cli._print import _absent_text, _print_aligned, _steps
 
 # --------------------------------------------------------------------------------------------
 # validate
@@ -95,31 +96,39 @@ def _cmd_demo(args) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    steps = _steps(7, "demo")
     reg = load_sample()
     report = validate(reg)
+    steps.update(1)
     print(f"turnover_risk {__version__}: embedded sample register")
-    _print_table(reg.summary())
+    _print_aligned(reg.summary())
     print(f"\nValidation: {'no problems' if report.ok else f'{len(report)} problems'}")
     if not report.ok:
+        steps.close()
         return EXIT_BAD_INPUT
     rates = turnover_rate(reg, definition="exit_share", period="year")
+    steps.update(1)
     print("\nTurnover (exit_share, KS definition):")
-    _print_table(rates[["period", "numerator", "denominator", "rate", "ci_low", "ci_high"]])
+    _print_aligned(rates[["period", "numerator", "denominator", "rate", "ci_low", "ci_high"]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         panel = build_panel(reg)
         model = TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
+        steps.update(1)
         evaluation = evaluate(model, panel)
+        steps.update(1)
     pooled = evaluation.table[evaluation.table["fold"].astype(str) == "pooled"]
     print(f"\nPanel: {len(panel)} person-months. Temporal evaluation (pooled):")
-    _print_table(pooled[["model", "roc_auc", "pr_auc", "brier", "calibration_slope"]])
+    _print_aligned(pooled[["model", "roc_auc", "pr_auc", "brier", "calibration_slope"]])
     flags = flag_groups(model, panel, by="unit_id", random_state=0)
+    steps.update(1)
     flagged = flags.flagged
     print(f"\nFlagged units ({len(flagged)} of {len(flags.table)}; period {flags.period.date()}):")
     if len(flagged):
-        _print_table(flagged[["unit_id", "n_persons", "exit_share", "ratio", "q_value", "flag"]])
+        _print_aligned(flagged[["unit_id", "n_persons", "exit_share", "ratio", "q_value", "flag"]])
     flags_path = write_table(flags.table, out / "flags.csv")
     model.save(out / "model.joblib", evaluation=evaluation)
+    steps.update(1)
     html = write_report(
         reg,
         model,
@@ -129,6 +138,8 @@ def _cmd_demo(args) -> int:
         flags=flags,
         lang=args.lang,
     )
+    steps.update(1)
+    steps.close()
     print(f"\nFlags: {flags_path}\nModel: {out / 'model.joblib'}")
     print(f"Report: {html.resolve()}  ({time.perf_counter() - start:.1f} s)")
     return EXIT_OK
@@ -239,9 +250,7 @@ def _cmd_features(args) -> int:
     )
     out = write_table(panel, args.out)
     spec = panel_spec(panel)
-    absent = (
-        f"; absent (missing tables): {len(spec.absent_features)}" if spec.absent_features else ""
-    )
+    absent = _absent_text(spec.absent_features)
     print(
         f"{len(panel)} rows x {len(spec.feature_cols)} features, "
         f"{int(panel[spec.label_col].notna().sum())} labelled{absent}; written to {out}"
