@@ -23,7 +23,7 @@ import turnover_risk as tr
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 )
-DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+DATA_URI = re.compile(r"data:image/svg\+xml;base64,[A-Za-z0-9+/=]+")
 # English code names that must never reach the bokmål report
 CODE_WORDS = re.compile(
     r"roc_auc|pr_auc|\bbrier\b|\bece\b|base_rate|exit_share|unit_exit_share|\blogistic\b|"
@@ -98,7 +98,9 @@ def test_report_is_self_contained(job):
         images = DATA_URI.findall(page)
         assert len(images) >= 4  # turnover, sick leave, 2 funnels (+ calibration in en)
         for uri in images:
-            assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+            svg = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8")
+            assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+            assert not re.search(r"(href|src)=\"https?:|url\(https?:", svg)  # nothing to load
         assert len(re.findall(r"<img ", page)) == len(images)
         # every image has real alt text
         for alt in re.findall(r'<img id="[^"]+" alt="([^"]*)"', page):

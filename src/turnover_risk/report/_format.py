@@ -6,7 +6,7 @@ no-break space between thousands (``1 234,5``), ``en`` a decimal point and a tho
 a missing value shows as a dash. The same rules format the tick labels of every figure
 (:func:`_localise_axes`). ``_table`` writes an HTML table (text or number cells, optional row
 classes), ``_figure`` makes a Matplotlib figure without pyplot and ``_img`` embeds it as a
-base64 PNG inside a ``<figure>`` whose caption also lists the figure's legend entries, so a
+base64 SVG image inside a ``<figure>`` whose caption also lists the figure's legend entries, so a
 reader of the page (or a test) sees every line that is drawn.
 """
 
@@ -176,8 +176,14 @@ def _img(fig, caption: str, img_id: str, alt: str, lang: str = "en") -> str:
     for ax in fig.axes:
         items = list(ax.get_lines()) + list(ax.collections)
         drawn += sum(1 for a in items if a.get_visible() and not str(a.get_label()).startswith("_"))
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    # SVG: sharp on screen and on paper, and quicker to write than a PNG; text stays text
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": img_id}):
+        fig.savefig(
+            buf, format="svg", metadata=dict.fromkeys(("Date", "Creator", "Format", "Type"))
+        )
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     key = "Forklaring" if lang == "nb" else "Legend"
     legend_html = (
@@ -189,7 +195,7 @@ def _img(fig, caption: str, img_id: str, alt: str, lang: str = "en") -> str:
     )
     return (
         f'<figure data-legend-entries="{len(legend)}" data-drawn="{drawn}">'
-        f'<img id="{img_id}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+        f'<img id="{img_id}" alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{data}">'
         f"<figcaption>{html.escape(caption)}{legend_html}</figcaption></figure>"
     )
 

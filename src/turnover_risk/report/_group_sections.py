@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 
-import pandas as pd
-
 from turnover_risk.report._format import (
     _date,
     _details,
@@ -262,11 +260,7 @@ def _whatif_section(res, L, lang) -> str:
         if w is None:
             continue
         o = res.whatif_service[key]
-        fewer = (
-            "–"
-            if pd.isna(o.get("difference"))
-            else _num(-o["difference"] * o["n_persons"], lang, 1)
-        )
+        fewer = _num(o["expected_before"] - o["expected_after"], lang, 1)
         row = [L[key], fewer]
         wt = w.table.assign(_k=w.table[res.by].astype(str)).set_index("_k")
         for g in groups:

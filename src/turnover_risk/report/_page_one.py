@@ -85,9 +85,7 @@ def _service_lines(res, P, lang) -> list[str]:
     # service what-if: the scenario with the largest drop in expected leavers
     best = None
     for key, o in res.whatif_service.items():
-        if pd.isna(o.get("difference")):
-            continue
-        fewer = -o["difference"] * o["n_persons"]
+        fewer = o["expected_before"] - o["expected_after"]
         if best is None or fewer > best[1]:
             best = (key, fewer, o["n_persons"])
     if best is not None and round(best[1], 1) > 0:

@@ -197,10 +197,10 @@ def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
 
 def _what_ifs(model, panel, by, min_group_size) -> tuple[dict, dict]:
     """Each lever scenario the model's features allow: key -> WhatIfResult per group, and
-    key -> the service's figures (all persons, small groups included in the total)."""
+    key -> the service's totals over all persons (small groups included in the sum)."""
     import warnings
 
-    from turnover_risk.groups import what_if
+    from turnover_risk.groups._whatif import _what_ifs as what_ifs
 
     names = getattr(model, "feature_names_in_", None)
     if names is None:
@@ -208,19 +208,22 @@ def _what_ifs(model, panel, by, min_group_size) -> tuple[dict, dict]:
 
         names = panel_spec(panel).feature_cols
     features = set(names)
-    everyone = panel.assign(_service="all")
-    out, service = {}, {}
+    keys, scenarios = [], []
     for key, _family, change, where in SCENARIOS:
         change = {k: v for k, v in change.items() if k in features}
-        if not change:
-            continue
-        with warnings.catch_warnings():
-            # unit_caseload_mean follows the persons' caseloads; it is not set by itself
-            warnings.simplefilter("ignore")
-            kw = {"change": change, "where": where, "min_group_size": min_group_size}
-            out[key] = what_if(model, panel, by=by, **kw)
-            service[key] = what_if(model, everyone, by="_service", **kw).overall
-    return out, service
+        if change:
+            keys.append(key)
+            scenarios.append((change, where))
+    if not scenarios:
+        return {}, {}
+    with warnings.catch_warnings():
+        # unit_caseload_mean follows the persons' caseloads; it is not set by itself
+        warnings.simplefilter("ignore")
+        results = what_ifs(model, panel, scenarios, by, None, min_group_size)
+    return (
+        {k: r for k, (r, _t) in zip(keys, results, strict=True)},
+        {k: t for k, (_r, t) in zip(keys, results, strict=True)},
+    )
 
 
 def _main_levers(drivers: pd.DataFrame, whatif: dict) -> dict:
