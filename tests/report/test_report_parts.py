@@ -147,7 +147,7 @@ def test_page_one_drivers_and_levers_from_the_results():
     )
     html = _page_one(_results(drivers=drivers, metrics={"model": {"roc_auc": 0.639}}), "nb")
     assert "<i>Arbeidsvilkår</i>: saksmengde (+11,2\u00a0prosentpoeng)" in html
-    assert "24,0 i enheten mot 15,0 i tjenesten" in html
+    assert "24,0\u00a0saker i enheten mot 15,0 i tjenesten" in html
     assert "Noe lederen kan påvirke." in html
     assert "<i>Individuelle forhold</i>: alder (+4,0\u00a0prosentpoeng)" in html
     assert "33\u00a0% i enheten mot 5\u00a0% i tjenesten" in html
@@ -171,15 +171,19 @@ def test_what_if_sentence_says_fewer_none_or_more(after):
                 "expected_leavers_before": [before],
                 "expected_leavers_after": [after],
                 "suppressed": [False],
+                "n_persons": [6],
             }
         )
 
     res = _results(whatif={"sc_caseload": W()})
     s = _whatif_sentence(res, "sc_caseload", "A", PHRASES["nb"], "nb")
     if after == 1.2:
-        assert s == "Saksmengde høyst 15: omtrent <b>0,8 færre</b> forventet å slutte."
+        assert s == (
+            "Hvis saksmengden var høyst 15, ville omtrent <b>0,8 færre</b> av de 6 forventes "
+            "å slutte."
+        )
     elif after == 1.97:
-        assert "ingen merkbar endring" in s
+        assert "knapt endre seg" in s
     else:
-        assert "omtrent 0,3 flere" in s
+        assert "omtrent 0,3 flere av de 6" in s
     assert _whatif_sentence(res, "sc_supervision", "A", PHRASES["nb"], "nb") is None

@@ -19,6 +19,25 @@ from turnover_risk.report._format import _date, _flag, _int, _num, _pct, _pp
 from turnover_risk.report._phrases import GROUP_NOUNS, OTHER_GROUP, PHRASES
 from turnover_risk.report._results import MAX_DRIVERS
 
+UNIT_WORDS = {
+    # registry unit -> (English, bokmål) word after a value
+    "months": ("months", "måneder"),
+    "cases": ("cases", "saker"),
+    "years": ("years", "år"),
+    "sessions": ("sessions", "økter"),
+    "minutes": ("minutes", "minutter"),
+    "persons": ("persons", "personer"),
+    "working days": ("working days", "arbeidsdager"),
+    "spells": ("spells", "tilfeller"),
+    "percent": ("%", "%"),
+}
+
+
+def _value(v, unit: str, lang: str, word: str) -> str:
+    if unit in ("share", "0/1"):
+        return _pct(v, lang, 0)
+    return _num(v, lang, 1) + (f"\u00a0{word}" if word else "")
+
 
 def _nouns(by: str, lang: str) -> tuple[str, str]:
     return GROUP_NOUNS[lang].get(by, OTHER_GROUP[lang])
@@ -59,8 +78,9 @@ def _service_lines(res, P, lang) -> list[str]:
         )
     t = res.flags.table
     counts = t["flag"].value_counts()
-    elevated = [str(k) for k in t.loc[t["flag"] == "elevated", res.by]]
-    low = [str(k) for k in t.loc[t["flag"] == "low", res.by]]
+    by_ratio = t.sort_values("ratio", ascending=False, na_position="last")
+    elevated = [str(k) for k in by_ratio.loc[by_ratio["flag"] == "elevated", res.by]]
+    low = [str(k) for k in by_ratio.loc[by_ratio["flag"] == "low", res.by]]
     parts = []
     if elevated:
         key = "flag_line_one" if len(elevated) == 1 else "flag_line_many"
@@ -89,10 +109,9 @@ def _service_lines(res, P, lang) -> list[str]:
         if best is None or fewer > best[1]:
             best = (key, fewer, o["n_persons"])
     if best is not None and round(best[1], 1) > 0:
-        label = res.L[best[0]]
         lines.append(
             P["service_whatif"].format(
-                scenario_lower=label[0].lower() + label[1:],
+                scenario=html.escape(res.L["if_" + best[0]]),
                 x=_num(best[1], lang, 1),
                 n=_int(best[2], lang),
             )
@@ -118,12 +137,11 @@ def _driver_items(res, group: str, P, lang) -> list[str]:
         )
         if pd.notna(r["group_value"]) and pd.notna(r["service_value"]):
             unit = getattr(FEATURES.get(r["lead"]), "unit", "")
-            share = unit in ("share", "0/1")
-            fmt = (lambda v: _pct(v, lang, 0)) if share else (lambda v: _num(v, lang, 1))
+            word = UNIT_WORDS.get(unit, ("", ""))[1 if lang == "nb" else 0]
             text += P["driver_values"].format(
                 label=html.escape(feature_label(r["lead"], lang)),
-                group=fmt(r["group_value"]),
-                service=fmt(r["service_value"]),
+                group=_value(r["group_value"], unit, lang, word),
+                service=_value(r["service_value"], unit, lang, ""),
                 unit_word=P["unit_word"] if res.by == "unit_id" else P["group_word"],
             )
         text += ". " + (
@@ -147,11 +165,12 @@ def _whatif_sentence(res, key: str, group: str, P, lang) -> str | None:
     if pd.isna(r["expected_leavers_before"]) or pd.isna(r["expected_leavers_after"]):
         return None
     fewer = float(r["expected_leavers_before"] - r["expected_leavers_after"])
-    scenario = html.escape(res.L[key])
+    scenario = html.escape(res.L["if_" + key])
+    n = _int(r["n_persons"], lang)
     if round(fewer, 1) > 0:
-        return P["whatif_fewer"].format(scenario=scenario, x=_num(fewer, lang, 1))
+        return P["whatif_fewer"].format(scenario=scenario, x=_num(fewer, lang, 1), n=n)
     if round(fewer, 1) < 0:
-        return P["whatif_more"].format(scenario=scenario, x=_num(-fewer, lang, 1))
+        return P["whatif_more"].format(scenario=scenario, x=_num(-fewer, lang, 1), n=n)
     return P["whatif_none"].format(scenario=scenario)
 
 

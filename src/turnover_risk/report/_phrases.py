@@ -34,13 +34,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "driver_values": " — {label}: {group} i {unit_word} mot {service} i tjenesten",
         "lever_yes": "Noe lederen kan påvirke.",
         "lever_no": "Bakgrunn, ikke noe lederen styrer.",
-        "whatif_fewer": "{scenario}: omtrent <b>{x} færre</b> forventet å slutte.",
-        "whatif_more": "{scenario}: omtrent {x} flere forventet å slutte (modellen ser ingen "
-        "lettelse her).",
-        "whatif_none": "{scenario}: ingen merkbar endring i forventet antall som slutter "
-        "(under 0,1 person).",
-        "service_whatif": "For hele tjenesten: {scenario_lower}: omtrent <b>{x} færre</b> av "
-        "{n} forventet å slutte.",
+        "whatif_fewer": "{scenario}, ville omtrent <b>{x} færre</b> av de {n} forventes å slutte.",
+        "whatif_more": "{scenario}, ville omtrent {x} flere av de {n} forventes å slutte "
+        "(modellen ser ingen lettelse her).",
+        "whatif_none": "{scenario}, ville forventet antall som slutter knapt endre seg (under "
+        "0,1 person).",
+        "service_whatif": "{scenario} i hele tjenesten, ville omtrent <b>{x} færre</b> av "
+        "{n} forventes å slutte.",
         "cannot_say": "Hva tallene ikke kan si",
         "cannot_say_body": "Modellen viser sammenhenger i dataene, ikke bevist årsak: ansatte "
         "og enheter kan skille seg fra hverandre på måter modellen ikke ser.",
@@ -76,13 +76,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "driver_values": " — {label}: {group} in the {unit_word} against {service} in the service",
         "lever_yes": "A lever you hold.",
         "lever_no": "Context, not something a leader sets.",
-        "whatif_fewer": "{scenario}: about <b>{x} fewer</b> expected to leave.",
-        "whatif_more": "{scenario}: about {x} more expected to leave (the model sees no relief "
-        "here).",
-        "whatif_none": "{scenario}: no noticeable change in the expected number of leavers "
-        "(under 0.1 person).",
-        "service_whatif": "For the whole service: {scenario_lower}: about <b>{x} fewer</b> of "
-        "{n} expected to leave.",
+        "whatif_fewer": "{scenario}, about <b>{x} fewer</b> of the {n} would be expected to leave.",
+        "whatif_more": "{scenario}, about {x} more of the {n} would be expected to leave (the "
+        "model sees no relief here).",
+        "whatif_none": "{scenario}, the expected number of leavers would barely change (under "
+        "0.1 person).",
+        "service_whatif": "{scenario} across the service, about <b>{x} fewer</b> of {n} would "
+        "be expected to leave.",
         "cannot_say": "What the numbers cannot say",
         "cannot_say_body": "The model shows associations in the data, not proven causes: staff "
         "and units may differ in ways the model does not see.",
