@@ -114,11 +114,12 @@ def _rates_section(register, L, lang, min_group_size) -> str:
                 ax.plot(x, g["rate"], "-", marker=".", color=colour, label=names.get(cert, cert))
             step = max(1, len(quarters) // 8)
             ticks = list(range(0, len(quarters), step))
-            ax.set_xticks(ticks, [quarters[i] for i in ticks])
+            names_q = [q.replace("Q", "\u00a0K") if lang == "nb" else q for q in quarters]
+            ax.set_xticks(ticks, [names_q[i] for i in ticks])
             ax.set_ylim(bottom=0)
             _localise_axes(ax, lang, x=None, y="pct")
             ax.legend(frameon=False, fontsize=8, loc="upper left", ncols=3)
-            alt = L["sick_alt"].format(first=quarters[0], last=quarters[-1])
+            alt = L["sick_alt"].format(first=names_q[0], last=names_q[-1])
             parts.append(_img(fig, L["sick_plot"], "sick-plot", alt, lang))
     return "\n".join(parts)
 
