@@ -114,10 +114,15 @@ def _under(min_group_size: int, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, *, left=0.7, bottom=0.45, right=0.15, top=0.12):
+    """A figure with one axes and fixed margins in inches (a layout engine would double the
+    time it takes to draw); ``bottom`` leaves room for a legend under the axes when needed."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+    )
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(True, color="#e3e7ea", lw=0.6)

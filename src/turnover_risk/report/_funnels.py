@@ -91,7 +91,7 @@ def _prospective_funnel(flags, by: str, L: dict, lang: str):
     x = 1.0 / shown["log_ratio_se"].to_numpy(dtype=float)
     y = shown["ratio"].to_numpy(dtype=float)
     grid = np.linspace(max(x.min() * 0.85, 1e-3), x.max() * 1.08, 200)
-    fig, ax = _figure(7.6, 5.0)
+    fig, ax = _figure(7.6, 5.0, left=0.75, bottom=1.15)
     ax.axhline(1.0, color="#333333", lw=1.1, label=L["l_reference"])
     if margin > 1:
         xs, ys = _both(grid, np.full_like(grid, 1 / margin), np.full_like(grid, margin))
@@ -145,7 +145,7 @@ def _retrospective_funnel(retro, by: str, L: dict, lang: str):
     phi = od.get("phi", 1.0) if applied == "multiplicative" else 1.0
     tau2 = od.get("tau2", 0.0) if applied == "additive" else 0.0
     grid = np.linspace(max(x.min() * 0.8, 1e-3), x.max() * 1.08, 200)
-    fig, ax = _figure(7.6, 4.8)
+    fig, ax = _figure(7.6, 4.8, left=0.75, bottom=1.0)
     ax.axhline(1.0, color="#333333", lw=1.1, label=L["l_expected_line"])
     for level, style, key in zip(FUNNEL_LEVELS, ("--", ":"), ("l_95", "l_998"), strict=True):
         lo, hi = funnel_limits(grid / kappa, level, phi=phi, tau2=tau2)

@@ -222,7 +222,7 @@ def _drivers_section(res, L, lang) -> str:
     if d.empty:
         return f"<p>{html.escape(L['no_drivers'])}</p>"
     parts = [f"<p>{html.escape(L['drivers_intro'])}</p>"]
-    t = res.flags.table
+    t = res.flags.table.sort_values("ratio", ascending=False, na_position="last")
     for g in [str(k) for k in t.loc[t["flag"].isin(["elevated", "low"]), res.by]]:
         part = d[(d["group"] == g) & (d["pp"].abs() >= 0.0005)]
         parts.append(f'<h3 class="driver-group">{html.escape(g)}</h3><div class="two-col">')
@@ -251,7 +251,7 @@ def _whatif_section(res, L, lang) -> str:
     if not res.whatif:
         parts.append(f"<p>{html.escape(L['no_levers'])}</p>")
         return "\n".join(parts)
-    t = res.flags.table
+    t = res.flags.table.sort_values("ratio", ascending=False, na_position="last")
     groups = [str(k) for k in t.loc[t["flag"] == "elevated", res.by]]
     header = [L["scenario"], L["service"], *groups]
     rows = []

@@ -192,7 +192,7 @@ def _model_section(model, evaluation, metrics, L, lang, horizon, outcome) -> str
 
 
 def _calibration_figure(pred: pd.DataFrame, L, lang, n_bins: int = 10) -> str:
-    fig, ax = _figure(5.2, 4.0)
+    fig, ax = _figure(5.2, 4.0, left=0.8, bottom=0.6)
     hi = 0.0
     for colour, marker, col, key in (
         (SERIES[0], "o-", "p", "m_model"),
