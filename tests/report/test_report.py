@@ -223,6 +223,18 @@ def test_demo_runs_the_main_job_and_prints_where_the_report_is(job):
     assert job["flags"].loc[job["flags"]["suppressed"], "exit_share"].isna().all()
 
 
+@pytest.mark.slow
+def test_a_report_by_municipality_with_no_flags_says_so(job, tmp_path):
+    page = tr.write_report(
+        job["reg"], job["model"], tmp_path / "r.html", by="municipality", n_boot=4
+    ).read_text("utf-8")
+    one = htmllib.unescape(_section(page, "page-one"))
+    assert "Ingen kommuner har tydelig forhøyet risiko." in one
+    assert "article" not in one and 'id="no-flags"' in page
+    assert not _table_rows(page, "all-groups")[0][0].startswith("U")  # municipalities, not units
+    assert '<th scope="col" class="text">kommune</th>' in page
+
+
 def test_unknown_language_is_refused(tmp_path):
     with pytest.raises(ValueError, match="lang='se' is not supported; choose one of: nb, en"):
         tr.write_report(None, None, tmp_path / "r.html", lang="se")

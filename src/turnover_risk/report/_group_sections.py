@@ -24,6 +24,7 @@ from turnover_risk.report._format import (
     _under,
 )
 from turnover_risk.report._funnels import _prospective_funnel, _retrospective_funnel
+from turnover_risk.report._page_one import _nouns
 from turnover_risk.report._results import SCENARIOS
 
 
@@ -96,7 +97,7 @@ def _groups_section(res, L, lang) -> str:
         _rank=t["flag"].map({"elevated": 0, "low": 1, "suppressed": 3}).fillna(2)
     ).sort_values(["_rank", "ratio"], ascending=[True, False], na_position="last")
     header = [
-        L["col_group"],
+        _nouns(res.by, lang)[0],
         L["col_n"],
         L["col_expected"],
         L["col_pi"],
@@ -196,7 +197,7 @@ def _backtest_section(res, L, lang) -> str:
             ]
         )
     header = [
-        L["col_group"],
+        _nouns(res.by, lang)[0],
         L["col_n"],
         L["col_observed"],
         L["col_expected"],

@@ -165,8 +165,8 @@ def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
     cols = ["group", "family", "cause", "lever", "difference", "pp", "lead", "group_value"]
     cols += ["service_value"]
     flagged = flags.flagged
-    if flags.period is None or flagged.empty:
-        return pd.DataFrame(columns=cols)
+    if flags.period is None or flagged.empty or not hasattr(model, "explain"):
+        return pd.DataFrame(columns=cols)  # nothing to explain, or a model without explain()
     rows, _ = _latest_rows(panel, flags.period)
     d = group_drivers(model, rows, by, random_state=random_state)
     keys = set(flagged[by].astype(str))
