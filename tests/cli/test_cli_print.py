@@ -93,3 +93,19 @@ def test_help_has_no_doubled_percent(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
     assert "%%" not in capsys.readouterr().out
+
+
+def test_step_bars_count_whole_steps_and_are_off_when_not_a_terminal(capsys):
+    from turnover_risk._progress import bar
+    from turnover_risk.cli._print import _steps
+
+    b = bar(total=2, desc="report", unit="steps", show=True, unit_scale=False)
+    b.update(1)
+    b.refresh()
+    b.close()
+    err = capsys.readouterr().err
+    assert "1/2" in err and "1.00" not in err
+    quiet = _steps(2, "report")  # pytest's stderr is not a terminal: a silent stand-in
+    quiet.update(1)
+    quiet.close()
+    assert capsys.readouterr().err == ""

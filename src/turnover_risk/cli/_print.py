@@ -143,4 +143,4 @@ def _steps(total: int, desc: str):
     """A step progress bar on stderr (a silent stand-in when quiet or not a terminal)."""
     from turnover_risk._progress import bar
 
-    return bar(total=total, desc=desc, unit="steps")
+    return bar(total=total, desc=desc, unit="steps", unit_scale=False)

@@ -132,7 +132,7 @@ def write_report(
 
     L = LABELS[lang]
     spec = getattr(model, "spec_", None)
-    progress = bar(total=7, desc="report", unit="steps", show=show_progress)
+    progress = bar(total=7, desc="report", unit="steps", show=show_progress, unit_scale=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # data-quality notes belong in the sections, not stderr
         if panel is None:
