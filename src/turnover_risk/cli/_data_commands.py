@@ -22,6 +22,7 @@ from turnover_risk.cli._common import (
     new_report_file,
     write_table,
 )
+from turnover_risk.cli._print import _absent_text, _print_aligned, _steps
 
 # --------------------------------------------------------------------------------------------
 # validate
@@ -117,36 +118,46 @@ def _cmd_demo(args) -> int:
     targets = {n: out / n for n in ("flags.csv", "model.skops", "report.html")}
     for target in targets.values():  # before the work: an existing output stops the demo
         check_target(target, overwrite=args.overwrite)
+    steps = _steps(7, "demo")
     reg = load_sample()
     report = validate(reg)
+    steps.update(1)
     print(f"turnover_risk {__version__}: embedded sample register")
-    _print_table(reg.summary())
+    _print_aligned(reg.summary())
     print(f"\nValidation: {'no problems' if report.ok else f'{len(report)} problems'}")
     if not report.ok:
+        steps.close()
         return EXIT_BAD_INPUT
     rates = turnover_rate(reg, definition="exit_share", period="year")
+    steps.update(1)
     print("\nTurnover (exit_share, KS definition):")
-    _print_table(rates[["period", "numerator", "denominator", "rate", "ci_low", "ci_high"]])
+    _print_aligned(rates[["period", "numerator", "denominator", "rate", "ci_low", "ci_high"]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         panel = build_panel(reg)
         model = TurnoverRiskModel(kind="logistic", random_state=0).fit(panel)
+        steps.update(1)
         evaluation = evaluate(model, panel)
+        steps.update(1)
     pooled = evaluation.table[evaluation.table["fold"].astype(str) == "pooled"]
     print(f"\nPanel: {len(panel)} person-months. Temporal evaluation (pooled):")
-    _print_table(pooled[["model", "roc_auc", "pr_auc", "brier", "calibration_slope"]])
+    _print_aligned(pooled[["model", "roc_auc", "pr_auc", "brier", "calibration_slope"]])
     flags = flag_groups(model, panel, by="unit_id", random_state=0)
+    steps.update(1)
     flagged = flags.flagged
     print(f"\nFlagged units ({len(flagged)} of {len(flags.table)}; period {flags.period.date()}):")
     if len(flagged):
-        _print_table(flagged[["unit_id", "n_persons", "exit_share", "ratio", "q_value", "flag"]])
+        _print_aligned(flagged[["unit_id", "n_persons", "exit_share", "ratio", "q_value", "flag"]])
     flags_path = write_table(flags.table, targets["flags.csv"], overwrite=args.overwrite)
     model_path = _save_model(model, targets["model.skops"], evaluation, overwrite=args.overwrite)
+    steps.update(1)
     with atomic_output(targets["report.html"], overwrite=args.overwrite) as tmp:
         write_report(
             reg, model, tmp, panel=panel, evaluation=evaluation, flags=flags, lang=args.lang
         )
     html = targets["report.html"]
+    steps.update(1)
+    steps.close()
     print(f"\nFlags: {flags_path}\nModel: {model_path}")
     print(f"Report: {html.resolve()}  ({time.perf_counter() - start:.1f} s)")
     return EXIT_OK
@@ -263,9 +274,7 @@ def _cmd_features(args) -> int:
     )
     out = write_table(panel, args.out, overwrite=args.overwrite, inputs=[args.path])
     spec = panel_spec(panel)
-    absent = (
-        f"; absent (missing tables): {len(spec.absent_features)}" if spec.absent_features else ""
-    )
+    absent = _absent_text(spec.absent_features)
     print(
         f"{len(panel)} rows x {len(spec.feature_cols)} features, "
         f"{int(panel[spec.label_col].notna().sum())} labelled{absent}; written to {out}"

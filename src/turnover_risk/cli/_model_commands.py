@@ -20,6 +20,7 @@ from turnover_risk.cli._common import (
     load_register,
     write_table,
 )
+from turnover_risk.cli._print import _print_flag_result, _steps
 
 # --------------------------------------------------------------------------------------------
 # flag and report
@@ -96,7 +97,9 @@ def _cmd_flag(args) -> int:
     from turnover_risk.groups import flag_groups
 
     check_target(args.out, overwrite=args.overwrite, inputs=[args.path, args.model])
+    steps = _steps(3, "flag")
     _, model, panel = _model_and_panel(args)
+    steps.update(1)
     res = flag_groups(
         model,
         panel,
@@ -111,15 +114,11 @@ def _cmd_flag(args) -> int:
         margin=args.margin,
         random_state=args.seed,
     )
+    steps.update(1)
     out = write_table(res.table, args.out, overwrite=args.overwrite, inputs=[args.path, args.model])
-    counts = res.table["flag"].value_counts().to_dict()
-    print(f"{len(res.table)} groups ({res.mode}, period {res.period.date()}): {counts}")
-    if res.overdispersion:
-        od = res.overdispersion
-        print(
-            f"over-dispersion: {od['applied']} (phi={od['phi']:.2f}, tau2={od['tau2']:.3f}, "
-            f"p={od['p_value']:.3f})"
-        )
+    steps.update(1)
+    steps.close()
+    _print_flag_result(res, "groups")
     if res.reason:
         print(res.reason)
     print(f"written to {out}")
@@ -157,7 +156,9 @@ def _cmd_report(args) -> int:
         )
     inputs = [args.path, args.model]
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
+    steps = _steps(2, "report")
     reg, model, panel = _model_and_panel(args)
+    steps.update(1)
     with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
         write_report(
             reg,
@@ -169,6 +170,8 @@ def _cmd_report(args) -> int:
             min_group_size=args.min_group_size,
             n_boot=args.n_boot,
         )
+    steps.update(1)
+    steps.close()
     print(f"Report written to {out.resolve()}")
     return EXIT_OK
 
@@ -226,9 +229,12 @@ def _run_evaluation(model, panel, n_splits: int):
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import evaluate
 
+    steps = _steps(1, "evaluate")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         result = evaluate(model, panel, n_splits=n_splits)
+    steps.update(1)
+    steps.close()
     print(
         f"Out-of-time evaluation ({result.n_splits} folds, gap {result.gap} periods, "
         f"{len(result.predictions)} test rows; base_rate ranks nobody, so its ranking "
@@ -271,10 +277,14 @@ def _cmd_train(args) -> int:
     panel = _panel_for_model(args.path)
     model = TurnoverRiskModel(kind=args.kind, random_state=args.random_state)
     result = _run_evaluation(model, panel, args.n_splits)
+    steps = _steps(2, "train")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         model.fit(panel)
+    steps.update(1)
     out = _save_model(model, args.out, result, overwrite=args.overwrite, inputs=(args.path,))
+    steps.update(1)
+    steps.close()
     print(
         f"Fitted {args.kind} on {model.n_train_rows_} rows ({model.n_positive_} leavers); "
         f"saved {out}"
@@ -289,7 +299,7 @@ def _add_evaluate(sub) -> None:
         description="Evaluate a model kind (or the settings of a saved model) on a register "
         "folder or panel .parquet: rolling-origin folds by period with a gap of one horizon, "
         "persons kept apart; per fold and pooled ROC-AUC, PR-AUC, Brier, log loss, calibration "
-        "and top-10 %% precision/recall next to the base-rate and unit-exit-share baselines.",
+        "and top-10 % precision/recall next to the base-rate and unit-exit-share baselines.",
     )
     p.add_argument("path", help="register folder or panel .parquet")
     p.add_argument("--kind", choices=("logistic", "gbm"), default="logistic")
