@@ -45,6 +45,9 @@ from turnover_risk.models import (
 from turnover_risk.panel import FEATURES, Feature, PanelSpec, build_panel, panel_spec
 from turnover_risk.rates import (
     DEFINITIONS,
+    SurvivalResult,
+    cumulative_incidence,
+    retention,
     sick_leave_rate,
     turnover_rate,
     turnover_rate_from_counts,
@@ -84,6 +87,7 @@ __all__ = [
     "SimulationKnobs",
     "SimulationTruth",
     "SurveyInputError",
+    "SurvivalResult",
     "TurnoverRiskModel",
     "TurnoverRiskDeprecationWarning",
     "TurnoverRiskWarning",
@@ -91,6 +95,7 @@ __all__ = [
     "WhatIfResult",
     "__version__",
     "build_panel",
+    "cumulative_incidence",
     "evaluate",
     "flag_groups",
     "get_instrument",
@@ -100,6 +105,7 @@ __all__ = [
     "make_register",
     "panel_spec",
     "read_register",
+    "retention",
     "score_dataset",
     "score_survey",
     "sick_leave_rate",
