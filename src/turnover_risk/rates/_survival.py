@@ -10,12 +10,14 @@ One month is ``365.25 / 12`` days. ``docs/survival.md`` gives the definitions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import check_min_group_size, suppress_small_groups
 from turnover_risk.rates._common import _check_by, _check_choice, _check_confidence
 from turnover_risk.rates._definitions import SCOPES
@@ -103,6 +105,14 @@ def _fit(
         )
     sp, _ = _prepare(data, who=who, by=by_cols, start=start, end=end)
     st = build_stays(sp, scope)
+    if not len(st.time):
+        warnings.warn(
+            f"{who}: no stay in scope overlaps the observation window {sp.window['start']} to "
+            f"{sp.window['end']} ({st.n_before} ended before it, {st.n_after} began after it); "
+            "the result is empty. Check start/end or register.metadata['observation_start'].",
+            DataQualityWarning,
+            stacklevel=3,
+        )
     group, groups = group_codes(sp, st, by_cols, cohort_cols, float(newly_qualified_years))
     G = len(groups)
     lookup = {c: i + 1 for i, c in enumerate(causes)}
@@ -143,6 +153,17 @@ def _suppress(frame: pd.DataFrame, count: str, values: list[str], mgs: int) -> p
     return suppress_small_groups(
         frame, count_col=count, value_cols=values, min_group_size=mgs, within=()
     ).reset_index(drop=True)
+
+
+def _warn_all_suppressed(table: pd.DataFrame, who: str, mgs: int) -> None:
+    if len(table) and table["suppressed"].all():
+        warnings.warn(
+            f"{who}: every one of the {len(table)} rows is suppressed: fewer than "
+            f"min_group_size={mgs} stays are at risk at each requested time (largest: "
+            f"{int(table['at_risk'].max())}). Use a coarser `by`/`cohort` or earlier `times`.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
 
 
 def _at_times(ctx: dict) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -270,6 +291,7 @@ def retention(
     cf["retention"], cf["ci_low"], cf["ci_high"] = c.surv, c.surv_low, c.surv_high
     curves = _suppress(cf, "at_risk", values, ctx["mgs"])
     med = _median(ctx)
+    _warn_all_suppressed(table, "retention", ctx["mgs"])
     return SurvivalResult(
         table=table,
         curves=curves,
@@ -391,8 +413,10 @@ def cumulative_incidence(
     table = pd.concat(tables, ignore_index=True)
     table = _sorted(table, order, causes_t)
     curves = _sorted(pd.concat(curve_parts, ignore_index=True), order, causes_t)
+    table = _suppress(table, "at_risk", values, ctx["mgs"])
+    _warn_all_suppressed(table, "cumulative_incidence", ctx["mgs"])
     return SurvivalResult(
-        table=_suppress(table, "at_risk", values, ctx["mgs"]),
+        table=table,
         curves=_suppress(curves, "at_risk", values, ctx["mgs"]),
         median=pd.DataFrame(),
         kind="cumulative_incidence",
