@@ -43,7 +43,7 @@ import turnover_risk as tr
 from turnover_risk.rates._spells import _prepare
 from turnover_risk.rates._survival import DAYS_PER_MONTH, EXIT_CAUSES
 from turnover_risk.rates._survival_kernel import estimate
-from turnover_risk.rates._survival_stays import build_stays, group_codes
+from turnover_risk.rates._survival_stays import build_stays, group_codes, reason_names
 
 _LIFELINES = r"""
 import json, sys, time
@@ -105,7 +105,7 @@ def _stays_frame(reg: tr.Register) -> pd.DataFrame:
     st = build_stays(sp, "service")
     group, _ = group_codes(sp, st, ["municipality"], [], 2.0)
     lookup = {c: i + 1 for i, c in enumerate(EXIT_CAUSES)}
-    cause = np.array([lookup.get(r, len(EXIT_CAUSES)) for r in st.reason])
+    cause = np.array([lookup.get(r, len(EXIT_CAUSES)) for r in reason_names(st)])
     return pd.DataFrame(
         {
             "time": st.time / DAYS_PER_MONTH,

@@ -19,7 +19,7 @@ import turnover_risk as tr
 from turnover_risk.data import Register
 from turnover_risk.rates._spells import _prepare
 from turnover_risk.rates._survival_kernel import estimate
-from turnover_risk.rates._survival_stays import build_stays
+from turnover_risk.rates._survival_stays import build_stays, reason_names
 
 DATA = Path(__file__).parent / "data"
 MONTH = 365.25 / 12
@@ -54,7 +54,13 @@ def test_stays_of_the_hand_register_by_hand():
     sp, _ = _prepare(_hand_a_single(), who="t", by=[], start=None, end=None)
     st = build_stays(sp, "service")
     got = sorted(
-        zip(st.entry.tolist(), st.time.tolist(), st.event.tolist(), st.reason.tolist(), strict=True)
+        zip(
+            st.entry.tolist(),
+            st.time.tolist(),
+            st.event.tolist(),
+            reason_names(st).tolist(),
+            strict=True,
+        )
     )
     assert got == [
         (0, 182, True, "voluntary"),  # P1 (its 2015-2018 spell is before the window)
@@ -66,7 +72,7 @@ def test_stays_of_the_hand_register_by_hand():
     ]
     assert (st.n_stays, st.n_before, st.n_after) == (7, 1, 0)
     unit = build_stays(sp, "unit")
-    reasons = sorted(r for r in unit.reason.tolist() if r is not None)
+    reasons = sorted(r for r in reason_names(unit).tolist() if r is not None)
     assert "internal_transfer" in reasons  # at unit scope P3's move is an exit
     assert len(unit.time) == 7
 
@@ -77,7 +83,7 @@ def test_kaplan_meier_and_aalen_johansen_by_hand():
     sp, _ = _prepare(_hand_a_single(), who="t", by=[], start=None, end=None)
     st = build_stays(sp, "service")
     code = {"voluntary": 1, "retirement": 2, "dismissal": 3}
-    cause = np.array([code[r] if e else 0 for r, e in zip(st.reason, st.event, strict=True)])
+    cause = np.array([code[r] if e else 0 for r, e in zip(reason_names(st), st.event, strict=True)])
     c, *_ = estimate(np.zeros(len(cause), int), st.entry, st.time, cause, 1, 3, Z)
     assert c.time.tolist() == [182, 580, 671]
     assert c.at_risk.tolist() == [4, 4, 3]
@@ -273,3 +279,14 @@ def test_plot_draws_one_curve_per_group():
     ax = ci.plot(bands=False)
     assert len(ax.get_lines()) == len(ci.curves.loc[~ci.curves["suppressed"], "cause"].unique())
     plt.close("all")
+
+
+def test_sorted_risk_sets_equal_the_dense_grid(monkeypatch):
+    """Beyond DENSE_CELLS (group x day) cells the risk sets are counted by sorting."""
+    import turnover_risk.rates._survival_kernel as kernel
+
+    dense = tr.cumulative_incidence(tr.load_sample(), by="municipality", min_group_size=3)
+    monkeypatch.setattr(kernel, "DENSE_CELLS", 10)
+    cut = tr.cumulative_incidence(tr.load_sample(), by="municipality", min_group_size=3)
+    pd.testing.assert_frame_equal(dense.table, cut.table)
+    pd.testing.assert_frame_equal(dense.curves, cut.curves)

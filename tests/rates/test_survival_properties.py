@@ -20,7 +20,7 @@ import turnover_risk as tr
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.data import Register
 from turnover_risk.rates._spells import _prepare
-from turnover_risk.rates._survival_stays import build_stays
+from turnover_risk.rates._survival_stays import build_stays, reason_names
 
 UNITS = pd.DataFrame(
     {"unit_id": ["U1", "U2", "U3"], "municipality": ["A", "A", "B"], "service": ["S1", "S1", "S2"]}
@@ -91,7 +91,7 @@ def test_curves_equal_a_brute_force_estimate(people, scope):
     aj = _quiet(tr.cumulative_incidence, reg, scope=scope, min_group_size=3)
     sp, _ = _prepare(reg, who="t", by=[], start=None, end=None)
     stays = build_stays(sp, scope)
-    reason = np.array([r if r in causes else "other" for r in stays.reason], dtype=object)
+    reason = np.array([r if r in causes else "other" for r in reason_names(stays)], dtype=object)
     ref = _brute_force(stays.entry, stays.time, stays.event, reason, causes)
     curves = km.curves
     assert len(curves) == len(ref)

@@ -22,7 +22,6 @@ from turnover_risk.privacy import check_min_group_size, suppress_small_groups
 from turnover_risk.rates._common import _check_by, _check_choice, _check_confidence
 from turnover_risk.rates._definitions import SCOPES
 from turnover_risk.rates._spells import _prepare
-from turnover_risk.rates._survival_kernel import at_risk as _at_risk
 from turnover_risk.rates._survival_kernel import estimate, median_time, step_values
 from turnover_risk.rates._survival_result import SurvivalResult
 from turnover_risk.rates._survival_stays import build_stays, check_cohort, group_codes
@@ -117,10 +116,11 @@ def _fit(
     G = len(groups)
     lookup = {c: i + 1 for i, c in enumerate(causes)}
     other = lookup["other"]
-    cause = np.array([lookup.get(r, other) if r is not None else other for r in st.reason])
+    per_reason = np.array([lookup.get(r, other) for r in st.reasons] + [other], dtype=np.int64)
+    cause = per_reason[np.where(st.reason >= 0, st.reason, len(st.reasons))]
     cause = np.where(st.event, cause, 0).astype(np.int64)
     z = float(stats.norm.ppf(1 - (1 - conf) / 2))
-    curves, M, k_entry, k_time = estimate(group, st.entry, st.time, cause, G, len(causes), z)
+    curves, risk = estimate(group, st.entry, st.time, cause, G, len(causes), z)
     info = {
         "spells": int(len(sp.person)),
         "stays": st.n_stays,
@@ -135,9 +135,7 @@ def _fit(
         "groups": groups,
         "G": G,
         "curves": curves,
-        "M": M,
-        "k_entry": k_entry,
-        "k_time": k_time,
+        "risk": risk,
         "times": tm,
         "mgs": mgs,
         "conf": conf,
@@ -170,9 +168,9 @@ def _at_times(ctx: dict) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Group rows x requested times: the frame of keys and at-risk counts, and curve rows."""
     c, G, tm = ctx["curves"], ctx["G"], ctx["times"]
     td = tm * DAYS_PER_MONTH
-    rows = step_values(c, G, td, ctx["M"])
+    rows = step_values(c, G, td, ctx["risk"].M)
     gi = np.repeat(np.arange(G), len(tm))
-    n = _at_risk(ctx["k_entry"], ctx["k_time"], gi, np.tile(td, G), ctx["M"])
+    n = ctx["risk"].at(gi, np.tile(td, G))
     frame = ctx["groups"].iloc[gi].reset_index(drop=True)
     frame["time_months"] = np.tile(tm, G)
     frame["at_risk"] = n

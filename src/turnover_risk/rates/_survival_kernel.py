@@ -9,6 +9,9 @@ searches (``#{time >= t} - #{entry >= t}`` in the group), and the products and s
 event times by cumulative sums restarted at each group's first event time. No loop over
 groups or rows.
 
+Up to :data:`DENSE_CELLS` (group x day) cells the counts are ``bincount`` on a dense grid
+instead of sorts.
+
 The estimates, at the distinct event times ``t_i`` of a group (``n_i`` at risk, ``d_i``
 events, ``d_ki`` of cause ``k``):
 
@@ -58,20 +61,64 @@ def _seg_cumsum(values: np.ndarray, first: np.ndarray, group: np.ndarray) -> np.
     return cs - offset
 
 
-def at_risk(
-    g_key_entry: np.ndarray, g_key_time: np.ndarray, group: np.ndarray, t: np.ndarray, M: int
-) -> np.ndarray:
-    """Number at risk (``entry < t <= time``) in ``group`` at real time ``t`` (days).
+DENSE_CELLS = 1 << 22
+"""Up to this many (group x day) cells the risk sets are counted with ``bincount`` on a dense
+grid (no sort at all); beyond it, by sorting (a national register by unit: 5 556 units x
+decades of tenure)."""
 
-    ``g_key_entry``/``g_key_time`` are the sorted keys ``group * M + entry`` and
-    ``group * M + time`` of all stays. ``t`` may be fractional; ``entry < t`` and
-    ``time >= t`` are counted exactly for integer entries and times.
-    """
-    q = group.astype(np.float64) * M + t
-    # time >= t  <=> key >= q ; entry >= t <=> key >= q
-    n_time = np.searchsorted(g_key_time, q, side="left")
-    n_entry = np.searchsorted(g_key_entry, q, side="left")
-    return (n_entry - n_time).astype(np.int64)
+
+@dataclass
+class RiskSets:
+    """Counts the stays at risk (``entry < t <= time``) in any group at any time."""
+
+    M: int  # key multiplier: key = group * M + day
+    dense: np.ndarray | None  # n at risk on day t of group g at g * M + t (dense mode)
+    key_entry: np.ndarray | None  # sorted group * M + entry (sorted mode)
+    key_time: np.ndarray | None
+
+    def at(self, group: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Stays at risk in ``group`` at time ``t`` (days, may be fractional)."""
+        group = np.asarray(group, dtype=np.int64)
+        t = np.asarray(t, dtype=np.float64)
+        if self.dense is not None:
+            day = np.ceil(t).astype(np.int64)  # integer entry < t <=> entry < ceil(t), etc.
+            ok = (day >= 0) & (day < self.M)
+            out = np.zeros(len(group), dtype=np.int64)
+            out[ok] = self.dense[group[ok] * self.M + day[ok]]
+            return out
+        q = group.astype(np.float64) * self.M + t
+        n_time = np.searchsorted(self.key_time, q, side="left")
+        n_entry = np.searchsorted(self.key_entry, q, side="left")
+        return (n_entry - n_time).astype(np.int64)
+
+
+def _counts(group, entry, time, cause, n_groups, K):
+    """Event rows (group, day) sorted, their number at risk and events by cause, and the
+    :class:`RiskSets` for other times."""
+    M = int(time.max()) + 2 if len(time) else 2
+    ev = cause > 0
+    ekey = group[ev] * M + time[ev]
+    if n_groups * M <= DENSE_CELLS:
+        size = n_groups * M
+        out_ = np.bincount(group * M + time, minlength=size).reshape(n_groups, M)
+        in_ = np.bincount(group * M + entry, minlength=size).reshape(n_groups, M)
+        # n(t) = #{time >= t} - #{entry >= t}: reverse cumulative sums along the days
+        n_all = (out_[:, ::-1].cumsum(axis=1) - in_[:, ::-1].cumsum(axis=1))[:, ::-1]
+        n_all = np.ascontiguousarray(n_all).reshape(-1)
+        uk = np.flatnonzero(np.bincount(ekey, minlength=size))
+        risk = RiskSets(M, n_all, None, None)
+        n = n_all[uk]
+    else:
+        uk = np.unique(ekey)
+        risk = RiskSets(M, None, np.sort(group * M + entry), np.sort(group * M + time))
+        n = None
+    rows = len(uk)
+    pos = np.searchsorted(uk, ekey)
+    dk = np.bincount(pos * K + cause[ev] - 1, minlength=rows * K).reshape(rows, K)
+    g, t = uk // M, uk % M
+    if n is None:
+        n = risk.at(g, t)
+    return g, t, n.astype(np.int64), dk.astype(np.int64), risk
 
 
 def estimate(
@@ -82,32 +129,16 @@ def estimate(
     n_groups: int,
     n_causes: int,
     z: float,
-) -> tuple[Curves, int, np.ndarray, np.ndarray]:
-    """Kaplan–Meier and Aalen–Johansen curves of every group.
-
-    Returns the curves, ``M`` (the key multiplier) and the sorted entry and time keys (for
-    :func:`at_risk` at other times).
-    """
+) -> tuple[Curves, RiskSets]:
+    """Kaplan–Meier and Aalen–Johansen curves of every group, and the risk-set counter."""
     group = np.asarray(group, dtype=np.int64)
     entry = np.asarray(entry, dtype=np.int64)
     time = np.asarray(time, dtype=np.int64)
     cause = np.asarray(cause, dtype=np.int64)
-    M = int(time.max()) + 2 if len(time) else 2
-    key_time = np.sort(group * M + time)
-    key_entry = np.sort(group * M + entry)
-    ev = cause > 0
-    ekey = group[ev] * M + time[ev]
-    ecause = cause[ev]
-    uk, inv = np.unique(ekey, return_inverse=True)
-    inv = inv.reshape(-1)
-    rows = len(uk)
     K = max(n_causes, 1)
-    dk = np.zeros((rows, K), dtype=np.int64)
-    np.add.at(dk, (inv, ecause - 1), 1)
+    g, t, n, dk, risk = _counts(group, entry, time, cause, n_groups, K)
+    rows = len(g)
     d = dk.sum(axis=1)
-    g = uk // M
-    t = uk % M
-    n = at_risk(key_entry, key_time, g, t.astype(np.float64), M)
     first = np.searchsorted(g, np.arange(n_groups + 1), side="left")
 
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,7 +177,7 @@ def estimate(
         cif_high=cif_high,
         group_first=first,
     )
-    return curves, M, key_entry, key_time
+    return curves, risk
 
 
 def _aalen_johansen(
