@@ -38,6 +38,7 @@ from turnover_risk.groups import (
 from turnover_risk.models import (
     EvaluationResult,
     Explanation,
+    HazardModel,
     TurnoverRiskModel,
     evaluate,
     load_model,
@@ -79,6 +80,7 @@ __all__ = [
     "EvaluationResult",
     "Explanation",
     "FlagResult",
+    "HazardModel",
     "INSTRUMENTS",
     "Instrument",
     "PanelSpec",
