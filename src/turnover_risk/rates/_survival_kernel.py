@@ -52,7 +52,7 @@ class Curves:
 def _seg_cumsum(values: np.ndarray, first: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Cumulative sum of ``values`` restarted at each group's first row (axis 0)."""
     cs = np.cumsum(values, axis=0)
-    if not len(values):
+    if not len(values) or len(first) <= 2:  # one group: nothing to restart
         return cs
     start = first[group]  # first row of the row's group
     before = np.where(start > 0, start - 1, 0)
@@ -108,12 +108,15 @@ def _counts(group, entry, time, cause, n_groups, K):
         uk = np.flatnonzero(np.bincount(ekey, minlength=size))
         risk = RiskSets(M, n_all, None, None)
         n = n_all[uk]
+        where = np.empty(size, dtype=np.int64)  # row of each event cell, without a search
+        where[uk] = np.arange(len(uk))
+        pos = where[ekey]
     else:
         uk = np.unique(ekey)
         risk = RiskSets(M, None, np.sort(group * M + entry), np.sort(group * M + time))
         n = None
+        pos = np.searchsorted(uk, ekey)
     rows = len(uk)
-    pos = np.searchsorted(uk, ekey)
     dk = np.bincount(pos * K + cause[ev] - 1, minlength=rows * K).reshape(rows, K)
     g, t = uk // M, uk % M
     if n is None:
