@@ -363,6 +363,48 @@ class HazardModel:
                 out[c] = _cll(base) - _cll(h)
         return pd.DataFrame(out, index=panel.index)
 
+    def score(
+        self,
+        panel: pd.DataFrame,
+        register: object,
+        horizons: Sequence[int] = (3, 6, 12, 24),
+        outcome: str | None = None,
+    ) -> pd.DataFrame:
+        """AUC, Brier score and calibration of the risk within each horizon.
+
+        Scores the rows whose outcome within the horizon is known (the stay ended within it,
+        or the data cover it); see ``docs/survival.md``. Use a panel of later periods than the
+        training one for an out-of-time check.
+
+        Parameters
+        ----------
+        panel : DataFrame
+            A monthly panel (as for :meth:`fit`).
+        register : Register
+            The register behind it (exit months and reasons).
+        horizons : sequence of int
+            Months.
+        outcome : str, optional
+            A modelled cause, ``"other_exits"`` or ``"any"``; default the first outcome.
+
+        Returns
+        -------
+        DataFrame
+            One row per horizon: ``horizon``, ``outcome``, ``n_rows``, ``events``,
+            ``observed_share``, ``mean_risk``, ``auc``, ``brier``, ``brier_baseline`` (one
+            risk for all, from the training data's constant hazards), ``brier_skill``,
+            ``calibration_slope``.
+        """
+        from turnover_risk.models._hazard_score import score_table
+
+        self._check_fitted()
+        name = self.causes_[0] if outcome is None else outcome
+        if name not in (*self.causes_, "any"):
+            raise ValueError(
+                f"outcome={outcome!r} was not modelled; choose from {(*self.causes_, 'any')}."
+            )
+        return score_table(self, panel, register, [int(h) for h in horizons], name)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
             raise ValueError("this HazardModel is not fitted yet; call fit(panel, register).")
