@@ -67,7 +67,8 @@ class HazardModel:
     features : sequence of str, optional
         Panel columns used as inputs; default: the numeric features of the panel spec. For
         ``"cloglog"`` missing values are filled with the training median and a
-        ``<col>_missing`` indicator is added (only for columns with missing values).
+        ``<col>_missing`` indicator is added (only for columns with missing values). Constant
+        columns (all missing included) are left out and listed in ``info_``.
     random_state : int, optional
         Seed of the gradient boosting.
     gbm_params : dict, optional
@@ -130,7 +131,9 @@ class HazardModel:
             return X.to_numpy()
         if fit:
             self.fill_ = X.median().fillna(0.0)
-            self.missing_cols_ = tuple(c for c in X.columns if X[c].isna().any())
+            self.missing_cols_ = tuple(
+                c for c in X.columns if X[c].isna().any() and X[c].notna().any()
+            )
             self.terms_ = (
                 "intercept",
                 *self.features_in_,
@@ -170,7 +173,8 @@ class HazardModel:
             missing = [c for c in feats if c not in panel.columns]
             if missing:
                 raise ValueError(f"features {missing} are not columns of the panel.")
-        self.features_in_ = tuple(feats)
+        constant = [c for c in feats if panel[c].astype(float).nunique(dropna=False) <= 1]
+        self.features_in_ = tuple(c for c in feats if c not in constant)
         self.scope_ = spec.scope
         self.causes_ = (*outs, _OTHER)
         rows, cause = self._rows(panel, register)
@@ -181,6 +185,7 @@ class HazardModel:
             "rows": int(len(panel)),
             "rows_used": int(rows.sum()),
             "rows_dropped_incomplete_month": int((~rows).sum()),
+            "constant_features_dropped": constant,
             "events": {c: int((cause == c).sum()) for c in self.causes_},
         }
         coefs = []
@@ -202,15 +207,13 @@ class HazardModel:
         exits = exit_months(register, self.scope_)
         key = panel[["employee_id", "period"]].astype({"employee_id": "string"})
         key["period"] = key["period"].astype("datetime64[ns]")
-        reason = key.merge(exits, on=["employee_id", "period"], how="left")["reason"]
-        reason = reason.to_numpy(dtype=object, na_value=None)
-        exited = np.array([r is not None for r in reason])
+        merged = key.merge(exits, on=["employee_id", "period"], how="left", indicator=True)
+        exited = (merged["_merge"] == "both").to_numpy()
         complete = panel["periods_to_exit"].to_numpy() >= 1
         rows = complete | exited
-        named = {o: o for o in self.causes_[:-1]}
-        cause = np.array(
-            [named.get(r, _OTHER) if r is not None else "" for r in reason], dtype=object
-        )
+        reason = merged["reason"].astype(object)
+        named = reason.where(reason.isin(self.causes_[:-1]), _OTHER)
+        cause = np.where(exited, named.to_numpy(dtype=object), "")
         return rows, cause[rows]
 
     def _fit_one(self, X: np.ndarray, y: np.ndarray):
