@@ -169,3 +169,26 @@ def test_score_out_of_time(sample):
     assert any_["events"] >= s.loc[12, "events"]
     with pytest.raises(ValueError, match="outcome="):
         m.score(late, reg, outcome="retirement")
+
+
+def test_stands_in_for_a_classifier_in_what_if_and_flag_groups(sample):
+    """predict_proba is the risk of the first outcome within `horizon` months, so what_if and
+    retrospective flag_groups use the hazard model's 12-month risk."""
+    reg, panel = sample
+    feats = ["tenure_service_months", "newly_qualified", "caseload_3m_mean"]
+    m = tr.HazardModel(features=feats, horizon=12).fit(panel, reg)
+    np.testing.assert_allclose(
+        m.predict_proba(panel.head(20))[:, 1],
+        m.predict_risk(panel.head(20), horizon=12)["risk_voluntary"],
+    )
+    w = tr.what_if(m, panel, change={"caseload_3m_mean": -2}, by="municipality")
+    first = w.table.iloc[0]
+    rows = panel[
+        (panel["period"] == panel["period"].max())
+        & (panel["municipality"] == first["municipality"])
+    ]
+    assert first["expected_leavers_before"] == pytest.approx(m.predict_proba(rows)[:, 1].sum())
+    assert (w.table["difference"].dropna() < 0).all()  # the fitted caseload effect is positive
+    vol = tr.build_panel(reg, freq="M", outcome="voluntary", horizon=12)
+    flagged = tr.flag_groups(m, vol, by="municipality", mode="retrospective")
+    assert flagged.table["expected"].notna().any()

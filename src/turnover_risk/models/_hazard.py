@@ -75,6 +75,9 @@ class HazardModel:
         Extra ``HistGradientBoostingClassifier`` parameters.
     confidence : float
         Level of the coefficient intervals (cloglog).
+    horizon : int
+        Months of :meth:`predict_proba` (the risk of the first outcome within it), so the
+        model can stand in for a classifier in ``what_if`` and retrospective ``flag_groups``.
 
     Attributes
     ----------
@@ -106,6 +109,7 @@ class HazardModel:
         random_state: int | None = None,
         gbm_params: dict | None = None,
         confidence: float = 0.95,
+        horizon: int = 12,
     ):
         self.kind = kind
         self.outcomes = outcomes
@@ -113,6 +117,7 @@ class HazardModel:
         self.random_state = random_state
         self.gbm_params = gbm_params
         self.confidence = confidence
+        self.horizon = horizon
 
     # ------------------------------------------------------------------ fitting ------------
     def _check(self) -> tuple[str, ...]:
@@ -176,6 +181,8 @@ class HazardModel:
         constant = [c for c in feats if panel[c].astype(float).nunique(dropna=False) <= 1]
         self.features_in_ = tuple(c for c in feats if c not in constant)
         self.scope_ = spec.scope
+        self.spec_ = spec  # a fitted panel model: takes whole panels (as TurnoverRiskModel)
+        self.classes_ = np.array([0, 1])
         self.causes_ = (*outs, _OTHER)
         rows, cause = self._rows(panel, register)
         used = panel.loc[rows]
@@ -304,6 +311,11 @@ class HazardModel:
         out["risk_any"] = cif.sum(axis=1)
         out.index = panel.index
         return out
+
+    def predict_proba(self, panel: pd.DataFrame) -> np.ndarray:
+        """``[1 - risk, risk]`` of the first outcome within ``horizon`` months, per row."""
+        risk = self.predict_risk(panel, self.horizon).iloc[:, 0].to_numpy()
+        return np.column_stack([1 - risk, risk])
 
     def group_curves(
         self, panel: pd.DataFrame, by: str | Sequence[str] | None = None, horizon: int = 24
