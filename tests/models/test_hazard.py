@@ -192,3 +192,23 @@ def test_stands_in_for_a_classifier_in_what_if_and_flag_groups(sample):
     vol = tr.build_panel(reg, freq="M", outcome="voluntary", horizon=12)
     flagged = tr.flag_groups(m, vol, by="municipality", mode="retrospective")
     assert flagged.table["expected"].notna().any()
+
+
+def test_ridge_path_converges_to_the_maximum_likelihood_fit(sample):
+    """A vanishing penalty gives the statsmodels fit; a real one shrinks the coefficients
+    and leaves no Wald intervals; the default penalises only the all-features model."""
+    reg, panel = sample
+    feats = ["tenure_service_months", "newly_qualified", "fte", "age"]
+    mle = tr.HazardModel(features=feats).fit(panel, reg)
+    tiny = tr.HazardModel(features=feats, alpha=1e-10).fit(panel, reg)
+    a = mle.coefficients_["coef"].to_numpy()
+    np.testing.assert_allclose(tiny.coefficients_["coef"], a, rtol=1e-3, atol=1e-4)
+    big = tr.HazardModel(features=feats, alpha=0.1).fit(panel, reg)
+    b = big.coefficients_.set_index(["outcome", "term"])["coef"]
+    m = mle.coefficients_.set_index(["outcome", "term"])["coef"]
+    slopes = [(o, t) for o, t in m.index if t in ("newly_qualified", "age")]
+    assert (b[slopes].abs() < m[slopes].abs()).all()
+    assert big.coefficients_["se"].isna().all()
+    assert (mle.alpha_, tr.HazardModel(kind="cloglog").alpha) == (0.0, None)
+    with pytest.raises(ValueError, match="alpha="):
+        tr.HazardModel(features=feats, alpha=-1).fit(panel, reg)
