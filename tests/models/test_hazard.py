@@ -143,7 +143,7 @@ def test_cloglog_recovers_the_planted_log_hazards():
 
 
 def test_next_exits_agree_with_the_panel(sample):
-    from turnover_risk.models._hazard import exit_months
+    from turnover_risk.models._hazard_fit import exit_months
     from turnover_risk.models._hazard_score import next_exits
 
     reg, panel = sample

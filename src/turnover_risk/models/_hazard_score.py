@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from turnover_risk.models._hazard_fit import exit_months
+
 
 def next_exits(panel: pd.DataFrame, exits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Months from each row's month to the end of its stay (1 = this month; NaN when the stay
@@ -62,8 +64,6 @@ def score_table(
     model, panel: pd.DataFrame, register: object, horizons, outcome: str
 ) -> pd.DataFrame:
     """One row per horizon: rows scored, events, AUC, Brier, baseline Brier, skill, slope."""
-    from turnover_risk.models._hazard import exit_months
-
     months, reason = next_exits(panel, exit_months(register, model.scope_))
     named = set(model.causes_[:-1])
     cause = np.array(
