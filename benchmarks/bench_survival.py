@@ -23,7 +23,12 @@ Run::
     python benchmarks/bench_survival.py [--lifelines-python /work/venv-lifelines/bin/python]
         [--n-units 5556] [--repeat 3]
 
-Target: at least 10x faster than lifelines.
+Target: at least 10x faster than lifelines. Measured on 2 shared cores (2026-12-03, 104 148
+stays): cumulative incidence 0.080 s vs 5.9 s (73x), retention by municipality 0.128 s vs
+19.2 s (150x), the estimators alone on the same arrays 12x (retention) and 660x (cumulative
+incidence). One pooled retention curve from the raw register (0.056 s: dates parsed, ids
+encoded, stays and delayed entries built) is *not* 10x faster than lifelines' single fit on
+ready-made arrays (0.039 s); the preparation, not the estimator, is the cost there.
 """
 
 from __future__ import annotations
