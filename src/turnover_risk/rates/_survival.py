@@ -18,7 +18,12 @@ import pandas as pd
 from scipy import stats
 
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.privacy import check_min_group_size, suppress_small_groups
+from turnover_risk.privacy import (
+    blank_suppressed,
+    check_min_group_size,
+    protect_groups,
+    suppress_small_groups,
+)
 from turnover_risk.rates._common import _check_by, _check_choice, _check_confidence
 from turnover_risk.rates._definitions import SCOPES
 from turnover_risk.rates._spells import _prepare
@@ -147,10 +152,20 @@ def _fit(
     return ctx
 
 
-def _suppress(frame: pd.DataFrame, count: str, values: list[str], mgs: int) -> pd.DataFrame:
-    return suppress_small_groups(
-        frame, count_col=count, value_cols=values, min_group_size=mgs, within=()
-    ).reset_index(drop=True)
+def _suppress(
+    frame: pd.DataFrame, count: str, values: list[str], mgs: int, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Hide rows under ``mgs`` persons and, across the groups of ``by``, their partners (the
+    privacy layer's linked suppression per time and cause, so a municipality's numbers at risk
+    minus its shown units do not give a hidden unit's)."""
+    by = [c for c in by if c in frame.columns]
+    if not by:
+        return suppress_small_groups(
+            frame, count_col=count, value_cols=values, min_group_size=mgs, within=()
+        ).reset_index(drop=True)
+    fixed = [c for c in frame.columns if c in ("time_months", "cause")]
+    hidden = protect_groups(frame, by=by, min_group_size=mgs, count_col=count, fixed=fixed)
+    return blank_suppressed(frame, hidden, [*values, count]).reset_index(drop=True)
 
 
 def _warn_all_suppressed(table: pd.DataFrame, who: str, mgs: int) -> None:
@@ -283,11 +298,11 @@ def retention(
         vals[n == 0] = np.nan  # beyond follow-up
         frame[col] = vals
     values = ["events", "retention", "ci_low", "ci_high"]
-    table = _suppress(frame, "at_risk", values, ctx["mgs"])
+    table = _suppress(frame, "at_risk", values, ctx["mgs"], ctx["by"])
     cf = _curve_frame(ctx)
     cf["events"] = c.events
     cf["retention"], cf["ci_low"], cf["ci_high"] = c.surv, c.surv_low, c.surv_high
-    curves = _suppress(cf, "at_risk", values, ctx["mgs"])
+    curves = _suppress(cf, "at_risk", values, ctx["mgs"], ctx["by"])
     med = _median(ctx)
     _warn_all_suppressed(table, "retention", ctx["mgs"])
     return SurvivalResult(
@@ -315,7 +330,7 @@ def _median(ctx: dict) -> pd.DataFrame:
     frame["median_ci_low"] = lo / DAYS_PER_MONTH
     frame["median_ci_high"] = hi / DAYS_PER_MONTH
     values = ["exits", "median_months", "median_ci_low", "median_ci_high"]
-    return _suppress(frame, "n_stays", values, ctx["mgs"])
+    return _suppress(frame, "n_stays", values, ctx["mgs"], ctx["by"])
 
 
 def cumulative_incidence(
@@ -411,11 +426,11 @@ def cumulative_incidence(
     table = pd.concat(tables, ignore_index=True)
     table = _sorted(table, order, causes_t)
     curves = _sorted(pd.concat(curve_parts, ignore_index=True), order, causes_t)
-    table = _suppress(table, "at_risk", values, ctx["mgs"])
+    table = _suppress(table, "at_risk", values, ctx["mgs"], ctx["by"])
     _warn_all_suppressed(table, "cumulative_incidence", ctx["mgs"])
     return SurvivalResult(
         table=table,
-        curves=_suppress(curves, "at_risk", values, ctx["mgs"]),
+        curves=_suppress(curves, "at_risk", values, ctx["mgs"], ctx["by"]),
         median=pd.DataFrame(),
         kind="cumulative_incidence",
         by=ctx["by"],
