@@ -139,7 +139,7 @@ def test_causes_add_up_to_one_minus_retention(people):
     total = aj.curves.groupby("time_months")["cumulative_incidence"].sum()
     s = km.curves.set_index("time_months")["retention"]
     np.testing.assert_allclose(total.loc[s.index], 1 - s, atol=1e-12)
-    f = aj.curves["cumulative_incidence"].to_numpy(float)
-    assert ((f >= 0) & (f <= 1)).all()
+    f = aj.curves["cumulative_incidence"].dropna().to_numpy(float)
+    assert ((f >= -1e-12) & (f <= 1 + 1e-12)).all()  # sums of products: 1 + 2e-16 happens
     for _, part in aj.curves.groupby("cause"):
         assert (np.diff(part["cumulative_incidence"].to_numpy(float)) >= -1e-15).all()
