@@ -3,7 +3,7 @@ explainable group-level risk models for public services.
 
 Import as ``import turnover_risk as tr``; everything public is listed in ``__all__``. The
 subpackages group the work by job (``data``, ``privacy``, ``rates``, ``surveys``, ``panel``,
-``models``, ``groups``, ``scoring``, ``report``, ``datasets``, ``engines``, ``cli``); see
+``models``, ``governance``, ``groups``, ``scoring``, ``report``, ``datasets``, ``engines``, ``cli``); see
 ``docs/architecture.md``.
 """
 
@@ -28,6 +28,7 @@ from turnover_risk.data import (
     write_register,
 )
 from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
+from turnover_risk.governance import DriftResult, check_drift
 from turnover_risk.groups import (
     FlagResult,
     WhatIfResult,
@@ -73,6 +74,7 @@ __all__ = [
     "Feature",
     "Cutoffs",
     "DataValidationError",
+    "DriftResult",
     "EvaluationResult",
     "Explanation",
     "FlagResult",
@@ -91,6 +93,7 @@ __all__ = [
     "WhatIfResult",
     "__version__",
     "build_panel",
+    "check_drift",
     "evaluate",
     "flag_groups",
     "get_instrument",
