@@ -28,7 +28,7 @@ from turnover_risk.data import (
     write_register,
 )
 from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
-from turnover_risk.governance import DriftResult, check_drift
+from turnover_risk.governance import AuditResult, DriftResult, audit, check_drift
 from turnover_risk.groups import (
     FlagResult,
     WhatIfResult,
@@ -66,6 +66,7 @@ from turnover_risk.surveys import (
 _legacy.install()
 
 __all__ = [
+    "AuditResult",
     "DEFINITIONS",
     "SCHEMAS",
     "TABLE_NAMES",
@@ -92,6 +93,7 @@ __all__ = [
     "ValidationReport",
     "WhatIfResult",
     "__version__",
+    "audit",
     "build_panel",
     "check_drift",
     "evaluate",

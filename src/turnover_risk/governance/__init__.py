@@ -7,6 +7,8 @@ intervals from a bootstrap over persons and FDR-adjusted tests of each group aga
 ``docs/governance.md`` (and the model card in :mod:`turnover_risk.models`).
 """
 
+from turnover_risk.governance._audit import AGE_BANDS, age_band, audit
 from turnover_risk.governance._drift import DriftResult, check_drift
+from turnover_risk.governance._result import AuditResult
 
-__all__ = ["DriftResult", "check_drift"]
+__all__ = ["AGE_BANDS", "AuditResult", "DriftResult", "age_band", "audit", "check_drift"]

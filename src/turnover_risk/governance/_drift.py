@@ -106,7 +106,7 @@ def psi(reference: np.ndarray, current: np.ndarray) -> float:
     >>> round(psi(np.array([50, 50]), np.array([50, 50])), 6)
     0.0
     >>> round(psi(np.array([50, 50]), np.array([80, 20])), 3)
-    0.403
+    0.406
     """
     ref = np.asarray(reference, dtype=float) + 0.5
     cur = np.asarray(current, dtype=float) + 0.5
