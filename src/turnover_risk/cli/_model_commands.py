@@ -200,6 +200,13 @@ def _add_score(sub) -> None:
     p.add_argument(
         "--connect-timeout", type=float, default=10.0, help="seconds to wait for --scheduler"
     )
+    # -- input checks and drift (issues 17, 20) ---------------------------------------------
+    p.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit with code 3 when an input feature drifted from the training data (the "
+        "output and OUT.drift.csv are still written); for pipelines",
+    )
     p.set_defaults(func=_cmd_score)
 
 
@@ -248,7 +255,26 @@ def _cmd_score(args) -> int:
             f"{first['file']} row {first['row']}). Rejected rows: {path}",
             file=sys.stderr,
         )
-    return EXIT_OK
+    # -- input checks and drift (issues 17, 20): OUT.drift.csv, problem rows, exit 3 -------
+    return _score_checks(res, args)
+
+
+EXIT_DRIFT = 3
+"""``score --fail-on-drift``: the output was written, but inputs drifted from the training data."""
+
+
+def _score_checks(res, args) -> int:
+    from turnover_risk.governance._checks import write_drift_csv
+
+    if len(res.input_problems):
+        path = _problem_report_path("score-input-problems")
+        res.input_problems.to_csv(path, index=False)
+        print(f"Rows scored with values the model never saw: {path}", file=sys.stderr)
+    if res.drift is None:
+        return EXIT_OK
+    path = write_drift_csv(res.drift, res.path)
+    print(f"Input drift: {res.drift.summary()}. Table: {path}", file=sys.stderr)
+    return EXIT_DRIFT if args.fail_on_drift and res.drift.any_drift else EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------

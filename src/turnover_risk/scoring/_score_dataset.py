@@ -51,6 +51,7 @@ import pandas as pd
 from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
 from turnover_risk._progress import bar
 from turnover_risk.data import Register
+from turnover_risk.governance._checks import InputChecks
 from turnover_risk.panel import context_spec
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE
 from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator, _GroupAccumulator
@@ -111,6 +112,11 @@ class ScoreResult:
         Whether row-level risks were written.
     info : dict
         Extra facts (batches, partitions, scorer used, time per phase).
+    drift : DriftResult or None
+        Inputs against the model's training profile (``None`` for models without one).
+    input_problems : DataFrame
+        Rows scored although a value lies outside the training range or is an unseen
+        category: ``file``, ``row``, ``column``, ``value``, ``problem`` (no identifiers).
     """
 
     path: Path
@@ -123,6 +129,8 @@ class ScoreResult:
     engine: str
     row_level: bool
     info: dict = field(default_factory=dict)
+    drift: Any = None
+    input_problems: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rows_per_second(self) -> float:
@@ -321,6 +329,7 @@ def score_dataset(
         raise ValueError(f"by={missing_by} are not group columns of the panel {spec.group_cols}.")
     keys = [*by_cols, spec.period_col]
     key_cols = [c for c in (*spec.id_cols, spec.period_col)]
+    checks = InputChecks(model, spec.id_cols[0] if spec.id_cols else None)  # unseen values, drift
     out_cols: list[str] = []
 
     acc: _GroupAccumulator | _ArrowGroupAccumulator = (
@@ -338,6 +347,9 @@ def score_dataset(
     try:
         for chunk in chunks:
             n_batches += 1
+            checks.add(
+                chunk.frame if chunk.batch is None else chunk.batch, chunk.file, chunk.first_row
+            )
             t0 = time.perf_counter()
             if chunk.batch is not None:  # arrow: scored, checked and summed without pandas
                 risk, bad, problems = scorer.score_batch(chunk.batch, key_cols)
@@ -406,6 +418,7 @@ def score_dataset(
     finally:
         progress_bar.close()
     rejected = report_rejects(rejects, n_rejected, n_read, stacklevel=2)
+    drift, input_problems = checks.finish(stacklevel=2)
     seconds = time.perf_counter() - t_start
     return ScoreResult(
         path=out,
@@ -424,4 +437,6 @@ def score_dataset(
             "path": "arrow" if arrow_schema is not None else "pandas",
             "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
         },
+        drift=drift,
+        input_problems=input_problems,
     )
