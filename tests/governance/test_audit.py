@@ -144,3 +144,26 @@ def test_a_real_model_on_the_sample_and_the_plot(fitted_sample):
     axes = res.plot()
     assert len(axes) == 4
     plt.close("all")
+
+
+def test_cluster_weights_draw_whole_units():
+    from turnover_risk.governance._bootstrap import person_weights
+
+    clusters = np.array([0, 0, 1, 2, 2, 2])
+    w = person_weights(6, 200, np.random.default_rng(0), clusters=clusters)
+    assert (w[:, 0] == w[:, 1]).all() and (w[:, 3] == w[:, 5]).all()
+    assert (w[:, [0, 2, 3]].sum(axis=1) == 3).all()  # three units drawn per replicate
+    w = person_weights(6, 200, np.random.default_rng(0))
+    assert (w.sum(axis=1) == 6).all() and (w[:, 0] != w[:, 1]).any()
+
+
+def test_cluster_option():
+    panel = _panel()
+    unit = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50)
+    person = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50, cluster="person")
+    assert unit.settings["cluster"] == "unit_id" and person.settings["cluster"] == "person"
+    cols = ["oe", "auc", "tpr"]
+    pd.testing.assert_frame_equal(unit.table[cols], person.table[cols])  # same point estimates
+    assert not np.allclose(unit.table["oe_low"], person.table["oe_low"])
+    with pytest.raises(ValueError, match="cluster"):
+        tr.audit(ColumnModel(), panel, by="team", n_boot=20, cluster="nope")

@@ -166,6 +166,26 @@ def _order(label: str) -> tuple:
     return tuple((_BAND_ORDER.get(part, len(_BAND_ORDER)), part) for part in label.split(" / "))
 
 
+def _clusters(labelled: pd.DataFrame, person: np.ndarray, spec: Any, cluster: Any):
+    """Cluster code per person (``None``: each person is their own cluster)."""
+    if cluster == "auto":
+        cluster = spec.group_cols[0] if spec.group_cols else None
+        cluster = cluster if cluster in labelled.columns else None
+    if cluster in (None, "person"):
+        return None
+    if cluster not in labelled.columns:
+        raise ValueError(f"cluster={cluster!r} is not a column of the panel.")
+    first = pd.Series(labelled[cluster].to_numpy()).groupby(person, sort=True).first()
+    return pd.factorize(first.astype(object), use_na_sentinel=False)[0]
+
+
+def _cluster_name(panel: pd.DataFrame, spec: Any, cluster: Any) -> str:
+    if cluster == "auto":
+        first = spec.group_cols[0] if spec.group_cols else None
+        return first if first in panel.columns else "person"
+    return cluster or "person"
+
+
 def _interval(boot: np.ndarray, level: float) -> tuple[float, float]:
     ok = boot[np.isfinite(boot)]
     if len(ok) < 10:
@@ -198,6 +218,7 @@ def audit(
     level: float = 0.95,
     alpha: float = 0.05,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    cluster: str | None = "auto",
     random_state: int | None = 0,
 ) -> AuditResult:
     """Accuracy and calibration of a risk model per group of persons, with honest intervals.
@@ -231,6 +252,15 @@ def audit(
     min_group_size : int
         Groups with fewer persons are suppressed (all their numbers blanked) and left out of
         every other group's "rest".
+    cluster : "auto", "person", a column name, or None
+        What the bootstrap draws. Always whole persons with all their months (never rows);
+        with a column (``"unit_id"``), whole groups of persons: each person belongs to the
+        value of their first row, and the groups are drawn with all their persons. ``"auto"``
+        (default): the panel's first group column (the unit) when present, else persons.
+        Persons in a unit share its caseload, leader and colleagues, so their outcomes and risks
+        move together; drawing persons alone gave 95 % intervals of the share flagged that
+        covered the true value in only 79 % of simulated registers, drawing units in
+        COVERAGE_UNIT (``benchmarks/bench_governance.py``).
     random_state : int or None
         Seed of the bootstrap.
 
@@ -273,7 +303,10 @@ def audit(
     ids = labelled[spec.id_cols[0]] if spec.id_cols else pd.Series(np.arange(len(labelled)))
     person = pd.factorize(ids.astype(object), use_na_sentinel=False)[0]
     weights = person_weights(
-        int(person.max()) + 1, int(n_boot), np.random.default_rng(random_state)
+        int(person.max()) + 1,
+        int(n_boot),
+        np.random.default_rng(random_state),
+        clusters=_clusters(labelled, person, spec, cluster),
     )
     funcs = metric_functions(thr)
     rows, diffs = [], []
@@ -319,5 +352,6 @@ def audit(
             "top_share": top_share if threshold is None else None,
             "n_rows": len(labelled),
             "n_persons": int(person.max()) + 1,
+            "cluster": _cluster_name(panel, spec, cluster),
         },
     )

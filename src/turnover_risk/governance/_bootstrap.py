@@ -86,9 +86,24 @@ def metric_functions(threshold: float) -> dict[str, Callable]:
     return {m: make(m) for m in METRICS}
 
 
-def person_weights(n_persons: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_boot x n_persons`` multinomial counts: how often each person is drawn."""
-    return rng.multinomial(n_persons, np.full(n_persons, 1 / n_persons), size=n_boot).astype(float)
+def person_weights(
+    n_persons: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    clusters: np.ndarray | None = None,
+) -> np.ndarray:
+    """``n_boot x n_persons``: how often each person is drawn.
+
+    Without ``clusters``, persons are drawn (multinomial counts). With ``clusters`` (a cluster
+    code per person, e.g. their unit), clusters are drawn and every person of a drawn cluster
+    gets its count.
+    """
+    if clusters is None:
+        p = np.full(n_persons, 1 / n_persons)
+        return rng.multinomial(n_persons, p, size=n_boot).astype(float)
+    n = int(clusters.max()) + 1
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    return counts[:, clusters]
 
 
 def replicates(

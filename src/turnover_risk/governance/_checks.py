@@ -35,13 +35,21 @@ MAX_REPORTED_PROBLEMS = 1000
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "problem")
 
 
-def _column(data: Any, name: str) -> Any:
+def _column(data: Any, name: str, numeric: bool) -> Any:
+    """A column as a Series (pandas) or, from arrow, a float array or an arrow array."""
     if isinstance(data, pd.DataFrame):
         return data[name]
     col = data.column(data.schema.get_field_index(name))
-    if data.schema.field(name).type.__class__.__name__ == "DictionaryType":
-        col = col.cast(col.type.value_type)
-    return col.to_pandas()
+    if numeric:
+        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=float)
+    return col
+
+
+def _value_at(values: Any, pos: int) -> str:
+    if isinstance(values, pd.Series):
+        return str(values.iloc[pos])
+    v = values[pos]
+    return str(v.as_py() if hasattr(v, "as_py") else v)
 
 
 class InputChecks:
@@ -77,13 +85,15 @@ class InputChecks:
         names = data.columns if isinstance(data, pd.DataFrame) else data.schema.names
         self.n_rows += n
         if self.id_col is not None and self.id_col in names:
-            self.persons.update(pd.unique(_column(data, self.id_col).dropna()))
+            ids = _column(data, self.id_col, False)
+            ids = ids if isinstance(ids, pd.Series) else pd.Series(ids.to_pandas())
+            self.persons.update(pd.unique(ids.dropna()))
         else:
             self.ids_seen = False
         for c, f in self.profile["features"].items():
             if c not in names:
                 continue
-            values = _column(data, c)
+            values = _column(data, c, f["kind"] == "numeric")
             codes, oor, unseen = bin_codes(f, values)
             self.counts[c] += np.bincount(codes, minlength=len(self.counts[c]))
             self.missing[c] += int((codes == len(f["labels"]) - 1).sum())
@@ -95,7 +105,7 @@ class InputChecks:
                 room = MAX_REPORTED_PROBLEMS - len(self.problems)
                 for pos in np.flatnonzero(mask)[: max(0, room)]:
                     self.problems.append(
-                        (file, first_row + int(pos), c, str(values.iloc[pos]), self._text(f, what))
+                        (file, first_row + int(pos), c, _value_at(values, pos), self._text(f, what))
                     )
 
     @staticmethod

@@ -265,13 +265,12 @@ def bin_codes(feature: dict[str, Any], values: Any) -> tuple[np.ndarray, np.ndar
             with np.errstate(invalid="ignore"):
                 oor = (x < feature["low"]) | (x > feature["high"])
         return codes.astype(np.int64), oor, np.zeros(len(x), dtype=bool)
-    text, missing = _as_text(pd.Series(values) if not isinstance(values, pd.Series) else values)
+    raw, uniques = _factorize(values)
     levels = {v: i for i, v in enumerate(feature["levels"])}
     n_labels = len(levels) + (1 if feature["has_other"] else 0) + 1
     seen = set(feature["seen"])
-    uniq_codes, uniques = pd.factorize(pd.Series(text), use_na_sentinel=False)
-    lookup = np.empty(len(uniques), dtype=np.int64)
-    new_level = np.zeros(len(uniques), dtype=bool)
+    lookup = np.empty(len(uniques) + 1, dtype=np.int64)
+    new_level = np.zeros(len(uniques) + 1, dtype=bool)
     for j, v in enumerate(uniques):
         if v in levels:
             lookup[j] = levels[v]
@@ -279,7 +278,30 @@ def bin_codes(feature: dict[str, Any], values: Any) -> tuple[np.ndarray, np.ndar
             lookup[j] = len(levels)
         else:
             lookup[j], new_level[j] = n_labels, True
-    codes = lookup[uniq_codes] if len(text) else np.zeros(0, dtype=np.int64)
-    unseen = new_level[uniq_codes] & ~missing if len(text) else np.zeros(0, dtype=bool)
-    codes[missing] = n_labels - 1
-    return codes, np.zeros(len(text), dtype=bool), unseen
+    lookup[-1] = n_labels - 1  # code -1: missing
+    return lookup[raw], np.zeros(len(raw), dtype=bool), new_level[raw]
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the distinct values as text, of pandas, numpy or arrow data.
+
+    Only the distinct values are turned into text, so a column of a million rows with three
+    roles costs one factorisation, not a million ``str`` calls.
+    """
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        if not pa.types.is_dictionary(values.type):
+            values = values.dictionary_encode()
+        codes = values.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        uniques = values.dictionary.to_pylist()
+    else:
+        codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+        uniques = list(uniques)
+    text = [str(v) for v in uniques]
+    bad = [j for j, v in enumerate(uniques) if v is None or (isinstance(v, float) and v != v)]
+    if bad:  # a missing value inside an arrow dictionary
+        codes = np.where(np.isin(codes, bad), -1, codes)
+    return codes, text
