@@ -245,7 +245,7 @@ def bin_codes(feature: dict[str, Any], values: Any) -> tuple[np.ndarray, np.ndar
 
     Returns
     -------
-    codes : ndarray of int
+    codes : ndarray of int (int8 for numeric features)
         Bin per value; the missing bin is ``len(labels) - 1``; for a category, an unseen level
         gets ``len(labels)`` (a bin the training data did not have).
     out_of_range : ndarray of bool
@@ -255,16 +255,19 @@ def bin_codes(feature: dict[str, Any], values: Any) -> tuple[np.ndarray, np.ndar
     """
     if feature["kind"] == "numeric":
         x = values if isinstance(values, np.ndarray) else _as_float(pd.Series(values))
-        x = np.asarray(x, dtype=float)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
         missing = np.isnan(x)
-        edges = np.asarray(feature["edges"], dtype=float)
-        codes = np.searchsorted(edges, x, side="left")
-        codes[missing] = len(edges) + 1
+        # bin i holds (edges[i-1], edges[i]]: the number of edges below the value; a loop of
+        # comparisons is several times faster than searchsorted for the <= 9 edges of a profile
+        codes = np.zeros(len(x), dtype=np.int8)  # at most 11 bins
+        for e in feature["edges"]:
+            codes += x > float(e)
+        codes[missing] = len(feature["edges"]) + 1
         oor = np.zeros(len(x), dtype=bool)
         if feature["low"] is not None:
-            with np.errstate(invalid="ignore"):
-                oor = (x < feature["low"]) | (x > feature["high"])
-        return codes.astype(np.int64), oor, np.zeros(len(x), dtype=bool)
+            oor = (x < float(feature["low"])) | (x > float(feature["high"]))
+        return codes, oor, np.zeros(len(x), dtype=bool)
     raw, uniques = _factorize(values)
     levels = {v: i for i, v in enumerate(feature["levels"])}
     n_labels = len(levels) + (1 if feature["has_other"] else 0) + 1
