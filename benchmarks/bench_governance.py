@@ -10,10 +10,11 @@ fitted on two years in the middle (``TRAIN``), and then
 * **shifted**: the same, after adding one SD of ``open_cases`` (the SD over the caseload rows of
   the training years) to every caseload row of the staff of a random 20 % of the units from
   three months before ``LATER`` on: a caseload feature with ``drift`` is a hit;
-* **audit coverage**: :func:`turnover_risk.audit` on the later years of a second register
-  (``--audit-units``); its "true" group metrics are computed on a much larger register (ten
-  times the units) from the same simulator and the same model, and a hit is a 90 % interval
-  that covers the true value (per group and metric: O/E, AUC, TPR, FPR, share flagged).
+* **audit coverage**: the population is one large register (ten times ``--audit-units``
+  units); its group metrics under a fixed model and threshold are the true values. Each seed
+  audits a random sample of ``--audit-units`` of its units with all their staff, and a hit is a
+  95 % interval that covers the true value (per group and metric: O/E, AUC, share flagged, TPR,
+  FPR), for the default bootstrap (drawing units) and, as the reference, drawing persons.
 
 The reference rows in the same run are the two rules the check deliberately does not use:
 the usual PSI bands alone (drift from PSI 0.1) and a chi-square test on person-months as if
@@ -164,7 +165,12 @@ def _labelled(reg: tr.Register) -> pd.DataFrame:
 
 
 def run_audit_coverage(seeds: int, units: int, years: int) -> pd.DataFrame:
-    """Share of seeds whose audit interval covers the true group value, per metric."""
+    """Share of seeds whose audit interval covers the true group value, per metric.
+
+    The population is one large register (``10 * units`` units); its group metrics (the model
+    and threshold fixed) are the true values. Each seed audits a random sample of ``units`` of
+    its units with all their staff, as a municipality's units are a sample of units like them.
+    """
     model = tr.TurnoverRiskModel(random_state=0).fit(
         _core(tr.build_panel(tr.make_register(n_units=4 * units, years=years, random_state=10_000)))
     )
@@ -174,14 +180,16 @@ def run_audit_coverage(seeds: int, units: int, years: int) -> pd.DataFrame:
     truth = tr.audit(
         model, truth_panel, register=truth_reg, threshold=threshold, n_boot=20
     ).table.set_index(["by", "group"])
+    all_units = np.sort(truth_panel["unit_id"].unique())
     hits: dict[tuple, list[bool]] = {}
     for seed in range(seeds):
-        reg = tr.make_register(n_units=units, years=years, random_state=seed)
-        panel = _labelled(reg)
+        pick = np.random.default_rng(seed).choice(all_units, units, replace=False)
+        panel = truth_panel[truth_panel["unit_id"].isin(pick)]
         for cluster in ("unit_id", "person"):
             res = tr.audit(
-                model, panel, register=reg, threshold=threshold, cluster=cluster, random_state=seed
-            )
+                model, panel, register=truth_reg, threshold=threshold, cluster=cluster,
+                random_state=seed,
+            )  # fmt: skip
             t = res.table[~res.table["suppressed"]].set_index(["by", "group"])
             for key, row in t.iterrows():
                 if key not in truth.index:

@@ -80,12 +80,11 @@ def reference_profile(model: Any) -> dict[str, Any]:
     """The model's input profile, or a clear error for models without one (0.1.0 files)."""
     prof = getattr(model, "input_profile_", None)
     if prof is None:
-        version = getattr(model, "_loaded_version_", None) or "0.1.0"
         raise ValueError(
             "this model has no reference profile of its training inputs, so drift cannot be "
-            f"checked: it was fitted by turnover_risk {version} or earlier (before profiles "
-            "were stored). Refit it with this version (tr.TurnoverRiskModel(...).fit(panel)) "
-            "and save it again; its predictions are unchanged by this."
+            "checked: it was fitted by turnover_risk 0.1.0 (before profiles were stored). "
+            "Refit it with this version (tr.TurnoverRiskModel(...).fit(panel)) and save it "
+            "again."
         )
     return prof
 
