@@ -159,9 +159,13 @@ def test_cluster_weights_draw_whole_units():
 
 def test_cluster_option():
     panel = _panel()
-    unit = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50)
+    unit = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50, cluster="unit_id")
     person = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50, cluster="person")
     assert unit.settings["cluster"] == "unit_id" and person.settings["cluster"] == "person"
+    auto = tr.audit(ColumnModel(), panel, by="team", threshold=0.3, n_boot=50)
+    assert auto.settings["cluster"] == "person"  # 4 units are too few to draw
+    many = attach_spec(panel.assign(unit_id=panel["employee_id"].str[-2:]), tr.panel_spec(panel))
+    assert tr.audit(ColumnModel(), many, by="team", n_boot=20).settings["cluster"] == "unit_id"
     cols = ["oe", "auc", "tpr"]
     pd.testing.assert_frame_equal(unit.table[cols], person.table[cols])  # same point estimates
     assert not np.allclose(unit.table["oe_low"], person.table["oe_low"])

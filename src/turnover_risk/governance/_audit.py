@@ -169,8 +169,7 @@ def _order(label: str) -> tuple:
 def _clusters(labelled: pd.DataFrame, person: np.ndarray, spec: Any, cluster: Any):
     """Cluster code per person (``None``: each person is their own cluster)."""
     if cluster == "auto":
-        cluster = spec.group_cols[0] if spec.group_cols else None
-        cluster = cluster if cluster in labelled.columns else None
+        cluster = _auto_cluster(labelled, spec)
     if cluster in (None, "person"):
         return None
     if cluster not in labelled.columns:
@@ -179,10 +178,21 @@ def _clusters(labelled: pd.DataFrame, person: np.ndarray, spec: Any, cluster: An
     return pd.factorize(first.astype(object), use_na_sentinel=False)[0]
 
 
+MIN_CLUSTERS = 20
+"""``cluster="auto"`` draws units only when there are at least this many (a bootstrap over a
+handful of units cannot estimate their spread)."""
+
+
+def _auto_cluster(panel: pd.DataFrame, spec: Any) -> str | None:
+    first = spec.group_cols[0] if spec.group_cols else None
+    if first in panel.columns and panel[first].nunique() >= MIN_CLUSTERS:
+        return first
+    return None
+
+
 def _cluster_name(panel: pd.DataFrame, spec: Any, cluster: Any) -> str:
     if cluster == "auto":
-        first = spec.group_cols[0] if spec.group_cols else None
-        return first if first in panel.columns else "person"
+        return _auto_cluster(panel, spec) or "person"
     return cluster or "person"
 
 
@@ -256,7 +266,8 @@ def audit(
         What the bootstrap draws. Always whole persons with all their months (never rows);
         with a column (``"unit_id"``), whole groups of persons: each person belongs to the
         value of their first row, and the groups are drawn with all their persons. ``"auto"``
-        (default): the panel's first group column (the unit) when present, else persons.
+        (default): the panel's first group column (the unit) when it has at least 20 units,
+        else persons.
         Persons in a unit share its caseload, leader and colleagues, so their outcomes and risks
         move together; drawing persons alone gave 95 % intervals of the share flagged that
         covered the true value in only 79 % of simulated registers, drawing units in
@@ -352,6 +363,6 @@ def audit(
             "top_share": top_share if threshold is None else None,
             "n_rows": len(labelled),
             "n_persons": int(person.max()) + 1,
-            "cluster": _cluster_name(panel, spec, cluster),
+            "cluster": _cluster_name(labelled, spec, cluster),
         },
     )
