@@ -196,6 +196,31 @@ def _cluster_name(panel: pd.DataFrame, spec: Any, cluster: Any) -> str:
     return cluster or "person"
 
 
+def _share_interval(
+    share: float, boot: np.ndarray, n_rows: int, n_persons: int, level: float
+) -> tuple[float, float]:
+    """Wilson interval of a share with the effective sample size the bootstrap implies.
+
+    ``n_eff = share (1 - share) / bootstrap variance`` (between the persons and the rows
+    behind the share); at a share of 0 or 1 the bootstrap has no spread, so ``n_eff`` is the
+    number of persons. Percentile intervals of a share near 0 from a few persons collapse to a
+    point (covering the true share of flagged leavers among the over-60s in 40 % of simulated
+    registers); the Wilson form keeps a share of 0 from looking certain.
+    """
+    if not np.isfinite(share) or n_rows == 0:
+        return float("nan"), float("nan")
+    ok = boot[np.isfinite(boot)]
+    var = float(np.var(ok, ddof=1)) if len(ok) > 10 else 0.0
+    if 0 < share < 1 and var > 0:
+        n = min(max(share * (1 - share) / var, 1.0), float(n_rows))
+    else:
+        n = float(max(n_persons, 1))
+    z = stats.norm.ppf((1 + level) / 2)
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def _interval(boot: np.ndarray, level: float) -> tuple[float, float]:
     ok = boot[np.isfinite(boot)]
     if len(ok) < 10:
@@ -340,6 +365,11 @@ def audit(
             boot = replicates(idx, person, y, p, flag, weights)
             for m in METRICS:
                 row[f"{m}_low"], row[f"{m}_high"] = _interval(boot[m], level)
+            for m, den in (("observed_rate", idx), ("flagged_share", idx),
+                           ("tpr", idx[y[idx] == 1]), ("fpr", idx[y[idx] == 0])):  # fmt: skip
+                row[f"{m}_low"], row[f"{m}_high"] = _share_interval(
+                    row[m], boot[m], len(den), len(np.unique(person[den])), level
+                )
             others = [h for h in shown if h != g]
             if others:
                 rest_idx = np.flatnonzero(np.isin(lab, others))
