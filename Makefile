@@ -27,7 +27,7 @@ browser:
 	  echo "note: chromium could not be installed; the browser test will be skipped"
 
 demo: install
-	$(BIN)/turnover-risk demo --out demo-output
+	$(BIN)/turnover-risk demo --out demo-output --overwrite
 
 test: install-test browser
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile

@@ -6,7 +6,8 @@ the same pickled register and saved model:
 
 * single process: ``score_dataset(model, register, out)`` (streaming, pandas engine);
 * Dask: ``score_dataset(model, register, out, engine="dask", scheduler=client)`` on a
-  ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``.
+  ``LocalCluster(n_workers=w, threads_per_worker=1, processes=True)`` for each ``--workers``
+  count (default 2 and 1: the scaling table).
   The workers run with glibc's default allocator settings like the single process (Dask's
   nanny otherwise sets ``MALLOC_TRIM_THRESHOLD_=65536``, which made the build 1.7x slower in
   two plain processes);
@@ -18,18 +19,21 @@ phase; within the cluster phase the sum of task times (build + score) against wa
 workers shows how busy the workers were, and task CPU time against task wall time shows how
 much of a task was spent waiting for a core (two workers on two shared cores).
 The cluster start-up (including importing the library on the workers) is reported separately:
-it is paid once per session, not per job.
+it is paid once per session, not per job. CPU seconds (client + workers, measured around the
+job) are shown next to wall time: on a shared machine they are the steadier measure, and
+``speed-up`` (single wall time / Dask wall time) is what the issue's >= 1.6 x target means.
 
 Run::
 
     python benchmarks/bench_dask.py --register /tmp/trbench/reg.pickle \
-        --model /tmp/trbench/model_logistic.joblib --work /tmp/trbench
+        --model /tmp/trbench/model_logistic.skops --work /tmp/trbench
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +45,10 @@ CHILD = r"""
 import json, pickle, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 import turnover_risk as tr
-reg_path, model_path, out, engine, batch_rows = sys.argv[1:6]
+reg_path, model_path, out, engine, batch_rows, n_workers = sys.argv[1:7]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 with open(reg_path, "rb") as f:
     reg = pickle.load(f)
 model = tr.load_model(model_path)
@@ -54,18 +61,24 @@ if engine == "dask":
     # default MALLOC_TRIM_THRESHOLD_=65536 slowed the panel build 1.7x in plain processes
     dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
     # a running cluster has the library imported already: do it as part of the start-up
     client.run(lambda: __import__("turnover_risk.scoring") and None)
     info["seconds_cluster_start"] = time.perf_counter() - t0
+cpu0 = cpu()
+workers0 = client.run(cpu) if client is not None else {}
 t0 = time.perf_counter()
 res = tr.score_dataset(model, reg, out, engine=engine, batch_rows=int(batch_rows),
                        overwrite=True, progress=False,
                        **({"scheduler": client} if client is not None else {}))
 info.update(res.info)
 info["seconds"] = time.perf_counter() - t0
+info["cpu_client"] = cpu() - cpu0
+if client is not None:
+    workers1 = client.run(cpu)
+    info["cpu_workers"] = sum(workers1[w] - workers0[w] for w in workers1)
 info["rows"] = res.rows_read
 info["peak_mb_client"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if client is not None:
@@ -83,36 +96,65 @@ def _child(*args: object) -> dict:
 
 
 def run(
-    register: str | Path, model: str | Path, work: str | Path, *, batch_rows: int = 262_144
+    register: str | Path,
+    model: str | Path,
+    work: str | Path,
+    *,
+    batch_rows: int = 262_144,
+    workers: tuple[int, ...] = (2, 1),
 ) -> dict[str, pd.DataFrame]:
-    """Single process vs. Dask on 2 local workers; returns the comparison and the breakdown."""
+    """Single process vs. Dask on local workers (the first of ``workers`` is broken down)."""
     work = Path(work)
-    single = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows)
-    dask = _child(register, model, work / "groups_dask.parquet", "dask", batch_rows)
+    load0 = os.getloadavg()
+    single = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1)
+    runs = {
+        w: _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w)
+        for w in workers
+    }
+    load1 = os.getloadavg()
     a = pd.read_parquet(work / "groups_single.parquet")
-    b = pd.read_parquet(work / "groups_dask.parquet")
-    same_counts = a["n_persons"].equals(b["n_persons"])
-    max_diff = float((a["expected_leavers"] - b["expected_leavers"]).abs().max())
-    compare = pd.DataFrame(
-        [
+    checks = []
+    for w in workers:
+        b = pd.read_parquet(work / f"groups_dask{w}.parquet")
+        checks.append(
             {
-                "path": "single process (streaming)",
-                "rows": single["rows"],
-                "seconds": round(single["seconds"], 1),
-                "rows/s": round(single["rows"] / single["seconds"]),
-                "peak MB": round(single["peak_mb_client"]),
-            },
+                "workers": w,
+                "group rows": len(a),
+                "n_persons identical": a["n_persons"].equals(b["n_persons"]),
+                "max |expected_leavers difference|": float(
+                    (a["expected_leavers"] - b["expected_leavers"]).abs().max()
+                ),
+            }
+        )
+    rows = [
+        {
+            "path": "single process (streaming)",
+            "rows": single["rows"],
+            "seconds": round(single["seconds"], 1),
+            "cpu s": round(single["cpu_client"], 1),
+            "rows/s": round(single["rows"] / single["seconds"]),
+            "peak MB": round(single["peak_mb_client"]),
+            "x single": 1.0,
+            "speed-up": 1.0,
+        }
+    ]
+    for w, d in runs.items():
+        rows.append(
             {
-                "path": "Dask, 2 local workers",
-                "rows": dask["rows"],
-                "seconds": round(dask["seconds"], 1),
-                "rows/s": round(dask["rows"] / dask["seconds"]),
-                "peak MB": f"client {round(dask['peak_mb_client'])}, workers "
-                + ", ".join(str(round(m)) for m in dask["peak_mb_workers"]),
-            },
-        ]
-    )
-    compare["x single"] = [1.0, round(dask["seconds"] / single["seconds"], 2)]
+                "path": f"Dask, {w} local worker" + ("s" if w > 1 else ""),
+                "rows": d["rows"],
+                "seconds": round(d["seconds"], 1),
+                "cpu s": f"{d['cpu_client'] + d['cpu_workers']:.1f} (client {d['cpu_client']:.1f})",
+                "rows/s": round(d["rows"] / d["seconds"]),
+                "peak MB": f"client {round(d['peak_mb_client'])}, workers "
+                + ", ".join(str(round(m)) for m in d["peak_mb_workers"]),
+                "x single": round(d["seconds"] / single["seconds"], 2),
+                "speed-up": round(single["seconds"] / d["seconds"], 2),
+            }
+        )
+    compare = pd.DataFrame(rows)
+    compare.attrs["load"] = (load0, load1)
+    dask = runs[workers[0]]
     cluster_wall = dask["seconds_cluster"]
     workers = dask.get("workers") or 2
     breakdown = pd.DataFrame(
@@ -159,28 +201,25 @@ def run(
             },
         ]
     )
-    check = pd.DataFrame(
-        [
-            {
-                "group rows": len(a),
-                "n_persons identical": same_counts,
-                "max |expected_leavers difference|": max_diff,
-            }
-        ]
-    )
+    check = pd.DataFrame(checks)
     return {"compare": compare, "breakdown": breakdown, "check": check}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--register", required=True, help="pickled Register")
-    parser.add_argument("--model", required=True, help="model.joblib")
+    parser.add_argument("--model", required=True, help="model.skops")
     parser.add_argument("--work", required=True)
     parser.add_argument("--batch-rows", type=int, default=262_144)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
     args = parser.parse_args(argv)
-    for name, table in run(
-        args.register, args.model, args.work, batch_rows=args.batch_rows
-    ).items():
+    _launcher.start()
+    tables = run(
+        args.register, args.model, args.work, batch_rows=args.batch_rows, workers=args.workers
+    )
+    load0, load1 = tables["compare"].attrs["load"]
+    print(f"load average (1, 5, 15 min) before {load0}, after {load1}")
+    for name, table in tables.items():
         print(f"\n{name}")
         print(table.to_string(index=False))
     return 0

@@ -116,7 +116,7 @@ def run(
     train_rows, score_rows, memory_rows = [], [], []
     models = {}
     for kind, cap in (("logistic", 0), ("gbm", gbm_train_rows)):
-        path = work / f"model_{kind}.joblib"
+        path = work / f"model_{kind}.skops"
         r = _child(TRAIN, panel_path, kind, path, cap)
         models[kind] = path
         train_rows.append(

@@ -618,6 +618,75 @@ def notebook_02() -> list[nbformat.NotebookNode]:
         ),
         md(
             """
+            ## Time to exit: retention by hire cohort
+
+            Rates count leavers per period; research on the workforce often asks about *time*:
+            how many of those hired are still in post after one, two and three years, and what
+            the median tenure is. `tr.retention` gives the Kaplan-Meier share still in the
+            service after `t` months of tenure (one month = 365.25 / 12 days). The extract holds
+            staff hired long before recording began: they enter the risk set at their tenure on
+            the first day of the window (*delayed entry*), so the survivors of earlier years do
+            not inflate the curve. Intervals are log-log; rows with fewer than five stays at risk
+            are suppressed. Definitions: `docs/survival.md`.
+            """
+        ),
+        code(
+            """
+            ret = tr.retention(reg, cohort="newly_qualified", times=(6, 12, 24, 36))
+            ret.table
+            """
+        ),
+        code(
+            """
+            ret.median[["newly_qualified", "n_stays", "exits", "median_months", "median_ci_low", "median_ci_high"]]
+            """
+        ),
+        code(
+            """
+            ax = ret.plot()
+            ax.set_title("Still in the service, by newly qualified at hire (log-log 95 % bands)")
+            plt.show()
+            """
+        ),
+        md(
+            """
+            **Hire years.** `cohort="year"` splits by the year the stay began; only the cohorts
+            hired inside the window are followed from their first day, so compare those.
+            """
+        ),
+        code(
+            """
+            by_year = tr.retention(reg, cohort="year", times=(12, 24))
+            by_year.table[by_year.table["hire_year"] >= 2019].pivot(
+                index="hire_year", columns="time_months", values="retention"
+            ).round(3)
+            """
+        ),
+        md(
+            """
+            **Competing exits.** A person who moves to another service cannot also resign from
+            this one. `tr.cumulative_incidence` gives the Aalen-Johansen probability of having
+            left for each reason by tenure `t`; the reasons add up to `1 - retention`. At
+            service scope a move between units of the same service is not an exit, so
+            `internal_transfer` counts only moves out of the service.
+            """
+        ),
+        code(
+            """
+            cif = tr.cumulative_incidence(reg, times=(12, 24, 36))
+            cif.table.pivot(index="cause", columns="time_months", values="cumulative_incidence").round(3)
+            """
+        ),
+        code(
+            """
+            ax = cif.plot()
+            ax.set_ylim(0, 0.6)
+            ax.set_title("Cumulative incidence of leaving the service, by reason")
+            plt.show()
+            """
+        ),
+        md(
+            """
             ## What this notebook shows, and what it does not
 
             * It shows that the library's figures follow their stated definitions exactly, and
@@ -1097,8 +1166,6 @@ def notebook_03() -> list[nbformat.NotebookNode]:
         ),
         code(
             """
-            import json
-            import shutil
             import tempfile
             from pathlib import Path
 
@@ -1129,13 +1196,14 @@ def notebook_03() -> list[nbformat.NotebookNode]:
             model = tr.TurnoverRiskModel(kind="logistic", random_state=0)
             evaluation = tr.evaluate(model, panel)
             model.fit(panel)
-            model_path = model.save(work / "model" / "model.joblib")
+            model_path = model.save(work / "model" / "model.skops")
             sorted(p.name for p in model_path.parent.iterdir())
             """
         ),
         code(
             """
-            manifest = json.loads(model_path.with_suffix(".json").read_text())
+            loaded = tr.load_model(model_path)  # the manifest is inside the file
+            manifest = loaded.manifest()
             print(
                 "pooled out-of-fold ROC-AUC recorded in the manifest:",
                 round(manifest["evaluation"]["model"]["roc_auc"], 3),
@@ -1152,7 +1220,6 @@ def notebook_03() -> list[nbformat.NotebookNode]:
                     "scope",
                     "training_periods",
                     "n_train_rows",
-                    "sha256",
                 ]
             }
             """
@@ -1162,37 +1229,39 @@ def notebook_03() -> list[nbformat.NotebookNode]:
             The model file holds the fitted pipeline only: category levels, medians, scaling
             moments and coefficients - no employee identifiers and no training rows.
 
-            ## 2. Load with the integrity check
+            ## 2. Load without running code
 
-            `tr.load_model` compares the file's SHA-256 with the manifest **before** unpickling
-            it (unpickling runs code), and warns when the file was written by another library or
-            scikit-learn version. A copy whose bytes changed after saving is refused:
+            The file is a `skops.io` archive, not a pickle: `tr.load_model` rebuilds the model
+            from an explicit list of allowed types, so a file that names anything else is refused
+            and nothing in it runs. It then checks the manifest against the model (kind,
+            features, horizon) and warns when the file was written by another library,
+            scikit-learn or numpy version. A pickle - the format of turnover_risk 0.1.0, and of
+            anything that wants to run code on this machine - is refused with the reason:
             """
         ),
         code(
             """
-            loaded = tr.load_model(model_path)
             latest = panel[panel["period"] == panel["period"].max()]
             print(
                 "same predictions as the trained model:",
                 bool((loaded.predict_proba(latest) == model.predict_proba(latest)).all()),
             )
 
-            tampered = work / "tampered"
-            shutil.copytree(model_path.parent, tampered)
-            with open(tampered / "model.joblib", "ab") as f:
-                f.write(b"\\0")  # one extra byte, as a truncated or edited copy would have
+            stranger = work / "model_from_elsewhere.skops"
+            latest.head(3).to_pickle(stranger)  # a pickle under a model's name
             try:
-                tr.load_model(tampered / "model.joblib")
+                tr.load_model(stranger)
             except ValueError as err:
                 print("refused:", err)
             """
         ),
         md(
             """
-            The check catches a file changed or damaged after saving and a model copied without
-            its manifest. It is not a signature: someone who can rewrite both files can rewrite
-            the hash too, so load models only from places you control.
+            The manifest check catches a file mixed up or edited by mistake. Whoever can write
+            the file can also rewrite its manifest consistently, so for provenance set a secret
+            key in `TURNOVER_RISK_KEY`: `model.save` then signs the file (HMAC-SHA256) and
+            `tr.load_model` refuses any file whose signature does not match the key
+            (`docs/operations.md`).
 
             ## 3. A large register
 

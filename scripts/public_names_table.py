@@ -28,13 +28,23 @@ def _path(module: str) -> Path:
     return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
+def _statements(tree: ast.Module) -> list[ast.stmt]:
+    """The top-level statements, with those of ``if TYPE_CHECKING:`` blocks (the imports of a
+    lazy package, see ``turnover_risk._lazy``)."""
+    out: list[ast.stmt] = []
+    for node in tree.body:
+        test = node.test if isinstance(node, ast.If) else None
+        out += node.body if getattr(test, "id", "") == "TYPE_CHECKING" else [node]
+    return out
+
+
 def _top_level(module: str) -> tuple[dict[str, str], set[str], ast.Module]:
     """(imported name -> source module, names defined here, tree) of a module's top level."""
     tree = ast.parse(_path(module).read_text(encoding="utf-8"))
     imported: dict[str, str] = {}
     defined: set[str] = set()
     package = module if _path(module).name == "__init__.py" else module.rpartition(".")[0]
-    for node in tree.body:
+    for node in _statements(tree):
         if isinstance(node, ast.ImportFrom):
             source = node.module or ""
             if node.level:

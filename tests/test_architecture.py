@@ -23,7 +23,10 @@ LAYERS: list[set[str]] = [
         "_progress",
         "_engine",
         "_legacy",
+        "_lazy",
         "_version",
+        "_errors",
+        "_atomic",
     },  # shared base: warnings, progress, hooks
     {"data"},  # the contract, reading, validation, calendar
     {"privacy"},  # disclosure control

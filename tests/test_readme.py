@@ -27,4 +27,4 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)
     assert (tmp_path / "report.html").stat().st_size > 10_000
-    assert (tmp_path / "model.json").exists()
+    assert (tmp_path / "model.skops").exists()

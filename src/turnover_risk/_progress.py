@@ -43,13 +43,23 @@ def progress(
     )
 
 
-def bar(*, total: int | None = None, desc: str = "", unit: str = "rows", show: bool | None = None):
-    """A manual tqdm bar (``.update(n)``, ``.close()``); a silent stand-in when disabled."""
+def bar(
+    *,
+    total: int | None = None,
+    desc: str = "",
+    unit: str = "rows",
+    show: bool | None = None,
+    unit_scale: bool = True,
+):
+    """A manual tqdm bar (``.update(n)``, ``.close()``); a silent stand-in when disabled.
+    ``unit_scale=False`` for a few steps (``2/7 steps``, not ``2.00/7.00``)."""
     if not enabled(show):
         return _NullBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False, file=sys.stderr)
+    return tqdm(
+        total=total, desc=desc, unit=unit, unit_scale=unit_scale, leave=False, file=sys.stderr
+    )
 
 
 class _NullBar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pandas as pd
 import pytest
@@ -38,14 +39,14 @@ def _printed_table(text: str) -> list[str]:
 
 
 def test_train_fits_evaluates_and_saves_with_manifest(register_dir, tmp_path, capsys):
-    out = tmp_path / "m" / "model.joblib"
+    out = tmp_path / "m" / "model.skops"
     code = main(["train", str(register_dir), "--kind", "logistic", "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
     assert "Out-of-time evaluation (4 folds, gap 12 periods" in text
     rows = _printed_table(text)
     assert [r.split()[0] for r in rows] == ["1", "2", "3", "4", "pooled"]
-    manifest = json.loads(out.with_suffix(".json").read_text())
+    manifest = json.loads(zipfile.ZipFile(out).read("turnover_risk/manifest.json"))
     assert manifest["kind"] == "logistic"
     assert manifest["evaluation"]["n_splits"] == 4 and manifest["evaluation"]["gap"] == 12
     assert 0.0 <= manifest["evaluation"]["model"]["roc_auc"] <= 1.0
@@ -55,7 +56,7 @@ def test_train_fits_evaluates_and_saves_with_manifest(register_dir, tmp_path, ca
 
 
 def test_train_from_a_panel_file_with_gbm(panel_file, tmp_path, capsys):
-    out = tmp_path / "gbm.joblib"
+    out = tmp_path / "gbm.skops"
     args = ["train", str(panel_file), "--kind", "gbm", "--out", str(out), "--n-splits", "2"]
     assert main(args) == 0
     text = capsys.readouterr().out
@@ -76,7 +77,7 @@ def test_evaluate_prints_the_table_and_writes_it(panel_file, tmp_path, capsys):
 
 
 def test_evaluate_with_a_saved_model_uses_its_settings(register_dir, panel_file, tmp_path):
-    saved = tmp_path / "model.joblib"
+    saved = tmp_path / "model.skops"
     tr.TurnoverRiskModel(kind="logistic", C=0.05).fit(pd.read_parquet(panel_file)).save(saved)
     out = tmp_path / "eval.parquet"
     assert main(["evaluate", str(register_dir), "--model", str(saved), "--out", str(out)]) == 0
@@ -89,7 +90,7 @@ def test_evaluate_with_a_saved_model_uses_its_settings(register_dir, panel_file,
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_missing_folder_is_bad_input(command, tmp_path, capsys):
-    args = [command, str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.joblib")]
+    args = [command, str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.skops")]
     assert main(args if command == "train" else args[:2]) == 2
     assert "nowhere" in capsys.readouterr().err
 
@@ -102,16 +103,16 @@ def test_single_class_panel_is_bad_input(command, panel_file, tmp_path, capsys):
     stayers = attach_spec(panel.assign(**{spec.label_col: label.where(label.isna(), 0.0)}), spec)
     path = tmp_path / "stayers.parquet"
     stayers.to_parquet(path)
-    args = [command, str(path), "--out", str(tmp_path / "m.joblib")]
+    args = [command, str(path), "--out", str(tmp_path / "m.skops")]
     assert main(args if command == "train" else args[:2]) == 2
     err = capsys.readouterr().err
     assert "no positive labels" in err
-    assert not (tmp_path / "m.joblib").exists()
+    assert not (tmp_path / "m.skops").exists()
 
 
-def test_train_refuses_a_non_joblib_name(register_dir, tmp_path, capsys):
-    assert main(["train", str(register_dir), "--out", str(tmp_path / "model.pkl")]) == 2
-    assert "use a .joblib file name" in capsys.readouterr().err
+def test_train_refuses_a_non_skops_name(register_dir, tmp_path, capsys):
+    assert main(["train", str(register_dir), "--out", str(tmp_path / "model.joblib")]) == 2
+    assert "use a .skops file name" in capsys.readouterr().err
 
 
 def test_evaluate_refuses_a_csv_file(tmp_path, capsys):

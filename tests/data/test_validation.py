@@ -62,15 +62,22 @@ def test_clean_register_has_no_problems():
 @pytest.mark.parametrize(
     "end_date",
     [
-        ["2020-12-31", "2999-12-31", None],
+        ["2020-12-31", "9999-12-31", None],
         np.array(["2020-12-31", "2999-12-31", "NaT"], dtype="datetime64[us]"),
+        ["2020-12-31", "31.12.9999", ""],
     ],
 )
-def test_dates_past_2262_are_bad_dates(end_date):
-    """The contract stores dates as ``datetime64[ns]`` (1677-2262): later dates, as text (parsed
-    to ``us`` by pandas 3, to NaT by pandas 2) or in a coarser unit, are reported, not raised."""
-    report = tr.validate(_reg(employment=_emp(end_date=end_date)))
-    bad = report.problems[report.problems["rule"] == "bad_date"]
+def test_open_sentinels_past_2262_mean_open(end_date):
+    """``9999-12-31`` and friends are the usual "open" placeholders: read as an open end, as
+    text (parsed past the ``datetime64[ns]`` range) or in a coarser unit, never raised."""
+    emp = _emp(end_date=end_date)
+    reg = tr.data.clean_register(_reg(employment=emp))
+    assert reg.employment["end_date"].isna().tolist() == [False, True, True]
+
+
+def test_dates_past_2262_that_are_no_sentinel_are_implausible():
+    report = tr.validate(_reg(employment=_emp(end_date=["2020-12-31", "2300-05-01", None])))
+    bad = report.problems[report.problems["rule"] == "implausible_date"]
     assert bad[["table", "row", "column"]].values.tolist() == [["employment", 1, "end_date"]]
 
 
@@ -247,6 +254,7 @@ def test_overlapping_spells_same_unit_but_not_other_unit():
         start_date=["2020-01-01", "2020-06-01", "2020-06-01"],
         end_date=["2020-12-31", "2021-03-01", None],
         exit_reason=[None, None, None],
+        fte=[0.5, 0.5, 0.5],  # two jobs at once are fine while the total fte is at most 1
     )
     report = tr.validate(_reg(employment=emp, absences=None))
     assert _rules(report) == ["overlapping_spell"]

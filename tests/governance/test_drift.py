@@ -104,7 +104,7 @@ def test_a_model_without_profile_says_so(fitted):
 def test_a_model_saved_by_0_1_0_says_so(fitted):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        old = tr.load_model(DATA / "model-0.1.0-logistic.joblib")
+        old = tr.load_model(DATA / "model-0.1.0-logistic.joblib", trusted=True)
     with pytest.raises(ValueError, match="no reference profile"):
         tr.check_drift(old, pd.DataFrame())
 

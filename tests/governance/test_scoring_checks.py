@@ -26,7 +26,7 @@ def setup(make_panel, tmp_path_factory):
     folder = tmp_path_factory.mktemp("checks")
     bad.to_parquet(folder / "bad.parquet")
     panel.to_parquet(folder / "good.parquet")
-    path = model.save(folder / "model.joblib")
+    path = model.save(folder / "model.skops")
     return model, panel, bad, folder, path
 
 
@@ -95,7 +95,7 @@ def test_cli_writes_drift_csv_and_fails_on_drift_when_asked(setup, tmp_path, cap
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main([*args, "--overwrite"]) == 0  # drift is reported, not fatal by default
-        assert main([*args, "--overwrite", "--fail-on-drift"]) == 3
+        assert main([*args, "--overwrite", "--fail-on-drift"]) == 4
     err = capsys.readouterr().err
     assert "caseload_3m_mean" in err and "risk.drift.csv" in err
     table = pd.read_csv(drift_path(out)).set_index("feature")

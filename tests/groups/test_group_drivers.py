@@ -99,7 +99,7 @@ def test_group_drivers_gbm_step_function_controls_tighten_the_estimate(make_xy, 
     assert (z.abs() < 4).all()
 
 
-def test_group_drivers_standard_error_by_hand():
+def test_group_drivers_standard_error_by_hand(groups_of_any_size):
     # Two groups of 4 rows, 2 explained each: weights w = (1/2, 1/2), FPC = 1 - 2/4 = 1/2,
     # V_g = FPC * s_g^2 / 2, diff_a = m_a - (m_a + m_b) / 2 and
     # Var(diff_a) = (1 - 1/2)^2 V_a + (1/2)^2 V_b.
@@ -251,7 +251,7 @@ def test_group_drivers_standard_error_shrinks_with_more_rows(make_xy):
     assert 0.15 < np.median(ratio) < 0.45
 
 
-def test_group_drivers_rank_clear_on_exact_ties():
+def test_group_drivers_rank_clear_on_exact_ties(groups_of_any_size):
     # two groups of 2 rows, every row explained (se 0): a and b tie at |difference| 3,
     # c is 1: ranks 1 and 2 are not clear (a tie), rank 3 is.
     X = pd.DataFrame(
@@ -280,7 +280,9 @@ def test_group_drivers_rank_clear_on_exact_ties():
     ]
 
 
-def test_group_drivers_rank_clear_uses_the_standard_error_of_the_gap(monkeypatch):
+def test_group_drivers_rank_clear_uses_the_standard_error_of_the_gap(
+    monkeypatch, groups_of_any_size
+):
     # Two groups of 4 rows, 2 explained each, w = 1/2, FPC = 1/2. For group a the gap
     # |d_1| - |d_2| = s_1 d_1 - s_2 d_2 with d = (m_a - m_b) / 2 has variance
     # 1/4 (V_a(u) + V_b(u)), u = s_1 v_1 - s_2 v_2 per row and V_h(u) = FPC var(u) / 2:
@@ -339,3 +341,37 @@ def test_group_drivers_two_key_columns_match_one_combined_key(make_xy):
         two.set_index([two_key, "feature"])["difference"].sort_index(),
         combined.set_index(["group", "feature"])["difference"].sort_index(),
     )
+
+
+@pytest.fixture
+def groups_of_any_size(monkeypatch):
+    """The estimator's arithmetic on groups of 2-4 rows: the privacy layer (tested below) would
+    leave them out."""
+    import turnover_risk.groups._group_drivers as gd
+
+    monkeypatch.setattr(gd, "_drop_hidden_groups", lambda table, *args: table)
+
+
+def test_group_drivers_leave_out_small_groups_and_their_partner():
+    # a: 2 persons, b: 4, c: 12; a alone would be the population minus b and c, so b goes too
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "v": rng.normal(size=18),
+            "g": ["a"] * 2 + ["b"] * 4 + ["c"] * 12,
+            "employee_id": [f"e{i}" for i in range(18)],
+        }
+    )
+    d = group_drivers(Recorder(), X, "g", n_per_group=None)
+    assert set(d["g"]) == {"c"}
+    assert d.attrs["suppressed_groups"] == 2
+    # persons, not rows: 12 rows of 2 persons are a group of 2
+    X["employee_id"] = ["e0", "e1"] * 9
+    d = group_drivers(Recorder(), X, "g", n_per_group=None)
+    assert len(d) == 0 and d.attrs["suppressed_groups"] == 3
+
+
+def test_group_drivers_refuse_an_identifier_as_grouping():
+    X = pd.DataFrame({"v": [1.0, 2.0], "employee_id": ["e1", "e2"]})
+    with pytest.raises(ValueError, match="person identifier"):
+        group_drivers(Recorder(), X, "employee_id")

@@ -94,12 +94,15 @@ def people(n, risk, leavers):
 #   C: 20 x 0.1, 1 leaves -> E=2, V=1.8
 #   D:  5 x 0.4, 2 leave -> E=2, V=1.2
 #   E:  3 x 0.5, 3 leave -> suppressed (3 < 5)
+#   Z:  4 x 0.5, 1 leaves -> suppressed (4 < 5); with E hidden too, the service total minus
+#       the shown units gives only E + F (7 persons), so no shown unit has to be hidden with them
 HAND = {
     "A": people(10, 0.2, 6),
     "B": people(10, 0.2, 2),
     "C": people(20, 0.1, 1),
     "D": people(5, 0.4, 2),
     "E": people(3, 0.5, 3),
+    "Z": people(4, 0.5, 1),
 }
 HAND_OEV = {"A": (6, 2, 1.6), "B": (2, 2, 1.6), "C": (1, 2, 1.8), "D": (2, 2, 1.2)}
 HAND_BINOM = {"A": (10, 0.2), "B": (10, 0.2), "C": (20, 0.1), "D": (5, 0.4)}
@@ -249,13 +252,14 @@ def test_retrospective_hand_table_no_overdispersion():
         "C": "as expected",
         "D": "as expected",
         "E": "suppressed",
+        "Z": "suppressed",
     }
 
 
 def test_retrospective_suppresses_small_group_everywhere():
     res = flag_groups(FixedRisk(), make_panel(HAND), mode="retrospective", n_drivers=0)
     e = _row(res.table, "E")
-    assert e["suppressed"] and e["flag"] == "suppressed" and e["n_persons"] == 3
+    assert e["suppressed"] and e["flag"] == "suppressed" and pd.isna(e["n_persons"])
     numeric = [
         c
         for c in res.table.columns
@@ -437,10 +441,11 @@ def test_prospective_bootstrap_refits_are_reproducible_and_cover():
 
 
 def _what_if_panel():
-    groups = {"A": [(0, 0.0)] * 6, "B": [(0, 0.0)] * 5, "C": [(0, 0.0)] * 2}
+    # C and D are small; hidden together (5 persons) they need no shown unit as a partner
+    groups = {"A": [(0, 0.0)] * 6, "B": [(0, 0.0)] * 5, "C": [(0, 0.0)] * 2, "D": [(0, 0.0)] * 3}
     panel = make_panel(groups, features=("supervision_sessions_3m",))
-    panel["supervision_sessions_3m"] = [0, 1, 2, 3, 4, 5, 1, 1, 1, 1, 1, 2, 2]
-    panel["tenure_service_months"] = [1, 2, 30, 40, 50, 60, 3, 30, 30, 30, 30, 1, 1]
+    panel["supervision_sessions_3m"] = [0, 1, 2, 3, 4, 5, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1]
+    panel["tenure_service_months"] = [1, 2, 30, 40, 50, 60, 3, 30, 30, 30, 30, 1, 1, 30, 30, 30]
     return panel
 
 
@@ -720,10 +725,15 @@ def test_row_order_does_not_matter_and_counts_add_up(sizes, seed, mode):
         a = flag_groups(FixedRisk(), panel, mode=mode, n_boot=0, n_drivers=0)
         b = flag_groups(FixedRisk(), shuffled, mode=mode, n_boot=0, n_drivers=0)
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-9)
-    assert a.table["n_persons"].sum() == sum(sizes)
+    size = pd.Series(sizes, index=[f"G{i}" for i in range(len(sizes))])
+    t = a.table.set_index("unit_id")
+    hidden = t["suppressed"]
+    assert (t.loc[~hidden, "n_persons"] == size[~hidden]).all()
+    assert t.loc[hidden, "n_persons"].isna().all()  # no exact count of a hidden group
+    assert hidden[size < 5].all()  # small groups hidden ...
+    assert hidden.sum() != 1  # ... never alone: the total minus the shown ones is not one group
     shown = a.table[~a.table["suppressed"]]
     assert (shown["q_value"].dropna() >= shown["p_value"].dropna() - 1e-12).all()
-    assert (a.table["suppressed"] == (a.table["n_persons"] < 5)).all()
 
 
 def test_several_group_columns():
@@ -738,7 +748,7 @@ def test_several_group_columns():
         FixedRisk(), panel, by="municipality", mode="retrospective", n_drivers=0
     ).table.set_index("municipality")
     assert by_muni.loc["K1", "observed"] == 8 and by_muni.loc["K1", "expected"] == pytest.approx(4)
-    assert by_muni.loc["K2", "n_persons"] == 28  # E (3 persons) counts inside K2
+    assert by_muni.loc["K2", "n_persons"] == 32  # E and Z (3 + 4 persons) count inside K2
 
 
 @pytest.mark.parametrize(
@@ -795,7 +805,7 @@ def test_flag_result_repr_and_flagged():
 
 def test_what_if_where_with_missing_values_selects_nobody_there():
     panel = _what_if_panel()
-    mask = pd.Series([True, None] * 6 + [True], index=panel.index, dtype=object)
+    mask = pd.Series([True, None] * 6 + [True] + [None] * 3, index=panel.index, dtype=object)
     res = what_if(LinearRisk(), panel, change={"supervision_sessions_3m": 1}, where=mask)
     # 7 rows selected, one of them in the suppressed unit C: the overall counts shown units only
     assert res.overall["n_changed"] == 6

@@ -18,7 +18,7 @@ def test_card_files_hold_counts_and_deployer_fields(fitted_sample, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         audit = tr.audit(model, panel, register=reg, n_boot=30, min_group_size=40)
-    md, js = write_model_card(model, tmp_path / "model.joblib", audit=audit)
+    md, js = write_model_card(model, tmp_path / "model.skops", audit=audit)
     assert (md.name, js.name) == ("model.card.md", "model.card.json")
     card = json.loads(js.read_text())
     text = md.read_text() + js.read_text()
@@ -45,7 +45,7 @@ def test_card_files_hold_counts_and_deployer_fields(fitted_sample, tmp_path):
 def test_card_of_a_plain_table_model_without_evaluation(make_xy, tmp_path):
     X, y = make_xy(n=300)
     model = tr.TurnoverRiskModel(random_state=0).fit(X, y)
-    md, js = write_model_card(model, tmp_path / "m.joblib")
+    md, js = write_model_card(model, tmp_path / "m.skops")
     card = json.loads(js.read_text())
     assert [f["name"] for f in card["features"]] == list(model.features_)
     levers = {f["name"]: f["lever"] for f in card["features"]}
@@ -60,7 +60,7 @@ def test_evaluation_over_time_has_one_row_per_fold(make_panel, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ev = tr.evaluate(model, panel, n_splits=2)
-    _, js = write_model_card(model, tmp_path / "m.joblib", evaluation=ev)
+    _, js = write_model_card(model, tmp_path / "m.skops", evaluation=ev)
     rows = json.loads(js.read_text())["evaluation"]["over_time"]
     folds = ev.table[(ev.table["fold"] != "pooled") & (ev.table["model"] == "model")]
     assert len(rows) == len(folds)

@@ -1,21 +1,22 @@
-"""Tests of saving and loading models: the manifest, its hash check, versions, and 0.1.0 files."""
+"""Tests of saving and loading models: skops files that never run code, the manifest and its
+cross-check, the keyed signature, versions, and 0.1.0 joblib files (only with trusted=True)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import struct
 import warnings
+import zipfile
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 import sklearn
 
 import turnover_risk as tr
 import turnover_risk.models as models_pkg
+from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk.models import ModelVersionWarning, TurnoverRiskModel, load_model
 from turnover_risk.models._calibration import _IsotonicCalibrator, _SigmoidCalibrator
 from turnover_risk.models._pipeline import _onehot_name
@@ -23,83 +24,180 @@ from turnover_risk.panel._spec import PanelSpec
 
 FAST_GBM = {"max_iter": 30}
 DATA = Path(__file__).parent / "data"
+MANIFEST = "turnover_risk/manifest.json"
+
+
+def _manifest(path: Path) -> dict:
+    return json.loads(zipfile.ZipFile(path).read("turnover_risk/manifest.json"))
+
+
+def _rewrite(path: Path, replace: dict[str, bytes]) -> None:
+    """Rewrite entries of a model archive (as an attacker with write access could)."""
+    with zipfile.ZipFile(path) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    entries.update(replace)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
 
 
 @pytest.fixture
-def saved(make_panel, tmp_path):
+def saved(make_panel, tmp_path, monkeypatch):
+    monkeypatch.delenv("TURNOVER_RISK_KEY", raising=False)
     panel = make_panel(n_persons=60)
     m = TurnoverRiskModel(random_state=0).fit(panel)
-    path = m.save(tmp_path / "model.joblib")
+    path = m.save(tmp_path / "model.skops")
     return m, panel, path
 
 
-def test_save_writes_joblib_and_manifest(saved):
+def test_save_writes_one_skops_file_with_the_manifest_inside(saved):
     m, panel, path = saved
-    manifest = json.loads(path.with_suffix(".json").read_text())
-    assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert manifest["library"] == "turnover_risk"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.skops"]
+    manifest = _manifest(path)
+    assert manifest["library"] == "turnover_risk" and manifest["format"].startswith("turnover")
     assert manifest["library_version"] == tr.__version__
     assert manifest["feature_names"] == ["caseload_3m_mean", "newly_qualified", "role"]
     assert manifest["feature_dtypes"]["caseload_3m_mean"] == "float64"
     assert manifest["horizon"] == 6 and manifest["outcome"] == "voluntary"
     assert manifest["training_periods"]["first"] == "2021-01-01"
-    assert manifest["evaluation"] is None
-    for key in ("sklearn_version", "python_version", "created"):
+    assert manifest["evaluation"] is None and manifest["signed"] is False
+    assert "sha256" not in manifest  # a plain hash beside the data proves nothing
+    for key in ("sklearn_version", "numpy_version", "python_version", "created"):
         assert manifest[key]
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(panel), m.predict_proba(panel))
 
 
-def test_tampered_file_is_refused_before_unpickling(saved, monkeypatch):
+@pytest.mark.parametrize("kind", ["logistic", "gbm"])
+@pytest.mark.parametrize("calibrate", [None, "sigmoid", "isotonic"])
+def test_round_trip_predicts_identically(make_panel, tmp_path, kind, calibrate):
+    panel = make_panel(n_persons=80)
+    params = {"estimator_params": FAST_GBM} if kind == "gbm" else {}
+    m = TurnoverRiskModel(kind=kind, calibrate=calibrate, random_state=0, **params).fit(panel)
+    loaded = load_model(m.save(tmp_path / "m"))  # the .skops suffix is added
+    assert (tmp_path / "m.skops").is_file()
+    np.testing.assert_array_equal(loaded.predict_proba(panel), m.predict_proba(panel))
+    assert loaded.get_params() == m.get_params()
+
+
+def test_a_pickle_is_refused_unless_trusted_and_never_unpickled(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.joblib"
+    path.write_bytes(pickle.dumps(_Evil(str(marker))))
+    with pytest.raises(TurnoverRiskInputError, match=r"it is a pickle .* migrate-model --trust"):
+        load_model(path)
+    assert not marker.exists()
+    # the same bytes renamed .skops: still a pickle, still refused
+    other = tmp_path / "model.skops"
+    other.write_bytes(path.read_bytes())
+    with pytest.raises(TurnoverRiskInputError, match="it is a pickle"):
+        load_model(other)
+    assert not marker.exists()
+
+
+class _Evil:
+    """Unpickling this writes a marker file: code from the file would have run."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path(self.marker).write_text, ("code ran",))
+
+
+def test_a_skops_file_naming_a_dangerous_type_is_refused(saved):
     _, _, path = saved
-    data = bytearray(path.read_bytes())
-    data[-20] ^= 0xFF
-    path.write_bytes(bytes(data))
-
-    def never(*a, **k):  # pragma: no cover - failing is the point
-        raise AssertionError("unpickled a file whose hash does not match")
-
-    monkeypatch.setattr("turnover_risk.models._persistence.joblib.load", never)
-    with pytest.raises(ValueError, match="the file changed after it was saved"):
+    schema = json.loads(zipfile.ZipFile(path).read("schema.json"))
+    schema["__class__"], schema["__module__"] = "system", "os"  # os.system as the model
+    _rewrite(path, {"schema.json": json.dumps(schema).encode()})
+    with pytest.raises(TurnoverRiskInputError, match=r"holds types .*os\.system"):
         load_model(path)
 
 
-def test_missing_manifest_is_refused(saved):
+def test_a_gbm_file_under_a_logistic_manifest_is_refused(make_panel, tmp_path):
+    panel = make_panel(n_persons=60)
+    logi = TurnoverRiskModel(random_state=0).fit(panel).save(tmp_path / "logistic.skops")
+    gbm = TurnoverRiskModel(kind="gbm", estimator_params=FAST_GBM).fit(panel)
+    gbm_path = gbm.save(tmp_path / "gbm.skops")
+    _rewrite(gbm_path, {MANIFEST: zipfile.ZipFile(logi).read(MANIFEST)})
+    with pytest.raises(TurnoverRiskInputError, match=r"kind \(manifest 'logistic', model 'gbm'\)"):
+        load_model(gbm_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("feature_names", ["a", "b"], "feature_names"),
+        ("horizon", 3, "horizon"),
+        ("feature_dtypes", {"caseload_3m_mean": "int64"}, "feature_dtypes"),
+    ],
+)
+def test_a_manifest_that_does_not_describe_the_model_is_refused(saved, field, value, match):
     _, _, path = saved
-    path.with_suffix(".json").unlink()
-    with pytest.raises(FileNotFoundError, match=r"manifest .*model.json.* is missing"):
+    manifest = _manifest(path)
+    manifest[field] = value
+    _rewrite(path, {MANIFEST: json.dumps(manifest).encode()})
+    with pytest.raises(TurnoverRiskInputError, match=match):
         load_model(path)
+
+
+def test_keyed_signature(make_panel, tmp_path, monkeypatch):
+    panel = make_panel(n_persons=60)
+    m = TurnoverRiskModel(random_state=0).fit(panel)
+    monkeypatch.setenv("TURNOVER_RISK_KEY", "secret-1")
+    path = m.save(tmp_path / "signed.skops")
+    assert _manifest(path)["signed"] is True
+    load_model(path)  # the right key
+    monkeypatch.setenv("TURNOVER_RISK_KEY", "secret-2")
+    with pytest.raises(TurnoverRiskInputError, match="signature does not match"):
+        load_model(path)
+    # changed after signing (the manifest, as an attacker would): refused under the right key
+    monkeypatch.setenv("TURNOVER_RISK_KEY", "secret-1")
+    manifest = _manifest(path)
+    manifest["evaluation"] = {"model": {"roc_auc": 0.99}}
+    _rewrite(path, {MANIFEST: json.dumps(manifest).encode()})
+    with pytest.raises(TurnoverRiskInputError, match="signature does not match"):
+        load_model(path)
+    # an unsigned file while the key is set: refused (stripping the signature does not help)
+    monkeypatch.delenv("TURNOVER_RISK_KEY")
+    unsigned = m.save(tmp_path / "unsigned.skops")
+    load_model(unsigned)  # no key: loads
+    monkeypatch.setenv("TURNOVER_RISK_KEY", "secret-1")
+    with pytest.raises(TurnoverRiskInputError, match="has none"):
+        load_model(unsigned)
 
 
 def test_missing_model_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        load_model(tmp_path / "nope.joblib")
+        load_model(tmp_path / "nope.skops")
+
+
+def test_legacy_names_are_refused_at_save(saved, tmp_path):
+    m, _, _ = saved
+    with pytest.raises(TurnoverRiskInputError, match=r"\.skops name.*0\.1\.0 wrote joblib"):
+        m.save(tmp_path / "model.joblib")
+    assert not (tmp_path / "model.joblib").exists()
+
+
+def test_save_leaves_no_temporary_file_and_replaces_atomically(saved):
+    m, _, path = saved
+    before = path.stat().st_ino
+    m.save(path)  # save() replaces (the CLI refuses without --overwrite)
+    assert path.stat().st_ino != before  # a new file moved into place, not rewritten in place
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.skops"]
 
 
 @pytest.mark.parametrize(
-    ("key", "what"), [("library_version", "turnover_risk"), ("sklearn_version", "scikit-learn")]
-)
+    ("key", "what"),
+    [("library_version", "turnover_risk"), ("sklearn_version", "scikit-learn"),
+     ("numpy_version", "numpy")],
+)  # fmt: skip
 def test_other_versions_warn(saved, key, what):
     _, panel, path = saved
-    mpath = path.with_suffix(".json")
-    manifest = json.loads(mpath.read_text())
+    manifest = _manifest(path)
     manifest[key] = "0.0.1"
-    mpath.write_text(json.dumps(manifest))
+    _rewrite(path, {MANIFEST: json.dumps(manifest).encode()})
     with pytest.warns(ModelVersionWarning, match=f"saved with {what} 0.0.1"):
-        load_model(path)
-
-
-def test_file_that_is_not_a_model_is_refused(tmp_path):
-    path = tmp_path / "model.joblib"
-    joblib.dump({"not": "a model"}, path)
-    manifest = {
-        "library": "turnover_risk",
-        "library_version": tr.__version__,
-        "sklearn_version": __import__("sklearn").__version__,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
-    path.with_suffix(".json").write_text(json.dumps(manifest))
-    with pytest.raises(TypeError, match="holds a dict, not a TurnoverRiskModel"):
         load_model(path)
 
 
@@ -111,7 +209,7 @@ def test_saved_file_holds_no_ids_and_no_training_rows(make_panel, tmp_path, kind
     assert panel["caseload_3m_mean"].nunique() % 2 == 0
     m = TurnoverRiskModel(kind=kind, random_state=0, **(FAST_GBM if kind == "gbm" else {}))
     m.fit(panel)
-    blob = m.save(tmp_path / "m.joblib").read_bytes()
+    blob = m.save(tmp_path / "m.skops").read_bytes()
     assert b"caseload_3m_mean" in blob  # positive control: the file is searchable
     for i in ids:
         assert i.encode("utf-8") not in blob and i.encode("utf-32-le") not in blob
@@ -132,11 +230,11 @@ def test_evaluation_summary_goes_into_the_manifest(make_panel, tmp_path):
     panel = make_panel(n_persons=80)
     m = TurnoverRiskModel().fit(panel)
     result = tr.evaluate(m, panel, n_splits=2)
-    manifest = json.loads(m.save(tmp_path / "m.joblib").with_suffix(".json").read_text())
+    manifest = _manifest(m.save(tmp_path / "m.skops"))
     pooled = result.table.query("fold == 'pooled' and model == 'model'").iloc[0]
     assert manifest["evaluation"]["model"]["roc_auc"] == pytest.approx(pooled["roc_auc"])
     assert manifest["evaluation"]["gap"] == 6
-    assert load_model(tmp_path / "m.joblib")._evaluation_summary["n_splits"] == 2
+    assert load_model(tmp_path / "m.skops")._evaluation_summary["n_splits"] == 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +273,7 @@ def test_0_1_0_file_loads_and_warns_only_about_another_library_version(kind):
     assert manifest["library_version"] == "0.1.0"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = load_model(path)
+        model = load_model(path, trusted=True)
     messages = [str(w.message) for w in caught if issubclass(w.category, ModelVersionWarning)]
     if tr.__version__ == "0.1.0":
         assert messages == []
@@ -195,7 +293,7 @@ def test_0_1_0_file_predicts_on_the_register_panel(kind, register_panel):
     path, manifest = _old_file(kind)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelVersionWarning)
-        model = load_model(path)
+        model = load_model(path, trusted=True)
     assert list(model.feature_names_in_) == manifest["feature_names"]
     assert model.features_ == manifest["features_used"]
     p = model.predict_proba(register_panel)
@@ -223,3 +321,22 @@ def test_names_that_0_1_0_pickles_look_up_in_turnover_risk_models_resolve(name, 
     assert getattr(models_pkg, name) is now
     with pytest.raises(AttributeError, match="has no attribute '_nope'"):
         models_pkg._nope  # noqa: B018
+
+
+@pytest.mark.parametrize("kind", OLD_KINDS)
+def test_0_1_0_file_is_refused_without_trust(kind):
+    path = DATA / f"model-0.1.0-{kind}.joblib"
+    with pytest.raises(TurnoverRiskInputError, match=r"runs whatever code it holds.*--trust"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("kind", OLD_KINDS)
+def test_0_1_0_file_migrates_to_skops_and_predicts_the_same(kind, register_panel, tmp_path):
+    path, _ = _old_file(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelVersionWarning)
+        old = load_model(path, trusted=True)
+    new = load_model(old.save(tmp_path / "migrated.skops"))
+    np.testing.assert_array_equal(
+        new.predict_proba(register_panel), old.predict_proba(register_panel)
+    )

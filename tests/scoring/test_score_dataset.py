@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import turnover_risk as tr
-from turnover_risk.privacy import ABSOLUTE_MIN_GROUP_SIZE
+from turnover_risk.privacy import ABSOLUTE_MIN_GROUP_SIZE, protect_groups
 from turnover_risk.scoring import Scorer, ScoringFallbackWarning, compile_scorer, score_dataset
 
 
@@ -34,6 +34,14 @@ def reference_groups(panel, p, by="unit_id", min_group_size=5):
     g = frame.groupby([by, "period"], sort=True).agg(n=("p", "size"), s=("p", "sum"))
     g = g.reset_index()
     g["small"] = g["n"] < min_group_size
+    # the privacy layer's pattern: small groups and their partners (against the municipality and
+    # the service the units belong to, per period), computed here from the person rows
+    rows = panel[[c for c in ("employee_id", by, "municipality", "service", "period")
+                  if c in panel.columns]]  # fmt: skip
+    g["hidden"] = protect_groups(
+        g.assign(n_persons=g["n"]), by=[by], rows=rows, fixed=["period"],
+        min_group_size=min_group_size,
+    )  # fmt: skip
     return g
 
 
@@ -52,13 +60,14 @@ class FixedRisk:
 
 
 def hand_panel():
-    # unit a: 5 persons in 2024-01 (risks 0.1 .. 0.5, sum 1.5); unit b: 2 persons (suppressed)
+    # unit a: 5 persons in 2024-01 (risks 0.1 .. 0.5, sum 1.5); units b and c: 2 and 3
+    # persons (suppressed together: b + c = the total minus a has 5 persons)
     return pd.DataFrame(
         {
-            "employee_id": ["e1", "e2", "e3", "e4", "e5", "e6", "e7"],
-            "unit_id": ["a", "a", "a", "a", "a", "b", "b"],
-            "period": pd.to_datetime(["2024-01-01"] * 7).astype("datetime64[ns]"),
-            "x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.9],
+            "employee_id": [f"e{i}" for i in range(1, 11)],
+            "unit_id": ["a"] * 5 + ["b"] * 2 + ["c"] * 3,
+            "period": pd.to_datetime(["2024-01-01"] * 10).astype("datetime64[ns]"),
+            "x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9],
         }
     )
 
@@ -75,11 +84,11 @@ def test_group_table_by_hand(tmp_path):
     assert t.loc["a", "expected_leavers"] == pytest.approx(1.5)
     assert t.loc["a", "mean_risk"] == pytest.approx(0.3)
     assert not t.loc["a", "suppressed"]
-    # unit b has 2 persons < 5: counted, but its values are blanked
-    assert t.loc["b", "n_persons"] == 2 and t.loc["b", "suppressed"]
+    # unit b has 2 persons < 5: its values and its count are blanked
+    assert pd.isna(t.loc["b", "n_persons"]) and t.loc["b", "suppressed"]
     assert np.isnan(t.loc["b", "expected_leavers"]) and np.isnan(t.loc["b", "mean_risk"])
     written = pd.read_csv(tmp_path / "g.csv")
-    assert written["n_persons"].tolist() == [5, 2]
+    assert written["n_persons"].iloc[0] == 5 and written["n_persons"].iloc[1:].isna().all()
 
 
 def test_batches_do_not_change_the_hand_numbers(tmp_path):
@@ -87,11 +96,11 @@ def test_batches_do_not_change_the_hand_numbers(tmp_path):
     res = score_dataset(
         model, hand_panel(), tmp_path / "g.parquet", batch_rows=2, min_group_size=3, progress=False
     )
-    assert model.calls == 4  # 7 rows in batches of 2
+    assert model.calls == 5  # 10 rows in batches of 2
     t = res.table.set_index("unit_id")
     assert t.loc["a", "expected_leavers"] == pytest.approx(1.5)
     assert t.loc["b", "suppressed"]  # 2 < 3
-    assert res.rows_read == res.rows_scored == 7
+    assert res.rows_read == res.rows_scored == 10
 
 
 def test_row_level_by_hand(tmp_path):
@@ -181,9 +190,11 @@ def test_streaming_parquet_equals_in_memory(sample, panel_file, tmp_path, kind):
     ref = reference_groups(panel, p)
     got = res.table
     assert got["unit_id"].tolist() == ref["unit_id"].tolist()
-    assert (got["n_persons"].to_numpy() == ref["n"].to_numpy()).all()
-    assert (got["suppressed"].to_numpy() == ref["small"].to_numpy()).all()
-    shown = ~ref["small"].to_numpy()
+    assert (got["suppressed"].to_numpy() == ref["hidden"].to_numpy()).all()
+    assert ref.loc[ref["small"], "hidden"].all()
+    shown = ~ref["hidden"].to_numpy()
+    assert (got["n_persons"].to_numpy()[shown] == ref["n"].to_numpy()[shown]).all()
+    assert got.loc[~shown, "n_persons"].isna().all()
     np.testing.assert_allclose(
         got["expected_leavers"].to_numpy()[shown], ref["s"].to_numpy()[shown], rtol=1e-12, atol=1e-9
     )
@@ -452,7 +463,8 @@ def test_existing_output_is_refused_unless_overwrite(sample, tmp_path):
         score_dataset(FixedRisk(), hand_panel(), out, progress=False)
     assert out.read_bytes() == b"keep me"
     score_dataset(FixedRisk(), hand_panel(), out, overwrite=True, progress=False)
-    assert pd.read_parquet(out)["n_persons"].tolist() == [5, 2]
+    written = pd.read_parquet(out)["n_persons"]
+    assert written.iloc[0] == 5 and written.iloc[1:].isna().all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,11 +491,11 @@ def test_bad_row_in_the_middle_of_a_large_file(sample, tmp_path):
     assert rej["row"].tolist() == [r1, r2]
     assert rej["column"].tolist() == ["caseload_last", "employee_id"]
     assert rej["problem"].tolist() == ["caseload_last is not finite", "employee_id is missing"]
-    assert res.table["n_persons"].sum() == res.rows_scored
     # the other rows are scored as usual
     good = panel.drop(index=[r1, r2])
     ref = reference_groups(good, models["logistic"].predict_proba(good)[:, 1])
-    shown = ~ref["small"].to_numpy()
+    assert res.table["n_persons"].sum() == ref.loc[~ref["hidden"], "n"].sum()
+    shown = ~ref["hidden"].to_numpy()
     np.testing.assert_allclose(
         res.table["expected_leavers"].to_numpy()[shown], ref["s"].to_numpy()[shown], rtol=1e-12
     )
@@ -553,7 +565,7 @@ def test_missing_source_and_wrong_types(tmp_path):
 @pytest.fixture(scope="module")
 def saved_model(sample, tmp_path_factory):
     _, _, models = sample
-    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    path = tmp_path_factory.mktemp("model") / "model.skops"
     models["logistic"].save(path)
     return path
 
@@ -581,9 +593,11 @@ def test_cli_score_writes_groups_and_refuses_to_overwrite(
         == 0
     )
     assert f"{len(panel):,} of {len(panel):,} rows scored" in capsys.readouterr().out
-    assert pd.read_csv(out)["n_persons"].sum() == len(panel)
+    written = pd.read_csv(out)
+    ref = reference_groups(panel, np.zeros(len(panel)))
+    assert written["n_persons"].sum() == ref.loc[~ref["hidden"], "n"].sum()
     before = out.read_bytes()
-    assert main(["score", str(saved_model), str(panel_file), "--out", str(out)]) == 2
+    assert main(["score", str(saved_model), str(panel_file), "--out", str(out)]) == 3
     assert "already exists; pass overwrite=True (CLI: --overwrite)" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert (
@@ -627,7 +641,7 @@ def test_cli_score_scheduler_that_does_not_answer(saved_model, panel_file, tmp_p
             "1",
         ]
     )
-    assert code == 2 and time.perf_counter() - t0 < 15
+    assert code == 3 and time.perf_counter() - t0 < 15  # the environment: no cluster there
     assert "no Dask scheduler answered at 'tcp://127.0.0.1:9' within 1 s" in (
         capsys.readouterr().err
     )
@@ -649,7 +663,7 @@ def test_cli_score_scheduler_that_does_not_answer(saved_model, panel_file, tmp_p
 
 
 def test_cli_score_takes_the_model_as_an_option_too(saved_model, panel_file, tmp_path, capsys):
-    """`turnover-risk score --model model.joblib SOURCE` (as `flag` and `report` take it) gives
+    """`turnover-risk score --model model.skops SOURCE` (as `flag` and `report` take it) gives
     the same table as the positional form; a wrong number of paths is bad input."""
     from turnover_risk.cli._main import main
 

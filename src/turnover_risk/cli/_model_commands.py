@@ -1,5 +1,5 @@
 """The model commands: ``flag`` (groups at elevated risk), ``report`` (the HTML report),
-``score`` (a whole population in constant memory), ``train`` and ``evaluate``.
+``train``, ``evaluate`` and ``migrate-model`` (a 0.1.0 joblib file to the safe format).
 
 Each subcommand is one ``_add_<name>(subparsers)`` function that declares its arguments and
 sets ``func`` to a ``_cmd_<name>(args) -> int`` function; the library is imported inside the
@@ -10,19 +10,17 @@ model and the panel the same way (a saved model, or a logistic model fitted on t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-
-import pandas as pd
 
 from turnover_risk.cli._common import (
     EXIT_OK,
     CLIError,
     _print_table,
-    _problem_report_path,
+    add_output_options,
     load_register,
     write_table,
 )
+from turnover_risk.cli._print import _print_flag_result, _steps
 
 # --------------------------------------------------------------------------------------------
 # flag and report
@@ -32,6 +30,8 @@ from turnover_risk.cli._common import (
 def _model_and_panel(args):
     """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
     import warnings
+
+    import pandas as pd
 
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import TurnoverRiskModel, load_model
@@ -74,7 +74,7 @@ def _add_flag(sub) -> None:
         "the top drivers of each flagged group. Groups under --min-group-size are suppressed.",
     )
     p.add_argument("path", help="register folder, or a panel .parquet from 'features'")
-    p.add_argument("--model", help="model.joblib from 'train' (default: fit a logistic model)")
+    p.add_argument("--model", help="model.skops from 'train' (default: fit a logistic model)")
     p.add_argument("--by", action="append", help="group column (repeat for several)")
     p.add_argument("--mode", choices=("prospective", "retrospective"), default="prospective")
     p.add_argument("--period", help="period to assess (YYYY-MM-DD; default: see docs)")
@@ -88,13 +88,18 @@ def _add_flag(sub) -> None:
     p.add_argument("--min-group-size", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output file (.csv or .parquet)")
+    add_output_options(p)
     p.set_defaults(func=_cmd_flag)
 
 
 def _cmd_flag(args) -> int:
+    from turnover_risk._atomic import check_target
     from turnover_risk.groups import flag_groups
 
+    check_target(args.out, overwrite=args.overwrite, inputs=[args.path, args.model])
+    steps = _steps(3, "flag")
     _, model, panel = _model_and_panel(args)
+    steps.update(1)
     res = flag_groups(
         model,
         panel,
@@ -109,15 +114,11 @@ def _cmd_flag(args) -> int:
         margin=args.margin,
         random_state=args.seed,
     )
-    out = write_table(res.table, args.out)
-    counts = res.table["flag"].value_counts().to_dict()
-    print(f"{len(res.table)} groups ({res.mode}, period {res.period.date()}): {counts}")
-    if res.overdispersion:
-        od = res.overdispersion
-        print(
-            f"over-dispersion: {od['applied']} (phi={od['phi']:.2f}, tau2={od['tau2']:.3f}, "
-            f"p={od['p_value']:.3f})"
-        )
+    steps.update(1)
+    out = write_table(res.table, args.out, overwrite=args.overwrite, inputs=[args.path, args.model])
+    steps.update(1)
+    steps.close()
+    _print_flag_result(res, "groups")
     if res.reason:
         print(res.reason)
     print(f"written to {out}")
@@ -134,16 +135,18 @@ def _add_report(sub) -> None:
         "cannot say. No employee ids; small groups suppressed.",
     )
     p.add_argument("path", help="register folder")
-    p.add_argument("--model", help="model.joblib from 'train' (default: fit a logistic model)")
+    p.add_argument("--model", help="model.skops from 'train' (default: fit a logistic model)")
     p.add_argument("--by", default="unit_id", help="group column")
     p.add_argument("--lang", choices=("nb", "en"), default="nb")
     p.add_argument("--n-boot", type=int, default=10, help="bootstrap refits for the flags")
     p.add_argument("--min-group-size", type=int, default=5)
     p.add_argument("--out", default="report.html", help="output HTML file")
+    add_output_options(p)
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args) -> int:
+    from turnover_risk._atomic import atomic_output, check_target
     from turnover_risk.report import write_report
 
     if Path(args.path).suffix.lower() == ".parquet":
@@ -151,130 +154,26 @@ def _cmd_report(args) -> int:
             "report needs a register folder (it shows rates and validation), "
             f"not a panel file: {args.path!r}"
         )
+    inputs = [args.path, args.model]
+    out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
+    steps = _steps(2, "report")
     reg, model, panel = _model_and_panel(args)
-    out = write_report(
-        reg,
-        model,
-        args.out,
-        by=args.by,
-        lang=args.lang,
-        panel=panel,
-        min_group_size=args.min_group_size,
-        n_boot=args.n_boot,
-    )
+    steps.update(1)
+    with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+        write_report(
+            reg,
+            model,
+            tmp,
+            by=args.by,
+            lang=args.lang,
+            panel=panel,
+            min_group_size=args.min_group_size,
+            n_boot=args.n_boot,
+        )
+    steps.update(1)
+    steps.close()
     print(f"Report written to {out.resolve()}")
     return EXIT_OK
-
-
-# --------------------------------------------------------------------------------------------
-# score
-# --------------------------------------------------------------------------------------------
-
-
-def _add_score(sub) -> None:
-    p = sub.add_parser(
-        "score",
-        help="score a whole population in constant memory (group level by default)",
-        description="Stream a panel Parquet file or folder (or build the panel of a register "
-        "folder partition by partition), score it with a saved model and write expected "
-        "leavers per group and period (small groups suppressed), or one risk per person and "
-        "period with --row-level. Output is written under a temporary name and renamed when "
-        "complete; an existing output is kept unless --overwrite.",
-    )
-    p.add_argument(
-        "paths",
-        nargs="+",
-        metavar="[MODEL] SOURCE",
-        help="panel .parquet file or folder, or a register folder; the model file comes "
-        "first unless it is given with --model",
-    )
-    p.add_argument("--model", help="model.joblib from 'train' (as in 'flag' and 'report')")
-    p.add_argument("--out", required=True, help="output file (.parquet; .csv for groups)")
-    p.add_argument("--by", action="append", help="group column (repeat; default unit_id)")
-    p.add_argument("--row-level", action="store_true", help="write one risk per row")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.add_argument("--batch-rows", type=int, default=262_144, help="rows per record batch")
-    p.add_argument("--min-group-size", type=int, default=5)
-    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument(
-        "--connect-timeout", type=float, default=10.0, help="seconds to wait for --scheduler"
-    )
-    # -- input checks and drift (issues 17, 20) ---------------------------------------------
-    p.add_argument(
-        "--fail-on-drift",
-        action="store_true",
-        help="exit with code 3 when an input feature drifted from the training data (the "
-        "output and OUT.drift.csv are still written); for pipelines",
-    )
-    p.set_defaults(func=_cmd_score)
-
-
-def _cmd_score(args) -> int:
-    from turnover_risk.models import load_model
-    from turnover_risk.scoring import score_dataset
-
-    if args.scheduler and args.engine != "dask":
-        raise CLIError("--scheduler needs --engine dask")
-    expected = 1 if args.model else 2
-    if len(args.paths) != expected:
-        raise CLIError(
-            f"score takes {'SOURCE' if args.model else 'MODEL SOURCE'} "
-            f"{'with --model' if args.model else '(or --model MODEL SOURCE)'}; got "
-            f"{len(args.paths)} path(s): {' '.join(args.paths)}"
-        )
-    model_path = args.model or args.paths[0]
-    source = args.paths[-1]
-    model = load_model(model_path)
-    extra = {"scheduler": args.scheduler, "connect_timeout": args.connect_timeout}
-    try:
-        res = score_dataset(
-            model,
-            source,
-            args.out,
-            batch_rows=args.batch_rows,
-            row_level=args.row_level,
-            overwrite=args.overwrite,
-            engine=args.engine,
-            by=args.by or "unit_id",
-            min_group_size=args.min_group_size,
-            **(extra if args.engine == "dask" else {}),
-        )
-    except (FileExistsError, ConnectionError) as err:
-        raise CLIError(str(err)) from err
-    print(
-        f"{res.rows_scored:,} of {res.rows_read:,} rows scored in {res.seconds:.1f} s "
-        f"({res.rows_per_second:,.0f} rows/s, engine {res.engine}); written to {res.path}"
-    )
-    if res.rows_rejected:
-        path = _problem_report_path("score-rejected")
-        res.rejected.to_csv(path, index=False)
-        first = res.rejected.iloc[0]
-        print(
-            f"{res.rows_rejected:,} rows rejected (first: {first['problem']} in "
-            f"{first['file']} row {first['row']}). Rejected rows: {path}",
-            file=sys.stderr,
-        )
-    # -- input checks and drift (issues 17, 20): OUT.drift.csv, problem rows, exit 3 -------
-    return _score_checks(res, args)
-
-
-EXIT_DRIFT = 3
-"""``score --fail-on-drift``: the output was written, but inputs drifted from the training data."""
-
-
-def _score_checks(res, args) -> int:
-    from turnover_risk.governance._checks import write_drift_csv
-
-    if len(res.input_problems):
-        path = _problem_report_path("score-input-problems")
-        res.input_problems.to_csv(path, index=False)
-        print(f"Rows scored with values the model never saw: {path}", file=sys.stderr)
-    if res.drift is None:
-        return EXIT_OK
-    path = write_drift_csv(res.drift, res.path)
-    print(f"Input drift: {res.drift.summary()}. Table: {path}", file=sys.stderr)
-    return EXIT_DRIFT if args.fail_on_drift and res.drift.any_drift else EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,9 +187,11 @@ _EVAL_COLUMNS = (
 )  # fmt: skip
 
 
-def _panel_for_model(path: str, spec=None) -> pd.DataFrame:
+def _panel_for_model(path: str, spec=None):
     """A panel Parquet file from 'features' as is, or the panel of a register folder."""
     import warnings
+
+    import pandas as pd
 
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.panel import build_panel
@@ -313,7 +214,9 @@ def _panel_for_model(path: str, spec=None) -> pd.DataFrame:
         return build_panel(reg, **kw)
 
 
-def _evaluation_table(result) -> pd.DataFrame:
+def _evaluation_table(result):
+    import pandas as pd
+
     table = result.table[[c for c in _EVAL_COLUMNS if c in result.table.columns]].copy()
     for col in ("test_start", "test_end"):
         table[col] = pd.to_datetime(table[col]).dt.strftime("%Y-%m")
@@ -326,9 +229,12 @@ def _run_evaluation(model, panel, n_splits: int):
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import evaluate
 
+    steps = _steps(1, "evaluate")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         result = evaluate(model, panel, n_splits=n_splits)
+    steps.update(1)
+    steps.close()
     print(
         f"Out-of-time evaluation ({result.n_splits} folds, gap {result.gap} periods, "
         f"{len(result.predictions)} test rows; base_rate ranks nobody, so its ranking "
@@ -344,35 +250,44 @@ def _add_train(sub) -> None:
         help="fit, evaluate over time and save a turnover risk model",
         description="Build the panel of a register folder (or read a panel .parquet from "
         "'features'), evaluate the model out of time (rolling origin, one horizon gap), fit it "
-        "on every labelled row and save model.joblib with a model.json manifest holding the "
-        "evaluation summary. No employee ids or training rows are saved.",
+        "on every labelled row and save one model.skops file (skops.io: it loads without running "
+        "code) with the manifest and evaluation summary inside; signed when TURNOVER_RISK_KEY is "
+        "set. No employee ids or training rows are saved.",
     )
     p.add_argument("path", help="register folder or panel .parquet")
     p.add_argument("--kind", choices=("logistic", "gbm"), default="logistic")
-    p.add_argument("--out", required=True, help="model file (.joblib); manifest beside it")
+    p.add_argument("--out", required=True, help="model file (.skops)")
     p.add_argument("--n-splits", type=int, default=4, help="evaluation folds (default 4)")
     p.add_argument("--random-state", type=int, default=0)
+    add_output_options(p)
     p.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args) -> int:
     import warnings
 
+    from turnover_risk._atomic import check_target
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import TurnoverRiskModel
+    from turnover_risk.models._persistence import _save_model, model_path
 
-    if Path(args.out).suffix.lower() != ".joblib":
-        raise CLIError(f"--out {args.out!r}: use a .joblib file name (the manifest gets .json)")
+    if Path(args.out).suffix.lower() != ".skops":
+        raise CLIError(f"--out {args.out!r}: use a .skops file name, e.g. model.skops")
+    check_target(model_path(args.out), overwrite=args.overwrite, inputs=[args.path])
     panel = _panel_for_model(args.path)
     model = TurnoverRiskModel(kind=args.kind, random_state=args.random_state)
     result = _run_evaluation(model, panel, args.n_splits)
+    steps = _steps(2, "train")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         model.fit(panel)
-    out = model.save(args.out, evaluation=result)
+    steps.update(1)
+    out = _save_model(model, args.out, result, overwrite=args.overwrite, inputs=(args.path,))
+    steps.update(1)
+    steps.close()
     print(
         f"Fitted {args.kind} on {model.n_train_rows_} rows ({model.n_positive_} leavers); "
-        f"saved {out} and {out.with_suffix('.json').name}"
+        f"saved {out}"
     )
     return EXIT_OK
 
@@ -384,19 +299,24 @@ def _add_evaluate(sub) -> None:
         description="Evaluate a model kind (or the settings of a saved model) on a register "
         "folder or panel .parquet: rolling-origin folds by period with a gap of one horizon, "
         "persons kept apart; per fold and pooled ROC-AUC, PR-AUC, Brier, log loss, calibration "
-        "and top-10 %% precision/recall next to the base-rate and unit-exit-share baselines.",
+        "and top-10 % precision/recall next to the base-rate and unit-exit-share baselines.",
     )
     p.add_argument("path", help="register folder or panel .parquet")
     p.add_argument("--kind", choices=("logistic", "gbm"), default="logistic")
-    p.add_argument("--model", help="saved model.joblib: evaluate its settings (refitted per fold)")
+    p.add_argument("--model", help="saved model.skops: evaluate its settings (refitted per fold)")
     p.add_argument("--n-splits", type=int, default=4, help="evaluation folds (default 4)")
     p.add_argument("--out", help="also write the full table (.csv or .parquet)")
+    add_output_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
 
 def _cmd_evaluate(args) -> int:
+    from turnover_risk._atomic import check_target
     from turnover_risk.models import TurnoverRiskModel, load_model
 
+    inputs = [args.path, args.model]
+    if args.out:
+        check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     if args.model:
         saved = load_model(args.model)
         panel = _panel_for_model(args.path, getattr(saved, "spec_", None))
@@ -406,5 +326,44 @@ def _cmd_evaluate(args) -> int:
         model = TurnoverRiskModel(kind=args.kind, random_state=0)
     result = _run_evaluation(model, panel, args.n_splits)
     if args.out:
-        print(f"Full table written to {write_table(result.table, args.out)}")
+        out = write_table(result.table, args.out, overwrite=args.overwrite, inputs=inputs)
+        print(f"Full table written to {out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# migrate-model
+# --------------------------------------------------------------------------------------------
+
+
+def _add_migrate_model(sub) -> None:
+    p = sub.add_parser(
+        "migrate-model",
+        help="rewrite a 0.1.0 joblib model file as a .skops file (needs --trust)",
+        description="Load a model file saved by turnover_risk 0.1.0 (a joblib pickle) and save "
+        "it as a .skops file, which loads without running code. Loading a pickle runs any code "
+        "it holds: pass --trust only for a file you made yourself and that has not been out of "
+        "your hands. The manifest's SHA-256 beside it (model.json), when there, must match.",
+    )
+    p.add_argument("--trust", metavar="FILE", required=True, help="the 0.1.0 .joblib file")
+    p.add_argument("--out", required=True, help="the new model file (.skops)")
+    add_output_options(p)
+    p.set_defaults(func=_cmd_migrate_model)
+
+
+def _cmd_migrate_model(args) -> int:
+    import warnings
+
+    from turnover_risk._atomic import check_target
+    from turnover_risk.models import ModelVersionWarning, load_model
+    from turnover_risk.models._persistence import _save_model, model_path
+
+    if Path(args.out).suffix.lower() != ".skops":
+        raise CLIError(f"--out {args.out!r}: use a .skops file name, e.g. model.skops")
+    out = check_target(model_path(args.out), overwrite=args.overwrite, inputs=[args.trust])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelVersionWarning)  # it is being rewritten now
+        model = load_model(args.trust, trusted=True)
+    _save_model(model, out, overwrite=args.overwrite, inputs=(args.trust,))
+    print(f"{args.trust} ({model.kind}) rewritten as {out}; it loads without running code.")
     return EXIT_OK

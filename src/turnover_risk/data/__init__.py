@@ -1,6 +1,7 @@
 """Registers: the data contract, reading and writing, validation, and the working-day calendar.
 
-A :class:`Register` holds the six tables of the contract (``employment`` is required);
+A :class:`Register` holds the six tables of the contract (``employment`` is required) and,
+optionally, ``unit_changes`` (units renamed or merged, :func:`follow_unit_changes`);
 :func:`read_register` reads a folder of CSV or Parquet files into one, :func:`validate` reports
 every problem as a row, and :class:`WorkdayIndex` counts Norwegian working days.
 """
@@ -25,6 +26,7 @@ from turnover_risk.data._schema import (
     pandas_dtype,
     schema_table,
 )
+from turnover_risk.data._unit_changes import follow_unit_changes
 from turnover_risk.data._validation import (
     RULES,
     DataValidationError,
@@ -49,6 +51,7 @@ __all__ = [
     "ValidationReport",
     "WorkdayIndex",
     "clean_register",
+    "follow_unit_changes",
     "holiday_dates",
     "is_working_day",
     "norwegian_holidays",

@@ -8,9 +8,7 @@ validation report (see :func:`turnover_risk.data.validate`).
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io as _io
 import json
 import math
 from collections.abc import Mapping
@@ -20,10 +18,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._schema import TABLE_NAMES, Register
+from turnover_risk._atomic import atomic_output
+from turnover_risk.data._files import RawTable, read_csv, read_parquet
+from turnover_risk.data._rules import _Collector
+from turnover_risk.data._schema import ALL_TABLES, TABLE_NAMES, Register
 from turnover_risk.data._validation import (
+    DataValidationError,
     QuarantineResult,
     SourceInfo,
+    ValidationReport,
     clean_register,
 )
 
@@ -31,26 +34,14 @@ __all__ = ["read_register", "read_table", "write_register"]
 
 _SUFFIXES = (".parquet", ".csv")
 METADATA_FILE = "metadata.json"
-_NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 
 
-def _decode(raw: bytes, encoding: str | None) -> str:
-    if encoding is not None:
-        return raw.decode(encoding)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Latin-1 family (Windows-1252 is a superset of the printable Latin-1 range).
-        return raw.decode("cp1252", errors="replace")
-
-
-def _sniff_sep(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (";", ",", "\t", "|")}
-    sep = max(counts, key=lambda k: counts[k])
-    return sep if counts[sep] > 0 else ","
+def _read_raw(path: Path, *, sep: str | None, encoding: str | None) -> RawTable:
+    if path.suffix.lower() == ".parquet":
+        return read_parquet(path)
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
+    return read_csv(path, sep=sep, encoding=encoding)
 
 
 def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None = None):
@@ -63,32 +54,43 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     sep : str, optional
         CSV separator; detected from the header line (``;``, ``,``, tab or ``|``) when omitted.
     encoding : str, optional
-        CSV encoding; detected (UTF-8 with or without BOM, else Windows-1252/Latin-1).
+        CSV encoding; detected per file (UTF-8 with or without BOM, else Windows-1252/Latin-1).
 
     Returns
     -------
     DataFrame
         Untyped; pass it through :func:`turnover_risk.validate` or use :func:`read_register`.
+
+    Raises
+    ------
+    DataValidationError
+        When the file as a whole cannot be used: it cannot be parsed, mixes encodings, names a
+        column twice or ends in the middle of a row (``.report`` names file, line and fix).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, turnover_risk as tr
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "units.csv"
+    >>> _ = f.write_bytes("unit_id;municipality U1;Tromsø ".replace(" ", chr(10)).encode("cp1252"))
+    >>> tr.data.read_table(f)["municipality"].iloc[0]
+    'Tromsø'
     """
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path, engine="pyarrow")
-    if path.suffix.lower() != ".csv":
-        raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
-    raw = path.read_bytes()
-    text = _decode(raw, encoding)
-    if not text.strip():
-        return pd.DataFrame()
-    sep = sep or _sniff_sep(text)
-    return pd.read_csv(
-        _io.StringIO(text),
-        sep=sep,
-        dtype=str,
-        keep_default_na=False,
-        na_values=_NA,
-        skipinitialspace=True,
-        quoting=csv.QUOTE_MINIMAL,
-    )
+    got = _read_raw(path, sep=sep, encoding=encoding)
+    if got.problems:
+        src = SourceInfo(
+            file=str(path), csv=path.suffix.lower() == ".csv", problems=tuple(got.problems)
+        )
+        col = _Collector()
+        for rule, msg, line in got.problems:
+            col.add_table(path.stem, src, None, rule, msg, line)
+        rows = 0 if got.frame is None else len(got.frame)
+        counts = pd.DataFrame(
+            [{"table": path.stem, "file": str(path), "rows_read": rows, "rows_kept": 0,
+              "rows_rejected": rows}]
+        )  # fmt: skip
+        raise DataValidationError(ValidationReport(col.frame(), counts), f"file {str(path)!r}")
+    return got.frame
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -115,7 +117,9 @@ def read_register(
     path : str or Path
         Folder holding ``employment.csv`` or ``employment.parquet`` and, optionally, the other
         tables of the data contract (``units``, ``absences``, ``caseload``, ``supervision``,
-        ``surveys``). Files of other names are ignored.
+        ``surveys``, ``unit_changes``). Files of other names are ignored. How dates, numbers
+        and encodings are read, and which whole-file problems reject a file, is described in
+        ``docs/extracts.md``.
     errors : {"raise", "quarantine"}
         ``"raise"`` (default): raise :class:`~turnover_risk.DataValidationError` naming the first
         problems when any row breaks the contract. ``"quarantine"``: return a
@@ -157,21 +161,35 @@ def read_register(
         )
     raw: dict[str, pd.DataFrame | None] = {}
     sources: dict[str, SourceInfo] = {}
-    for name in TABLE_NAMES:
+    for name in ALL_TABLES:
         f = _find(folder, name)
         if f is None:
-            sources[name] = SourceInfo(file=str(folder / f"{name}.csv"), csv=True)
+            if name in TABLE_NAMES:  # the record tables are always accounted for
+                sources[name] = SourceInfo(file=str(folder / f"{name}.csv"), csv=True)
             raw[name] = None
             continue
-        sources[name] = SourceInfo(file=str(f), csv=f.suffix.lower() == ".csv")
-        raw[name] = read_table(f, sep=sep, encoding=encoding)
-    if raw["employment"] is None:
+        got = _read_raw(f, sep=sep, encoding=encoding)
+        sources[name] = SourceInfo(
+            file=str(f),
+            csv=f.suffix.lower() == ".csv",
+            lines=got.lines,
+            problems=tuple(got.problems),
+            reject_all=got.reject_all,
+        )
+        raw[name] = got.frame
+    if raw["employment"] is None and not sources["employment"].problems:
         present = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in _SUFFIXES)
         raise FileNotFoundError(
             f"{str(folder)!r} has no employment table (employment.csv or employment.parquet); "
             f"it is the one required table. Files found: {', '.join(present) or 'none'}."
         )
-    register = Register(**raw, metadata=_read_metadata(folder))
+    register = Register(
+        **{
+            k: v if v is not None or k not in sources or not sources[k].problems else pd.DataFrame()
+            for k, v in raw.items()
+        },
+        metadata=_read_metadata(folder),
+    )
     return clean_register(register, errors, sources=sources, what=f"register {str(folder)!r}")
 
 
@@ -222,14 +240,15 @@ def write_register(
         if other.exists():
             other.unlink()
         target = folder / f"{name}.{format}"
-        if format == "parquet":
-            df.to_parquet(target, engine="pyarrow", index=False)
-        else:
-            out = df.copy()
-            for c in out.columns:
-                if pd.api.types.is_datetime64_any_dtype(out[c]):
-                    out[c] = out[c].dt.strftime("%Y-%m-%d")
-            out.to_csv(target, index=False, na_rep="")
+        with atomic_output(target, overwrite=True) as tmp:  # never a half-written table
+            if format == "parquet":
+                df.to_parquet(tmp, engine="pyarrow", index=False)
+            else:
+                out = df.copy()
+                for c in out.columns:
+                    if pd.api.types.is_datetime64_any_dtype(out[c]):
+                        out[c] = out[c].dt.strftime("%Y-%m-%d")
+                out.to_csv(tmp, index=False, na_rep="")
     _write_metadata(register.metadata, folder)
 
 

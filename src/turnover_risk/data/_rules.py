@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data._schema import TABLE_NAMES, Column, TableSchema, pandas_dtype
+from turnover_risk.data._dates import parse_dates
+from turnover_risk.data._numbers import parse_numbers
+from turnover_risk.data._schema import ALL_TABLES, Column, TableSchema, pandas_dtype
 
 PROBLEM_COLUMNS = ["table", "file", "row", "line", "column", "value", "rule", "message"]
 
@@ -21,10 +23,27 @@ _FAR_FUTURE = np.datetime64("2262-04-01", "ns")
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """Where a table came from: a file path and whether row ``i`` sits on CSV line ``i + 2``."""
+    """Where a table came from: a file path, whether it is CSV (row ``i`` on line ``i + 2``
+    unless ``lines`` gives each row's physical line) and the problems of the file as a whole
+    (``(rule, message, line)``; with ``reject_all`` they reject every row)."""
 
     file: str | None = None
     csv: bool = False
+    lines: np.ndarray | None = field(default=None, compare=False, repr=False)
+    problems: tuple = ()
+    reject_all: bool = False
+
+    def line(self, positions: np.ndarray) -> object:
+        """Physical line of each row position (missing for Parquet and in-memory tables)."""
+        if self.lines is not None:
+            return self.lines[positions]
+        if self.csv:
+            return positions + 2
+        return pd.array([pd.NA] * len(positions), dtype="Int64")
+
+
+HIDDEN_VALUE_COLUMNS = ("employee_id",)
+"""Columns whose values never appear in a problem (person identifiers)."""
 
 
 @dataclass
@@ -45,8 +64,11 @@ class _Collector:
         if positions.size == 0:
             return
         n = positions.size
-        vals = pd.Series(values if not np.isscalar(values) else [values] * n)
-        vals = vals.astype(object).where(vals.notna(), "").astype(str).to_numpy()
+        if column in HIDDEN_VALUE_COLUMNS:
+            vals = np.full(n, "", dtype=object)
+        else:
+            vals = pd.Series(values if not np.isscalar(values) else [values] * n)
+            vals = vals.astype(object).where(vals.notna(), "").astype(str).to_numpy()
         msgs = messages if isinstance(messages, str) else list(messages)
         self.rows.append(
             pd.DataFrame(
@@ -54,7 +76,7 @@ class _Collector:
                     "table": table,
                     "file": src.file,
                     "row": positions,
-                    "line": positions + 2 if src.csv else pd.array([pd.NA] * n, dtype="Int64"),
+                    "line": src.line(positions),
                     "column": column,
                     "value": vals,
                     "rule": rule,
@@ -63,14 +85,22 @@ class _Collector:
             )
         )
 
-    def add_table(self, table: str, src: SourceInfo, column: str | None, rule: str, msg: str):
+    def add_table(
+        self,
+        table: str,
+        src: SourceInfo,
+        column: str | None,
+        rule: str,
+        msg: str,
+        line: int | None = None,
+    ):
         self.rows.append(
             pd.DataFrame(
                 {
                     "table": [table],
                     "file": [src.file],
                     "row": pd.array([pd.NA], dtype="Int64"),
-                    "line": pd.array([pd.NA], dtype="Int64"),
+                    "line": pd.array([line if line is not None else pd.NA], dtype="Int64"),
                     "column": [column],
                     "value": [""],
                     "rule": [rule],
@@ -86,10 +116,11 @@ class _Collector:
             out = pd.concat([r.astype({"row": "Int64", "line": "Int64"}) for r in self.rows])
         out["row"] = out["row"].astype("Int64")
         out["line"] = out["line"].astype("Int64")
-        order = {t: i for i, t in enumerate(TABLE_NAMES)}
+        order = {t: i for i, t in enumerate(ALL_TABLES)}
         out["_t"] = out["table"].map(order)
-        out = out.sort_values(["_t", "row"], kind="stable", na_position="first")
-        return out.drop(columns="_t").reset_index(drop=True)
+        out["_f"] = out["row"].notna().to_numpy(dtype=int)  # file problems first
+        out = out.sort_values(["_f", "_t", "row"], kind="stable", na_position="first")
+        return out.drop(columns=["_t", "_f"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,46 +136,6 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return blank
 
 
-def _as_ns(dates: pd.Series) -> pd.Series:
-    """Dates of any unit -> ``datetime64[ns]``; dates outside its range (years 1677-2262) ->
-    NaT, so they are reported as bad dates (pandas 3 parses them to ``us``, pandas 2 to NaT)."""
-    if dates.dtype != "datetime64[ns]":
-        dates = dates.where(dates.isna() | dates.between(pd.Timestamp.min, pd.Timestamp.max))
-    return dates.astype("datetime64[ns]")
-
-
-def _parse_dates(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        out = s
-        if getattr(s.dt, "tz", None) is not None:
-            out = s.dt.tz_localize(None)
-        return _as_ns(out.dt.normalize())
-    txt = s.astype("string").str.strip()
-    out = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-    todo = out.isna() & txt.notna() & (txt != "")
-    for fmt in ("%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y"):
-        if not todo.any():
-            break
-        alt = pd.to_datetime(txt[todo], format=fmt, errors="coerce")
-        out = _as_ns(out)
-        out.loc[todo] = _as_ns(alt)
-        todo = out.isna() & txt.notna() & (txt != "")
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_localize(None)
-    return _as_ns(out.dt.normalize())
-
-
-def _parse_numbers(s: pd.Series, *, comma_decimal: bool) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return pd.Series(np.nan, index=s.index)
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.astype("float64")
-    txt = s.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
-    if comma_decimal:
-        txt = txt.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
-    return pd.to_numeric(txt, errors="coerce").astype("float64")
-
-
 def _coerce_ids(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
         whole = s.dropna()
@@ -154,63 +145,89 @@ def _coerce_ids(s: pd.Series) -> pd.Series:
     return out.where(out != "", pd.NA)
 
 
+def _nested(s: pd.Series) -> np.ndarray:
+    """Cells holding a list, array or mapping (a Parquet list column): never one value."""
+    if s.dtype != object:
+        return np.zeros(len(s), dtype=bool)
+    return np.fromiter(
+        (isinstance(v, list | tuple | dict | set | np.ndarray) for v in s), bool, len(s)
+    )
+
+
 def _coerce_table(
-    name: str, df: pd.DataFrame, schema: TableSchema, src: SourceInfo, col: _Collector
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Coerce ``df`` to the contract's dtypes; return (typed frame, bad-row mask)."""
+    name: str,
+    df: pd.DataFrame,
+    schema: TableSchema,
+    src: SourceInfo,
+    col: _Collector,
+    latest: int,
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Coerce ``df`` to the contract's dtypes; return (typed frame, bad-row mask, notes)."""
     n = len(df)
     bad = np.zeros(n, dtype=bool)
     pos = np.arange(n)
     out = {}
+    notes: list[str] = []
     for c in df.columns:
         s = df[c].reset_index(drop=True)
+        nested = _nested(s)
+        if nested.any():
+            col.add(
+                name,
+                src,
+                pos[nested],
+                c,
+                "",
+                "wrong_type",
+                f"{c} holds a list in a cell; a cell holds one value (export one row per value)",
+            )
+            bad |= nested
+            s = s.where(~nested, None)
+            if not schema.known(c):
+                s = s.astype("string")
         if not schema.known(c):
             out[c] = s
             continue
         spec: Column = schema.column(c)
-        blank = _is_blank(s)
+        blank = _is_blank(s) & ~nested
         if spec.kind == "any":
             # answers read from text: numbers become float64 when every filled cell is one
             if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-                nums = _parse_numbers(s, comma_decimal=True)
-                if not (nums.isna().to_numpy() & ~blank).any():
-                    s = nums
+                nums = parse_numbers(s, c, share=False)
+                if not nums.problems and not (nums.values.isna().to_numpy() & ~blank).any():
+                    s = nums.values
             out[c] = s
             continue
+        problems: list[tuple[np.ndarray, str, object]] = []
         if spec.kind in ("id", "text"):
             typed = _coerce_ids(s) if spec.kind == "id" else s.astype("string")
             if spec.kind == "text":
                 typed = typed.where(~blank, pd.NA)
         elif spec.kind == "date":
-            typed = _parse_dates(s)
-            fail = typed.isna().to_numpy() & ~blank
-            col.add(
-                name,
-                src,
-                pos[fail],
-                c,
-                s[fail],
-                "bad_date",
-                f"{c} must be a date like 2021-03-01 or 01.03.2021",
-            )
-            bad |= fail
+            cells = parse_dates(s, c, nullable=spec.nullable, latest=latest, month=c == "month")
+            typed, problems = cells.values, cells.problems
+            if cells.note:
+                notes.append(f"{src.file or name}: {cells.note}")
         elif spec.kind in ("float", "int"):
-            nums = _parse_numbers(s, comma_decimal=spec.kind == "float")
-            fail = nums.isna().to_numpy() & ~blank
+            cells = parse_numbers(s, c, share=spec.high == 1.0)
+            nums, problems = cells.values, list(cells.problems)
+            refused = np.zeros(n, dtype=bool)
+            for m, _r, _msg in problems:
+                refused |= m
+            fail = nums.isna().to_numpy() & ~blank & ~refused & ~nested
             if spec.kind == "int":
                 frac = ~np.isnan(nums.to_numpy()) & (np.mod(nums.fillna(0).to_numpy(), 1) != 0)
                 fail = fail | frac
-            col.add(
-                name,
-                src,
-                pos[fail],
-                c,
-                s[fail],
-                "wrong_type",
-                f"{c} must be {'a whole number' if spec.kind == 'int' else 'a number'}"
-                + (" (a decimal comma like 0,8 is read as 0.8)" if spec.kind == "float" else ""),
+            problems.append(
+                (
+                    fail,
+                    "wrong_type",
+                    f"{c} must be {'a whole number' if spec.kind == 'int' else 'a number'}"
+                    + (
+                        " (a decimal comma like 0,8 is read as 0.8)" if spec.kind == "float" else ""
+                    ),
+                )
             )
-            bad |= fail
             nums = nums.where(~fail)
             vals = nums.to_numpy()
             out_r = np.zeros(n, dtype=bool)
@@ -219,22 +236,16 @@ def _coerce_table(
                 out_r |= ok & ((vals < spec.low) if spec.low_inclusive else (vals <= spec.low))
             if spec.high is not None:
                 out_r |= ok & ((vals > spec.high) if spec.high_inclusive else (vals >= spec.high))
-            col.add(
-                name,
-                src,
-                pos[out_r],
-                c,
-                s[out_r],
-                "out_of_range",
-                f"{c} must be in {spec.range_text()}",
-            )
-            bad |= out_r
+            hint = ""
+            if spec.high == 1.0 and (ok & (vals > 1) & (vals <= 100)).any():
+                hint = f"; {c} is a share: write 0.8 or 80 % for 80 percent"
+            problems.append((out_r, "out_of_range", f"{c} must be in {spec.range_text()}{hint}"))
             typed = nums.round().astype("Int64") if spec.kind == "int" else nums
         else:  # category
             allowed = list(spec.allowed or ())
             txt = s.astype("string").str.strip().str.lower()
             known = txt.isin(allowed).fillna(False).to_numpy(dtype=bool)
-            fail = ~known & ~blank
+            fail = ~known & ~blank & ~nested
             if fail.any():
                 vals = s[fail].astype(str)
                 msgs = [
@@ -246,11 +257,13 @@ def _coerce_table(
                     )
                     for v in vals
                 ]
-                col.add(name, src, pos[fail], c, s[fail], "unknown_category", msgs)
-            bad |= fail
+                problems.append((fail, "unknown_category", msgs))
             typed = pd.Series(
                 pd.Categorical(txt.where(known, None), categories=allowed), index=s.index
             )
+        for m, rule, msg in problems:
+            col.add(name, src, pos[m], c, s[m].astype(object), rule, msg)
+            bad |= m
         if spec.required and not spec.nullable:
             col.add(
                 name,
@@ -263,7 +276,7 @@ def _coerce_table(
             )
             bad |= blank
         out[c] = typed.astype(pandas_dtype(spec)) if spec.kind != "category" else typed
-    return pd.DataFrame(out, index=pd.RangeIndex(n)), bad
+    return pd.DataFrame(out, index=pd.RangeIndex(n)), bad, notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,19 +320,35 @@ def _duplicates(name, df, schema, src, col, bad):
         "units": ("unit_id",),
         "caseload": ("employee_id", "month"),
         "surveys": ("employee_id", "date", "instrument"),
+        "unit_changes": ("old_unit_id",),
     }.get(name)
     if key and set(key) <= set(named):
         kd = df.duplicated(subset=list(key), keep="first").to_numpy() & ~dup
-        col.add(
-            name,
-            src,
-            np.flatnonzero(kd),
-            key[-1],
-            df[key[-1]][kd],
-            "duplicate_key",
-            f"another row has the same {' + '.join(key)}; keep one row per key",
-        )
+        if kd.any():
+            group = df.groupby(list(key), sort=False, dropna=False, observed=True).ngroup()
+            first = pd.Series(np.arange(len(df))).groupby(group.to_numpy()).transform("min")
+            earlier = src.line(first.to_numpy()[kd])
+            where = [
+                f"line {x}" if pd.notna(x) else f"row {r}"
+                for x, r in zip(earlier, first.to_numpy()[kd], strict=True)
+            ]
+            col.add(
+                name,
+                src,
+                np.flatnonzero(kd),
+                key[-1],
+                _shown(df[key[-1]][kd]),
+                "duplicate_key",
+                [f"{w} has the same {' + '.join(key)}; keep one row per key" for w in where],
+            )
         bad |= kd
+
+
+def _shown(s: pd.Series) -> pd.Series:
+    """Values as a problem shows them (dates as ISO dates)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.strftime("%Y-%m-%d")
+    return s.astype(object)
 
 
 def _isin(values: pd.Series, known: object) -> np.ndarray:

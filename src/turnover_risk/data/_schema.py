@@ -277,7 +277,14 @@ SCHEMAS: dict[str, TableSchema] = {
         columns=(
             Column(_EMP, "id", True, False, description="Person identifier."),
             Column("start_date", "date", True, False, description="First day of absence."),
-            Column("end_date", "date", True, False, description="Last day of absence."),
+            Column(
+                "end_date",
+                "date",
+                True,
+                True,
+                description="Last day of absence; empty = ongoing at the extract (counted to the "
+                "observation end).",
+            ),
             Column(
                 "certification",
                 "category",
@@ -348,17 +355,37 @@ SCHEMAS: dict[str, TableSchema] = {
 """The schema of each table of the data contract: columns, dtypes, allowed values, meaning."""
 
 TABLE_NAMES: tuple[str, ...] = tuple(SCHEMAS)
-"""The six tables of the data contract, in layer order (employment first)."""
+"""The six record tables of the data contract, in layer order (employment first)."""
+
+ALL_SCHEMAS: dict[str, TableSchema] = {
+    **SCHEMAS,
+    "unit_changes": TableSchema(
+        name="unit_changes",
+        description="One row per unit renamed or merged into another: not turnover.",
+        key=("old_unit_id",),
+        columns=(
+            Column("old_unit_id", "id", True, False, description="Unit before the change."),
+            Column("new_unit_id", "id", True, False, description="Unit it became."),
+            Column("date", "date", True, False, description="First day under the new unit."),
+        ),
+    ),
+}
+"""The record tables plus the optional reference table ``unit_changes``."""
+
+ALL_TABLES: tuple[str, ...] = tuple(ALL_SCHEMAS)
 
 
 def schema_table() -> pd.DataFrame:
     """The whole data contract as one DataFrame (table, column, dtype, required, ...)."""
-    return pd.concat([s.to_frame() for s in SCHEMAS.values()], ignore_index=True)
+    return pd.concat([s.to_frame() for s in ALL_SCHEMAS.values()], ignore_index=True)
 
 
 @dataclass(frozen=True, eq=False)
 class Register:
-    """The six tables of one register, as pandas DataFrames (absent optional tables are None).
+    """The tables of one register, as pandas DataFrames (absent optional tables are None).
+
+    The six record tables, plus ``unit_changes`` (units renamed or merged on a date: the rates
+    and the panel follow a unit under its latest id, so a reorganisation is not turnover).
 
     A ``Register`` is immutable in its fields: use :meth:`replace` to get one with other tables.
     It does not validate itself; :func:`turnover_risk.validate` and
@@ -381,10 +408,11 @@ class Register:
     caseload: pd.DataFrame | None = None
     supervision: pd.DataFrame | None = None
     surveys: pd.DataFrame | None = None
+    unit_changes: pd.DataFrame | None = None
     metadata: Mapping[str, object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for name in TABLE_NAMES:
+        for name in ALL_TABLES:
             value = getattr(self, name)
             if value is None and name == "employment":
                 raise TypeError(
@@ -401,7 +429,7 @@ class Register:
     @property
     def table_names(self) -> tuple[str, ...]:
         """Names of the tables present (not None), in contract order."""
-        return tuple(n for n in TABLE_NAMES if getattr(self, n) is not None)
+        return tuple(n for n in ALL_TABLES if getattr(self, n) is not None)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The present tables as a dict ``{name: DataFrame}``."""
@@ -415,7 +443,7 @@ class Register:
         unknown = set(tables) - {f.name for f in fields(self)}
         if unknown:
             raise TypeError(
-                f"Register has no table {sorted(unknown)}; tables are: {', '.join(TABLE_NAMES)}"
+                f"Register has no table {sorted(unknown)}; tables are: {', '.join(ALL_TABLES)}"
             )
         return replace(self, **tables)
 

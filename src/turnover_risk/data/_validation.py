@@ -12,22 +12,38 @@ rule                   meaning
 =====================  ==========================================================================
 missing_table          the employment table is absent (the other tables are optional)
 empty_file             a file has no header row at all
+unreadable_file        a file that cannot be parsed (damaged Parquet, an unclosed quote in CSV)
+mixed_encoding         a CSV file that is UTF-8 in some lines and Windows-1252 in others
+bad_encoding           a CSV file that is not in the encoding passed as ``encoding``
+duplicate_column       the same column twice in a header (which one counts is not clear)
+truncated_file         a CSV file that ends in the middle of a row (half-written)
 missing_column         a required column is absent (one problem per column; rejects every row)
 null_value             a required cell is empty
 wrong_type             a number column holds text that is not a number (or a fraction in an int)
-bad_date               a date cell does not parse (ISO ``2021-03-01`` and ``01.03.2021`` do)
+ambiguous_number       ``1.000`` in a column that does not say whether ``.`` is the decimal mark
+bad_date               a date cell does not parse, a bare year, an open sentinel in a start date
+ambiguous_date         ``01/03/2021`` in a column that does not say which is the day
+implausible_date       a date before 1950 or more than a year after the observation end
 out_of_range           a number outside the allowed range (``fte`` in (0, 1], ``grade`` in [0.2, 1])
 unknown_category       a value outside the allowed categories (``exit_reason``, ``certification``...)
 end_before_start       ``end_date`` earlier than ``start_date``
 duplicate_row          a row identical to an earlier one
 duplicate_key          two rows with the same key (``unit_id`` in units; employee and month in
-                       caseload; employee, date and instrument in surveys)
+                       caseload; employee, date and instrument in surveys; ``old_unit_id``)
 overlapping_spell      two employment spells of one employee in one unit overlap
+exit_reason_mismatch   an open spell with an exit reason, or a closed spell without one
+fte_over_one           spells of one person at the same time add up to more than fte 1
 overlapping_absence    two absence spells of one employee overlap
 unknown_employee       absences/caseload/supervision/surveys rows for a person not in employment
 outside_employment     absence, caseload month or supervision date outside every employment spell
 unknown_unit           an employment ``unit_id`` that the units table does not list
+bad_unit_change        a unit change to the same unit, or changes that loop
 =====================  ==========================================================================
+
+Dates and numbers are read by the rules of :mod:`turnover_risk.data._dates` and
+:mod:`turnover_risk.data._numbers` (open sentinels, time zones, two-digit years, thousands
+separators, percentages). Problems never show an ``employee_id`` value: the file, line and
+column find the cell.
 
 A row with any problem is rejected in quarantine mode; the later of two overlapping or duplicate
 rows is the one rejected.
@@ -36,23 +52,36 @@ rows is the one rejected.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from turnover_risk._errors import TurnoverRiskInputError
+from turnover_risk._warnings import DataQualityWarning
+from turnover_risk.data._checks import (
+    employment_checks,
+    person_table_checks,
+    unit_change_checks,
+)
+from turnover_risk.data._dates import latest_plausible
 from turnover_risk.data._rules import (
     SourceInfo,
     _coerce_table,
     _Collector,
-    _covering_end,
     _duplicates,
     _end_before_start,
-    _isin,
-    _overlaps,
 )
-from turnover_risk.data._schema import SCHEMAS, TABLE_NAMES, Register, TableSchema, pandas_dtype
+from turnover_risk.data._schema import (
+    ALL_SCHEMAS,
+    ALL_TABLES,
+    SCHEMAS,
+    Register,
+    TableSchema,
+    pandas_dtype,
+)
 
 __all__ = [
     "RULES",
@@ -66,20 +95,31 @@ __all__ = [
 RULES: dict[str, str] = {
     "missing_table": "the employment table is absent",
     "empty_file": "a file has no header row",
+    "unreadable_file": "a file that cannot be parsed",
+    "mixed_encoding": "a CSV file mixing UTF-8 and Windows-1252 lines",
+    "bad_encoding": "a CSV file not in the encoding passed",
+    "duplicate_column": "the same column twice in a header",
+    "truncated_file": "a CSV file ending in the middle of a row",
     "missing_column": "a required column is absent",
     "null_value": "a required cell is empty",
     "wrong_type": "a number column holds text that is not a number",
+    "ambiguous_number": "a number with a separator that could be read two ways",
     "bad_date": "a date cell does not parse",
+    "ambiguous_date": "a date that could be read two ways",
+    "implausible_date": "a date before 1950 or over a year after the observation end",
     "out_of_range": "a number outside its allowed range",
     "unknown_category": "a value outside the allowed categories",
     "end_before_start": "end_date earlier than start_date",
     "duplicate_row": "a row identical to an earlier one",
     "duplicate_key": "two rows with the same key",
     "overlapping_spell": "overlapping employment spells of one employee in one unit",
+    "exit_reason_mismatch": "an open spell with an exit reason, or a closed one without",
+    "fte_over_one": "simultaneous spells of one person adding up to more than fte 1",
     "overlapping_absence": "overlapping absence spells of one employee",
     "unknown_employee": "a row for a person not in the employment table",
     "outside_employment": "a row dated outside every employment spell of the person",
     "unknown_unit": "a unit_id the units table does not list",
+    "bad_unit_change": "a unit change to the same unit, or changes that loop",
 }
 
 
@@ -146,7 +186,7 @@ class ValidationReport:
         return head + self.counts.to_html(index=False) + self.summary().to_html(index=False)
 
 
-class DataValidationError(ValueError):
+class DataValidationError(TurnoverRiskInputError):
     """Raised when input data break the data contract; ``.report`` holds every problem.
 
     The message names the first problems (file, row, column, value, rule) and how many there are
@@ -194,16 +234,22 @@ def _describe(r: object) -> str:
 
 
 def _process(
-    raw: Mapping[str, pd.DataFrame | None], sources: Mapping[str, SourceInfo]
+    raw: Mapping[str, pd.DataFrame | None],
+    sources: Mapping[str, SourceInfo],
+    metadata: Mapping[str, object] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], pd.DataFrame, list[str]]:
     col = _Collector()
     typed: dict[str, pd.DataFrame] = {}
     bad: dict[str, np.ndarray] = {}
-    for name in TABLE_NAMES:
+    notes: list[str] = []
+    latest = latest_plausible((metadata or {}).get("observation_end"))
+    for name in ALL_TABLES:
         df = raw.get(name)
         src = sources.get(name, SourceInfo())
+        for rule, msg, line in src.problems:
+            col.add_table(name, src, None, rule, msg, line)
         if df is None:
-            if name == "employment":
+            if name == "employment" and not src.problems:
                 col.add_table(
                     name,
                     src,
@@ -212,44 +258,37 @@ def _process(
                     "the employment table is required (employment.csv or employment.parquet); "
                     "every other table is optional",
                 )
+            if src.problems:
+                typed[name] = _empty(ALL_SCHEMAS[name])
+                bad[name] = np.zeros(0, dtype=bool)
             continue
-        schema = SCHEMAS[name]
+        schema = ALL_SCHEMAS[name]
         if df.shape[1] == 0:
-            col.add_table(
-                name,
-                src,
-                None,
-                "empty_file",
-                f"the file has no header row; expected columns: {', '.join(schema.required)}",
-            )
+            if not src.problems:
+                col.add_table(
+                    name,
+                    src,
+                    None,
+                    "empty_file",
+                    f"the file has no header row; expected columns: {', '.join(schema.required)}",
+                )
             typed[name] = _empty(schema)
             bad[name] = np.zeros(len(df), dtype=bool)
             continue
-        missing = [c for c in schema.required if c not in df.columns]
-        found = ", ".join(map(str, df.columns))
-        for c in missing:
-            hint = difflib.get_close_matches(c, [str(x) for x in df.columns], n=1)
-            sep_hint = ""
-            if df.shape[1] == 1:
-                head = str(df.columns[0])
-                seps = [ch for ch in ";,\t|:" if ch in head]
-                if seps:
-                    best = max(seps, key=head.count)
-                    sep_hint = (
-                        " The header looks like one column holding separators: read the file "
-                        f"with sep={best!r} (read_register(..., sep={best!r}) or --sep)."
-                    )
+        if df.columns.duplicated().any():  # an in-memory table can name a column twice
+            twice = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
             col.add_table(
-                name,
-                src,
-                c,
-                "missing_column",
-                f"required column {c!r} is missing; found: {found}"
-                + (f" (did you mean {hint[0]!r}? rename it)" if hint else "")
-                + sep_hint,
-            )
-        t, b = _coerce_table(name, df, schema, src, col)
-        if missing:
+                name, src, None, "duplicate_column",
+                f"the table names column(s) {', '.join(twice)} more than once; keep one",
+            )  # fmt: skip
+            df = df.loc[:, ~df.columns.duplicated()]
+            src = SourceInfo(src.file, src.csv, src.lines, src.problems, reject_all=True)
+        missing = [c for c in schema.required if c not in df.columns]
+        for c in missing:
+            col.add_table(name, src, c, "missing_column", _missing_message(c, df))
+        t, b, found = _coerce_table(name, df, schema, src, col, latest)
+        notes += found
+        if missing or src.reject_all:
             b = np.ones(len(df), dtype=bool)
         typed[name] = t
         bad[name] = b
@@ -260,114 +299,24 @@ def _process(
     emp = typed.get("employment")
     emp_ok = emp is not None and set(SCHEMAS["employment"].required) <= set(emp.columns)
     if emp is not None and {"employee_id", "unit_id", "start_date"} <= set(emp.columns):
-        src = sources.get("employment", SourceInfo())
-        b = bad["employment"]
-        if "end_date" in emp.columns:
-            ov = _overlaps(emp.loc[~b], ["employee_id", "unit_id"])
-            idx = np.flatnonzero(~b)[ov]
-            col.add(
-                "employment",
-                src,
-                idx,
-                "start_date",
-                emp["start_date"].iloc[idx].dt.strftime("%Y-%m-%d"),
-                "overlapping_spell",
-                "this spell overlaps an earlier spell of the same employee in the same unit; "
-                "end the earlier spell the day before or merge them",
-            )
-            b[idx] = True
         units = typed.get("units")
-        if units is not None and "unit_id" in units.columns:
-            known_units = units["unit_id"][~bad["units"]].dropna().unique()
-            unk = ~_isin(emp["unit_id"], known_units) & emp["unit_id"].notna().to_numpy()
-            col.add(
-                "employment",
-                src,
-                np.flatnonzero(unk),
-                "unit_id",
-                emp["unit_id"][unk],
-                "unknown_unit",
-                "unit_id is not in the units table; add the unit or fix the id",
-            )
-            b |= unk
-
+        employment_checks(
+            emp,
+            units,
+            bad.get("units"),
+            sources.get("employment", SourceInfo()),
+            col,
+            bad["employment"],
+        )
     if emp_ok:
-        good_emp = emp.loc[~bad["employment"]]
-        known_ids = pd.Index(good_emp["employee_id"].dropna().unique())
-        all_ids = pd.Index(emp["employee_id"].dropna().unique())
-        for name, date_cols in (
-            ("absences", ("start_date", "end_date")),
-            ("caseload", ("month", None)),
-            ("supervision", ("date", "date")),
-            ("surveys", (None, None)),
-        ):
-            t = typed.get(name)
-            if t is None or "employee_id" not in t.columns or not len(t):
-                continue
-            src = sources.get(name, SourceInfo())
-            b = bad[name]
-            unknown = ~_isin(t["employee_id"], known_ids) & t["employee_id"].notna().to_numpy()
-            unknown = unknown & ~b
-            rejected_emp = _isin(t["employee_id"], all_ids)
-            col.add(
-                name,
-                src,
-                np.flatnonzero(unknown),
-                "employee_id",
-                t["employee_id"][unknown],
-                "unknown_employee",
-                np.where(
-                    rejected_emp[unknown],
-                    "every employment row of this person was rejected (see the employment "
-                    "problems); fix those rows and this one is kept",
-                    "employee_id has no row in the employment table; add the person's "
-                    "employment spell or remove the row",
-                ),
-            )
-            b |= unknown
-            first_col, last_col = date_cols
-            if first_col is None or first_col not in t.columns:
-                continue
-            first = t[first_col]
-            if name == "caseload":
-                last = first + pd.offsets.MonthEnd(0)
-            else:
-                last = t[last_col] if last_col in t.columns else first
-            cover = _covering_end(good_emp, t["employee_id"], last)
-            ok_rows = ~b & first.notna().to_numpy()
-            outside = ok_rows & ~(cover >= first.to_numpy(dtype="datetime64[ns]"))
-            what = {
-                "absences": "the absence spell",
-                "caseload": "the caseload month",
-                "supervision": "the session date",
-            }[name]
-            col.add(
-                name,
-                src,
-                np.flatnonzero(outside),
-                first_col,
-                first[outside].dt.strftime("%Y-%m-%d"),
-                "outside_employment",
-                f"{what} falls outside every employment spell of this person; fix the date or "
-                "the employment spell",
-            )
-            b |= outside
-        ab = typed.get("absences")
-        if ab is not None and {"employee_id", "start_date", "end_date"} <= set(ab.columns):
-            b = bad["absences"]
-            ov = _overlaps(ab.loc[~b], ["employee_id"])
-            idx = np.flatnonzero(~b)[ov]
-            col.add(
-                "absences",
-                sources.get("absences", SourceInfo()),
-                idx,
-                "start_date",
-                ab["start_date"].iloc[idx].dt.strftime("%Y-%m-%d"),
-                "overlapping_absence",
-                "this absence overlaps an earlier absence of the same employee; merge the spells "
-                "or correct the dates",
-            )
-            b[idx] = True
+        person_table_checks(typed, bad, sources, col)
+    if "unit_changes" in typed:
+        unit_change_checks(
+            typed["unit_changes"],
+            sources.get("unit_changes", SourceInfo()),
+            col,
+            bad["unit_changes"],
+        )
 
     counts = pd.DataFrame(
         [
@@ -378,12 +327,34 @@ def _process(
                 "rows_kept": int((~bad[n]).sum()),
                 "rows_rejected": int(bad[n].sum()),
             }
-            for n in TABLE_NAMES
+            for n in ALL_TABLES
             if n in typed
         ],
         columns=["table", "file", "rows_read", "rows_kept", "rows_rejected"],
     )
+    for note in notes:
+        warnings.warn(note, DataQualityWarning, stacklevel=4)
     return typed, bad, col.frame(), counts
+
+
+def _missing_message(c: str, df: pd.DataFrame) -> str:
+    found = ", ".join(map(str, df.columns))
+    hint = difflib.get_close_matches(c, [str(x) for x in df.columns], n=1)
+    sep_hint = ""
+    if df.shape[1] == 1:
+        head = str(df.columns[0])
+        seps = [ch for ch in ";,\t|:" if ch in head]
+        if seps:
+            best = max(seps, key=head.count)
+            sep_hint = (
+                " The header looks like one column holding separators: read the file "
+                f"with sep={best!r} (read_register(..., sep={best!r}) or --sep)."
+            )
+    return (
+        f"required column {c!r} is missing; found: {found}"
+        + (f" (did you mean {hint[0]!r}? rename it)" if hint else "")
+        + sep_hint
+    )
 
 
 def _empty(schema: TableSchema) -> pd.DataFrame:
@@ -420,7 +391,7 @@ def validate(register: Register) -> ValidationReport:
             "Wrap your tables: tr.Register(employment=df, ...)."
         )
     sources = _sources(register)
-    _, _, problems, counts = _process(register.tables(), sources)
+    _, _, problems, counts = _process(register.tables(), sources, register.metadata)
     return ValidationReport(problems, counts)
 
 
@@ -454,7 +425,7 @@ def clean_register(
         )
     sources = dict(sources or _sources(register))
     raw = register.tables()
-    typed, bad, problems, counts = _process(raw, sources)
+    typed, bad, problems, counts = _process(raw, sources, register.metadata)
     report = ValidationReport(problems, counts)
     if errors == "raise" and not report.ok:
         raise DataValidationError(report, what)
@@ -472,7 +443,10 @@ def clean_register(
         rj = raw[n].iloc[rows].copy() if raw.get(n) is not None else t.iloc[rows].copy()
         rj.insert(0, "row", rows)
         rules = problems.loc[problems["table"] == n].dropna(subset=["row"])
-        why = rules.groupby("row")["rule"].agg(lambda r: ",".join(sorted(set(r))))
-        rj["rules"] = rj["row"].map(why).fillna("missing_column")
+        rules = rules[["row", "rule"]].drop_duplicates().sort_values(["row", "rule"])
+        why = rules.groupby("row")["rule"].agg(",".join)
+        whole = problems.loc[(problems["table"] == n) & problems["row"].isna(), "rule"]
+        fallback = ",".join(sorted(set(whole))) or "missing_column"
+        rj["rules"] = rj["row"].map(why).astype(object).fillna(fallback)
         rejected[n] = rj.reset_index(drop=True)
     return QuarantineResult(reg, rejected, report)

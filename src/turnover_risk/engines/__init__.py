@@ -2,13 +2,23 @@
 process or machine. Install with ``pip install "turnover-risk[dask]"``.
 
 Importing this package registers the Dask engine with the hook in ``turnover_risk._engine``;
-Dask itself is imported only when a call runs on it.
+the engine's modules (and Dask itself) are imported only when a call runs on it.
 """
 
-from turnover_risk import _engine
-from turnover_risk.engines._dask import compute_panel, connect
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from turnover_risk import _engine, _lazy
+
+if TYPE_CHECKING:
+    from turnover_risk.engines._dask import compute_panel, connect
 
 __all__ = ["compute_panel", "connect"]
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__, {"turnover_risk.engines._dask": ("compute_panel", "connect")}
+)
 
 
 def _load_dask():

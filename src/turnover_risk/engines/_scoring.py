@@ -47,6 +47,7 @@ from turnover_risk.scoring import (
     score_partition,
     source_spec,
     temporary_path,
+    with_org_levels,
     write_group_table,
 )
 
@@ -204,7 +205,7 @@ def score_dataset(
                 f"source must be a path, a Register, a pandas or Dask DataFrame; got "
                 f"{type(source).__name__}."
             )
-        keys = [*by_cols, spec.period_col]
+        keys = [*with_org_levels(by_cols, list(spec.group_cols), row_level), spec.period_col]
         key_cols = [*spec.id_cols, spec.period_col]
         out_cols = [*spec.id_cols, *spec.group_cols, spec.period_col]
         if isinstance(source, str | Path) or is_dask_collection(source):
@@ -233,11 +234,11 @@ def score_dataset(
                 )
             info["seconds_cluster"] = time.perf_counter() - t0
             if row_level:
-                replace_path(tmp, out)
+                replace_path(tmp, out, overwrite=overwrite)
                 table = None
             else:
-                table = finish_groups(total["groups"], keys, min_group_size)
-                write_group_table(table, out)
+                table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
+                write_group_table(table, out, overwrite=overwrite)
         except BaseException:
             import shutil
 

@@ -17,15 +17,25 @@ import pandas as pd
 
 from turnover_risk._warnings import TurnoverRiskWarning
 from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec, panel_spec
+from turnover_risk.privacy import check_grouping, protect_groups
 
 MAX_CENSORED_SHARE = 0.10
 """Retrospective default period: the latest one with at most this share of labels missing
 (in a panel of voluntary exits, competing exits such as retirement are censored)."""
 
 
-def _shown_rows(n_persons: np.ndarray, codes: np.ndarray, min_group_size: int) -> np.ndarray:
-    """Rows whose group has at least ``min_group_size`` persons (is shown, not suppressed)."""
-    return np.asarray(n_persons, dtype=float)[codes] >= min_group_size
+def _shown_rows(
+    keys: pd.DataFrame,
+    n_persons: np.ndarray,
+    codes: np.ndarray,
+    rows: pd.DataFrame,
+    min_group_size: int,
+) -> np.ndarray:
+    """Rows whose group is shown: not hidden by the privacy layer (small groups and the partner
+    groups that keep them from being a difference of shown ones)."""
+    table = keys.assign(n_persons=np.asarray(n_persons))
+    hidden = protect_groups(table, by=list(keys.columns), rows=rows, min_group_size=min_group_size)
+    return ~hidden[codes]
 
 
 def _with_spec(frame: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
@@ -153,6 +163,7 @@ def _check_by(panel: pd.DataFrame, by: str | Sequence[str]) -> list[str]:
     cols = [by] if isinstance(by, str) else list(by)
     if not cols:
         raise ValueError("by must name at least one group column, e.g. by='unit_id'.")
+    check_grouping(cols)
     missing = [c for c in cols if c not in panel.columns]
     if missing:
         try:

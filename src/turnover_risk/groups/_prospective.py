@@ -44,7 +44,7 @@ def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResu
     expected = np.bincount(codes, weights=p0, minlength=n_groups)
     # the reference population is the persons in groups that are shown: a reference taken over
     # every row would let anyone recover a suppressed group's total by subtraction
-    shown = _shown_rows(n_persons, codes, min_group_size)
+    shown = _shown_rows(keys, n_persons, codes, rows, min_group_size)
     reference = float(p0[shown].mean()) if shown.any() else float("nan")
     share = expected / n_rows
     ratio = share / reference

@@ -17,7 +17,7 @@ import pandas as pd
 from turnover_risk._warnings import TurnoverRiskWarning
 from turnover_risk.groups._driver_text import _empty_drivers, _top_drivers
 from turnover_risk.groups._stats import FUNNEL_LEVELS, benjamini_hochberg, funnel_limits
-from turnover_risk.privacy._suppression import suppress_small_groups
+from turnover_risk.privacy import blank_suppressed, protect_groups
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -213,7 +213,7 @@ def _finish(
     """Suppress, adjust for multiplicity, flag, attach drivers."""
     model, spec, by_cols, alpha, fdr = req.model, req.spec, req.by_cols, req.alpha, req.fdr
     min_group_size, n_drivers, rng = req.min_group_size, req.n_drivers, req.rng
-    small = table["n_persons"].to_numpy() < min_group_size
+    small = protect_groups(table, by=by_cols, rows=rows, min_group_size=min_group_size)
     p_val = table["p_value"].to_numpy(dtype=float).copy()
     p_val[small] = np.nan
     table["q_value"] = benjamini_hochberg(p_val)
@@ -232,9 +232,7 @@ def _finish(
         for c in table.columns
         if c not in (*by_cols, "n_persons", "flag") and pd.api.types.is_numeric_dtype(table[c])
     ]
-    table = suppress_small_groups(
-        table, count_col="n_persons", value_cols=value_cols, min_group_size=min_group_size
-    )
+    table = blank_suppressed(table, small, [*value_cols, "n_persons"])
 
     reason = None
     if small.all():

@@ -52,7 +52,7 @@ def _flag_retrospective(req: _FlagRequest, overdispersion: str) -> FlagResult:
     observed = np.bincount(codes, weights=y, minlength=n_groups)
     expected = np.bincount(codes, weights=p0, minlength=n_groups)
     variance = np.bincount(codes, weights=p0 * (1 - p0), minlength=n_groups)
-    shown = _shown_rows(n_persons, codes, min_group_size)  # see _flag_prospective
+    shown = _shown_rows(keys, n_persons, codes, rows, min_group_size)  # see _flag_prospective
     reference = float(p0[shown].mean()) if shown.any() else float("nan")
     info = {"rows": int(shown.sum()), "rows_censored_dropped": int((~known).sum())}
 

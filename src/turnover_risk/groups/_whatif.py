@@ -28,14 +28,13 @@ from turnover_risk.groups._common import (
     _one_row_per_person,
     _persons_per_group,
     _predict,
-    _shown_rows,
     _with_spec,
 )
 from turnover_risk.panel._spec import panel_spec
+from turnover_risk.privacy import blank_suppressed, protect_groups
 from turnover_risk.privacy._suppression import (
     DEFAULT_MIN_GROUP_SIZE,
     check_min_group_size,
-    suppress_small_groups,
 )
 
 __all__ = ["ASSOCIATION_NOTE", "WhatIfResult", "what_if"]
@@ -189,21 +188,71 @@ def what_if(
     >>> tr.what_if(model, panel, change={"caseload_3m_mean": ("at_most", 15),  # doctest: +SKIP
     ...                                  "caseload_last": ("at_most", 15)})
     """
+    _check_change(change)
+    min_group_size = check_min_group_size(min_group_size)
+    return _what_ifs(model, panel, [(change, where)], by, period, min_group_size)[0][0]
+
+
+def _check_change(change: Any) -> None:
     if not isinstance(change, Mapping) or not change:
         raise TypeError(
             "change must be a non-empty mapping of feature name to change, e.g. "
             "{'supervision_sessions_3m': 2} (a plain number adds) or "
             f"{{'caseload_3m_mean': ('at_most', 15)}}; got {change!r}."
         )
-    min_group_size = check_min_group_size(min_group_size)
+
+
+def _what_ifs(
+    model: Any,
+    panel: pd.DataFrame,
+    scenarios: Sequence[tuple[Mapping[str, Change], Any]],
+    by: str | Sequence[str],
+    period: Any,
+    min_group_size: int,
+) -> list[tuple[WhatIfResult, dict]]:
+    """:func:`what_if` for several ``(change, where)`` scenarios on the same rows.
+
+    The risks before are predicted once and the risks after of every scenario in one call
+    (predictions are row by row, so the result is what separate calls give; a pipeline's
+    fixed cost is paid twice instead of twice per scenario). Each scenario also returns the
+    service's totals over *all* persons of the period (``n_persons``, ``expected_before``,
+    ``expected_after``), small groups included in the sum, for a report's service line.
+    """
+    for change, _where in scenarios:
+        _check_change(change)
     spec = panel_spec(panel)
     by_cols = _check_by(panel, by)
     period_ts = _latest_or_given_period(panel, spec, period)
     rows = _with_spec(panel.loc[panel[spec.period_col] == period_ts], panel)
     rows = _one_row_per_person(rows, spec)
     model_features = _model_features(model, spec)
-    mask = _where_mask(where, rows)
+    prepared = [_changed_rows(rows, change, where, model_features) for change, where in scenarios]
+    afters = [after for after, _c, _d in prepared]
+    p_before = _predict(model, rows, spec)
+    batch = _with_spec(
+        pd.concat(afters, ignore_index=True) if len(afters) > 1 else afters[0], panel
+    )
+    p_all = _predict(model, batch, spec)
+    codes, keys = _group_codes(rows, by_cols)
+    out = []
+    for k, (_after, changed, descriptions) in enumerate(prepared):
+        p_after = p_all[k * len(rows) : (k + 1) * len(rows)]
+        result = _result(
+            rows, spec, codes, keys, by_cols, p_before, p_after, changed, descriptions,
+            period_ts, min_group_size,
+        )  # fmt: skip
+        totals = {
+            "n_persons": int(rows[spec.id_cols[0]].nunique()) if spec.id_cols else len(rows),
+            "expected_before": float(p_before.sum()),
+            "expected_after": float(p_after.sum()),
+        }
+        out.append((result, totals))
+    return out
 
+
+def _changed_rows(rows, change, where, model_features):
+    """The period's rows after one scenario's changes, which rows changed, descriptions."""
+    mask = _where_mask(where, rows)
     after = rows.copy()
     descriptions: dict[str, str] = {}
     changed = np.zeros(len(rows), dtype=bool)
@@ -223,11 +272,14 @@ def what_if(
         diff = ~((new == old) | (new.isna() & old.isna())).to_numpy(dtype=bool)
         changed |= diff
         after[name] = new
-    after = _with_spec(after, panel)
+    return after, changed, descriptions
 
-    p_before = _predict(model, rows, spec)
-    p_after = _predict(model, after, spec)
-    codes, keys = _group_codes(rows, by_cols)
+
+def _result(
+    rows, spec, codes, keys, by_cols, p_before, p_after, changed, descriptions, period_ts,
+    min_group_size,
+) -> WhatIfResult:  # fmt: skip
+    """The per-group table (small groups suppressed) and the overall figures of one change."""
     n = len(keys)
     n_rows = np.bincount(codes, minlength=n)
     table = keys.copy()
@@ -241,15 +293,11 @@ def what_if(
     table["relative_change"] = table["difference"] / table["exit_share_before"]
     table["expected_leavers_before"] = e_before
     table["expected_leavers_after"] = e_after
-    table = suppress_small_groups(
-        table,
-        count_col="n_persons",
-        min_group_size=min_group_size,
-        value_cols=[c for c in table.columns if c not in (*by_cols, "n_persons")],
-    )
+    hidden = protect_groups(table, by=by_cols, rows=rows, min_group_size=min_group_size)
+    table = blank_suppressed(table, hidden, [c for c in table.columns if c not in by_cols])
     table.attrs["note"] = ASSOCIATION_NOTE
     # overall figures over the shown groups only, so no suppressed group is a difference
-    shown = _shown_rows(table["n_persons"].to_numpy(), codes, min_group_size)
+    shown = ~hidden[codes]
     shown_rows = rows.loc[shown]
     overall = {
         "n_persons": int(shown_rows[spec.id_cols[0]].nunique())

@@ -1,7 +1,7 @@
 """Calibration of the model's probabilities (``calibrate=``) and the logistic fit behind it.
 
-:func:`_out_of_fold_raw` gives out-of-fold log-odds (folds grouped by person for a panel), on
-which :class:`_SigmoidCalibrator` (Platt scaling) or :class:`_IsotonicCalibrator` is fitted.
+:func:`_out_of_fold_raw` gives out-of-fold log-odds of the classifier (folds grouped by person
+for a panel; the preprocessing is fitted once), on which :class:`_SigmoidCalibrator` (Platt scaling) or :class:`_IsotonicCalibrator` is fitted.
 :func:`_logistic_newton`, an unpenalised logistic regression of an outcome on log-odds by
 Newton's method, fits Platt scaling and the calibration intercept and slope of
 :func:`turnover_risk.evaluate`. Model files pickle the calibrators by this module's path
@@ -18,7 +18,6 @@ from scipy.special import expit
 from sklearn.base import clone
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
 
 from turnover_risk.models._pipeline import _blas_single_thread
 
@@ -86,18 +85,22 @@ class _IsotonicCalibrator:
 
 
 def _out_of_fold_raw(
-    pipeline: Pipeline,
-    Xp: pd.DataFrame,
+    clf: Any,
+    design: pd.DataFrame,
     y01: np.ndarray,
     groups: np.ndarray | None,
     *,
     calibrate: str,
     random_state: Any,
 ) -> np.ndarray:
-    """Out-of-fold log-odds of ``pipeline`` on ``Xp``: what a calibrator is fitted on.
+    """Out-of-fold log-odds of the classifier ``clf`` on the transformed ``design``: what a
+    calibrator is fitted on.
 
     Up to five folds, grouped by ``groups`` (persons) when there are enough of them, else
-    stratified by the outcome and shuffled with ``random_state``.
+    stratified by the outcome and shuffled with ``random_state``. Only the classifier is
+    refitted per fold, on the design of the whole training set: the preprocessing (medians,
+    scaling, categories) is fitted once on all rows, which the held-out fold's labels do not
+    enter, so the folds cost a classifier fit each rather than a pipeline fit.
     """
     n_splits = int(min(5, np.bincount(y01).min()))
     if n_splits < 2:
@@ -106,10 +109,10 @@ def _out_of_fold_raw(
             f"{np.bincount(y01).tolist()}. Use calibrate=None."
         )
     if groups is not None and len(np.unique(groups)) >= n_splits:
-        splits = GroupKFold(n_splits=n_splits).split(Xp, y01, groups)
+        splits = GroupKFold(n_splits=n_splits).split(design, y01, groups)
     else:
         splits = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(
-            Xp, y01
+            design, y01
         )
     oof = np.empty(len(y01))
     for train, test in splits:
@@ -118,7 +121,7 @@ def _out_of_fold_raw(
                 "a calibration fold has a single class; too few leavers for "
                 f"calibrate={calibrate!r}. Use calibrate=None."
             )
-        with _blas_single_thread(Xp.size):
-            fold = clone(pipeline).fit(Xp.iloc[train], y01[train])
-        oof[test] = fold.decision_function(Xp.iloc[test])
+        with _blas_single_thread(design.size):
+            fold = clone(clf).fit(design.iloc[train], y01[train])
+        oof[test] = fold.decision_function(design.iloc[test])
     return oof

@@ -316,7 +316,7 @@ def write_model_card(
     model : TurnoverRiskModel
         A fitted model.
     model_path : str or Path
-        The model file (``model.joblib``); the card files take its stem.
+        The model file (``model.skops``); the card files take its stem.
     evaluation : EvaluationResult, optional
         Its folds give "evaluation over time"; default: the summary recorded by the last
         :func:`~turnover_risk.evaluate` on this model, if any.
@@ -334,7 +334,7 @@ def write_model_card(
     >>> import turnover_risk as tr
     >>> warnings.simplefilter("ignore")
     >>> model = tr.TurnoverRiskModel(random_state=0).fit(tr.build_panel(tr.load_sample()))
-    >>> md, js = write_model_card(model, pathlib.Path(tempfile.mkdtemp()) / "model.joblib")
+    >>> md, js = write_model_card(model, pathlib.Path(tempfile.mkdtemp()) / "model.skops")
     >>> md.name, js.name
     ('model.card.md', 'model.card.json')
     >>> "TO BE COMPLETED BY THE DEPLOYER" in md.read_text()

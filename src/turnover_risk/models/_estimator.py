@@ -7,11 +7,10 @@ followed by a regularised ``LogisticRegression`` or a ``HistGradientBoostingClas
 
 It fits either a panel from ``build_panel`` (its spec says which columns are features and
 which is the label; censored rows are dropped) or any plain table ``X`` with a binary target
-``y``. :meth:`TurnoverRiskModel.save` writes ``model.joblib`` plus a ``model.json`` manifest;
-:func:`~turnover_risk.load_model` checks the file's SHA-256 against the manifest *before*
-unpickling it.
+``y``. :meth:`TurnoverRiskModel.save` writes one ``model.skops`` file (skops.io, with the
+manifest inside); :func:`~turnover_risk.load_model` rebuilds it from allow-listed types only.
 
-The estimator lives here (a saved model pickles :class:`TurnoverRiskModel` by this module's
+The estimator lives here (a saved model names :class:`TurnoverRiskModel` by this module's
 path). Its parameters and their defaults are in ``_params``, input handling (column
 screening, target encoding, resolved periods) in ``_inputs``, the pipeline it fits in
 ``_pipeline``, calibration in ``_calibration`` and saving and loading in ``_persistence``.
@@ -54,8 +53,8 @@ from turnover_risk.models._inputs import (
 from turnover_risk.models._params import _validated_params, _with_horizon_defaults
 from turnover_risk.models._persistence import _model_manifest, _save_model
 from turnover_risk.models._pipeline import (
-    _blas_single_thread,
     _build_pipeline,
+    _fit_pipeline,
     _transformed_to_feature,
 )
 from turnover_risk.models._profile import build_profile
@@ -89,7 +88,8 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         :func:`turnover_risk.evaluate`). A calibration step costs five extra fits and is worth
         it when ``class_weight`` is used (which distorts probabilities) or when evaluation shows
         a calibration slope far from 1. It is fitted on out-of-fold log-odds (folds grouped
-        by person for a panel), then the classifier is refitted on all rows.
+        by person for a panel; the preprocessing is fitted once on all rows and each fold
+        refits only the classifier).
         Explanations always describe the uncalibrated log-odds.
     class_weight : dict, "balanced" or None
         Passed to the classifier. ``"balanced"`` inflates predicted risks; combine it with
@@ -210,28 +210,33 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         return X[[c for c in spec.feature_cols if c in X.columns]], spec
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Numeric columns as float64 (NaN for missing), categoricals as object (NaN)."""
-        out = {}
-        for c in self.features_:
+        """Numeric columns as float64 (NaN for missing), categoricals as object (NaN).
+
+        The numeric columns are written into one float64 block (no second copy when the frame
+        is assembled); the categorical ones are inserted at their places in ``features_``.
+        """
+        numeric = [c for c in self.features_ if c in self._numeric_]
+        block = np.empty((len(numeric), len(X)), dtype=np.float64)
+        for i, c in enumerate(numeric):
             s = X[c]
-            if c in self._numeric_:
-                if not _is_numeric(s) and not s.isna().all():
-                    raise TypeError(
-                        f"column {c!r} was numeric when the model was fitted but has dtype "
-                        f"{s.dtype} now; convert it back to numbers."
-                    )
-                out[c] = (
-                    pd.to_numeric(
-                        s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
-                    )
-                    .astype(float)
-                    .to_numpy()
+            if not _is_numeric(s) and not s.isna().all():
+                raise TypeError(
+                    f"column {c!r} was numeric when the model was fitted but has dtype "
+                    f"{s.dtype} now; convert it back to numbers."
                 )
+            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
+                block[i] = s.to_numpy()
             else:
-                vals = s.astype(object).to_numpy(copy=True)
-                vals[pd.isna(s).to_numpy()] = np.nan
-                out[c] = vals
-        return pd.DataFrame(out, index=X.index)
+                block[i] = pd.to_numeric(
+                    s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
+                ).to_numpy(dtype=np.float64, na_value=np.nan)
+        out = pd.DataFrame(block.T, index=X.index, columns=numeric, copy=False)
+        for i, c in enumerate(self.features_):
+            if c not in self._numeric_:
+                vals = X[c].astype(object).to_numpy(copy=True)
+                vals[pd.isna(X[c]).to_numpy()] = np.nan
+                out.insert(i, c, vals)
+        return out
 
     def _check_columns(self, X: Any) -> pd.DataFrame:
         X = _as_frame(X)
@@ -353,19 +358,22 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
             class_weight=self.class_weight,
             random_state=self.random_state,
         )
+        self.pipeline_, design = _fit_pipeline(pipeline, Xp, y01)
+        self.transformed_mean_ = design.to_numpy().mean(axis=0)
         self.calibrator_ = None
         if self.calibrate is not None:
             oof = _out_of_fold_raw(
-                pipeline, Xp, y01, groups, calibrate=self.calibrate, random_state=self.random_state
+                self.pipeline_.named_steps["clf"],
+                design,
+                y01,
+                groups,
+                calibrate=self.calibrate,
+                random_state=self.random_state,
             )
             cal = _SigmoidCalibrator() if self.calibrate == "sigmoid" else _IsotonicCalibrator()
             self.calibrator_ = cal.fit(oof, y01)
-        with warnings.catch_warnings(), _blas_single_thread(Xp.size):
-            warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
-            self.pipeline_ = pipeline.fit(Xp, y01)
+        del design
         self.transformed_to_feature_ = _transformed_to_feature(self.pipeline_)
-        z = self.pipeline_.named_steps["prep"].transform(Xp)
-        self.transformed_mean_ = z.to_numpy(dtype=float).mean(axis=0)
         return self
 
     def _transform(self, X: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -435,12 +443,13 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         return _model_manifest(self)
 
     def save(self, path: str | Path, *, evaluation: Any = None) -> Path:
-        """Write the model to ``path`` (joblib) and a manifest ``path.with_suffix('.json')``.
+        """Write the model to one ``.skops`` file with its manifest inside.
 
         Parameters
         ----------
         path : str or Path
-            Target file, e.g. ``"model.joblib"``; its manifest is ``"model.json"``.
+            Target file, e.g. ``"model.skops"`` (``.skops`` is added to a name without a
+            suffix). Written to a temporary name and moved into place when complete.
         evaluation : EvaluationResult, optional
             Its pooled metrics go into the manifest. Default: the summary recorded by the last
             :func:`turnover_risk.evaluate` call on this model, if any.
@@ -448,13 +457,15 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         Returns
         -------
         Path
-            The joblib file.
+            The model file.
 
         Notes
         -----
-        The file holds the fitted pipeline and metadata only: category levels, medians, scaler
-        moments, tree thresholds and coefficients — no identifiers (identifier columns never
-        enter the pipeline) and no training rows. It is written uncompressed so this can be
-        checked.
+        The file is a ``skops.io`` archive: loading it rebuilds only allow-listed types and never
+        runs code from the file. With ``TURNOVER_RISK_KEY`` set it is signed (HMAC-SHA256) so
+        :func:`~turnover_risk.load_model` can tell it was written by a holder of the key. It
+        holds the fitted pipeline and metadata only: category levels, medians, scaler moments,
+        tree thresholds and coefficients — no identifiers (identifier columns never enter the
+        pipeline) and no training rows. It is written uncompressed so this can be checked.
         """
         return _save_model(self, path, evaluation)

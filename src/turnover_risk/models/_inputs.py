@@ -64,9 +64,26 @@ def _screen_columns(X: pd.DataFrame) -> dict[str, str]:
         reason = _id_like_reason(c, s)
         if reason is not None:
             dropped[c] = f"identifier-like ({reason})"
-        elif s.nunique(dropna=False) <= 1:
+        elif _is_constant(s):
             dropped[c] = "constant"
     return dropped
+
+
+def _is_constant(s: pd.Series) -> bool:
+    """Whether ``s`` holds at most one distinct value, missing counting as a value.
+
+    The same as ``s.nunique(dropna=False) <= 1``; a float column is checked with a minimum and
+    a maximum instead of hashing every value (about 20 times faster on a million rows).
+    """
+    if s.dtype.kind != "f" or len(s) == 0:
+        return s.nunique(dropna=False) <= 1
+    values = s.to_numpy()
+    missing = np.isnan(values)
+    if missing.all():
+        return True
+    if missing.any():
+        return False
+    return bool(values.min() == values.max())
 
 
 SCREEN_GROUP_COLUMN = "municipality"
@@ -91,8 +108,11 @@ def _group_confined_columns(X: pd.DataFrame, groups: pd.Series, min_groups: int)
     if n_groups < 2 or threshold <= 1:
         return {}
     codes = np.asarray(codes)
+    varying = _varies_within_groups(X, codes, n_groups)
     out: dict[str, str] = {}
     for c in X.columns:
+        if varying.get(c, 0) >= threshold:
+            continue  # two values in a group: one differs from the mode there, whatever it is
         value_codes = pd.factorize(X[c], use_na_sentinel=False)[0]  # missing is a value too
         mode = np.argmax(np.bincount(value_codes))
         in_support = np.unique(codes[(value_codes != mode) & (codes >= 0)])
@@ -101,6 +121,38 @@ def _group_confined_columns(X: pd.DataFrame, groups: pd.Series, min_groups: int)
             out[c] = f"varies in {in_support.size} of {n_groups} municipalities" + (
                 f": {names}" if names else ""
             )
+    return out
+
+
+def _varies_within_groups(X: pd.DataFrame, codes: np.ndarray, n_groups: int) -> dict[str, int]:
+    """Float column -> the number of groups in which it takes at least two values (missing
+    counting as a value), by a minimum, a maximum and a missing count per group.
+
+    A column with two values in a group has a value other than its most common one there, so
+    when that holds in enough groups :func:`_group_confined_columns` keeps the column without
+    counting its values (the exact count is needed only for the few columns left).
+    """
+    known = codes >= 0
+    order = np.argsort(codes[known], kind="stable")
+    rows = np.flatnonzero(known)[order]
+    sorted_codes = codes[rows]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    if len(rows) == 0:
+        return {}
+    size = np.diff(np.r_[starts, len(rows)])
+    out: dict[str, int] = {}
+    for c in X.columns:
+        if X[c].dtype.kind != "f":
+            continue
+        v = X[c].to_numpy()[rows]
+        missing = np.isnan(v)
+        n_missing = np.add.reduceat(missing.astype(np.int64), starts)
+        filled_lo = np.where(missing, np.inf, v)
+        filled_hi = np.where(missing, -np.inf, v)
+        lo = np.minimum.reduceat(filled_lo, starts)
+        hi = np.maximum.reduceat(filled_hi, starts)
+        two_values = ((n_missing > 0) & (n_missing < size)) | ((n_missing < size) & (lo < hi))
+        out[c] = int(two_values.sum())
     return out
 
 

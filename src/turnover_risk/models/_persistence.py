@@ -1,17 +1,20 @@
-"""Saving and loading models: a joblib file plus a JSON manifest that is checked before loading.
+"""Saving and loading models: one ``.skops`` file that never runs code when loaded.
 
-:func:`_save_model` (behind :meth:`TurnoverRiskModel.save`) writes ``model.joblib``
-uncompressed and a ``model.json`` manifest with the versions, features, training periods,
-evaluation summary and the file's SHA-256 (:func:`_model_manifest` builds the metadata).
-:func:`load_model` compares the hash with the manifest *before* unpickling, warns with
-:class:`ModelVersionWarning` when the file comes from another turnover_risk or scikit-learn
-version, and lets 0.1.0 files, which name the module paths of 0.1.0, load.
+:func:`_save_model` (behind :meth:`TurnoverRiskModel.save`) writes the fitted model with
+``skops.io`` plus a manifest inside the same archive (``turnover_risk/manifest.json``: versions,
+kind, features and dtypes, training periods, horizon, outcome, evaluation summary), and a keyed
+signature when ``TURNOVER_RISK_KEY`` is set (:mod:`turnover_risk.models._safe_format`). The file
+is written to a temporary name and moved into place when complete (:mod:`turnover_risk._atomic`).
+
+:func:`load_model` rebuilds only allow-listed types, then cross-checks the object against the
+manifest (kind, features, dtypes, horizon) and warns with :class:`ModelVersionWarning` when the
+file comes from another turnover_risk, scikit-learn or numpy version. A pickle (the joblib
+files of 0.1.0) is refused unless the caller vouches for it with ``trusted=True``: unpickling
+runs whatever code the file holds.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import platform
 import warnings
@@ -19,24 +22,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.utils.validation import check_is_fitted
 
+from turnover_risk._atomic import atomic_output
+from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk._warnings import TurnoverRiskDeprecationWarning, TurnoverRiskWarning
+from turnover_risk.models._safe_format import is_archive, read_archive, write_archive
 
 if TYPE_CHECKING:
     from turnover_risk.models._estimator import TurnoverRiskModel
 
+SUFFIX = ".skops"
+FORMAT = "turnover_risk-model/skops-1"
+LEGACY_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
 
 class ModelVersionWarning(TurnoverRiskWarning):
-    """A saved model was written by another version of turnover_risk or scikit-learn."""
+    """A saved model was written by another version of turnover_risk, scikit-learn or numpy."""
 
 
 def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
-    """The metadata written next to a saved ``model`` (without the file hash)."""
+    """The metadata stored with a saved ``model``."""
     check_is_fitted(model)
     from turnover_risk._version import __version__
 
@@ -44,6 +53,7 @@ def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
     return {
         "library": "turnover_risk",
         "library_version": __version__,
+        "format": FORMAT,
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
@@ -67,24 +77,6 @@ def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
     }
 
 
-def _save_model(model: TurnoverRiskModel, path: str | Path, evaluation: Any = None) -> Path:
-    """Write ``model`` to ``path`` and its manifest (see :meth:`TurnoverRiskModel.save`)."""
-    check_is_fitted(model)
-    path = Path(path)
-    if path.suffix == ".json":
-        raise ValueError(f"path={str(path)!r}: use a .joblib name; the manifest gets .json.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    manifest = _model_manifest(model)
-    if evaluation is not None:
-        manifest["evaluation"] = evaluation.summary()
-    joblib.dump(model, path, compress=0)
-    manifest["sha256"] = _sha256(path.read_bytes())
-    manifest["model_file"] = path.name
-    manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    _manifest_path(path).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    return path
-
-
 def _jsonable(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
@@ -97,80 +89,209 @@ def _jsonable(v: Any) -> Any:
     return repr(v)
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def model_path(path: str | Path) -> Path:
+    """``path`` with the ``.skops`` suffix added when it has none; other suffixes are refused."""
+    path = Path(path)
+    if path.suffix == "":
+        return path.with_name(path.name + SUFFIX)
+    if path.suffix.lower() != SUFFIX:
+        hint = (
+            " (0.1.0 wrote joblib pickles; 0.2 writes .skops files, which load without running "
+            "code)"
+            if path.suffix.lower() in LEGACY_SUFFIXES
+            else ""
+        )
+        raise TurnoverRiskInputError(
+            f"path={str(path)!r}: save the model under a {SUFFIX} name, e.g. "
+            f"{str(path.with_suffix(SUFFIX))!r}{hint}."
+        )
+    return path
 
 
-def _manifest_path(path: Path) -> Path:
-    return path.with_suffix(".json")
+def _save_model(
+    model: TurnoverRiskModel,
+    path: str | Path,
+    evaluation: Any = None,
+    *,
+    overwrite: bool = True,
+    inputs: tuple = (),
+) -> Path:
+    """Write ``model`` to ``path`` (see :meth:`TurnoverRiskModel.save`); returns the path."""
+    check_is_fitted(model)
+    path = model_path(path)
+    manifest = _model_manifest(model)
+    if evaluation is not None:
+        manifest["evaluation"] = evaluation.summary()
+    manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    data = write_archive(model, manifest)
+    with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
+        tmp.write_bytes(data)
+    return path
 
 
-def load_model(path: str | Path) -> TurnoverRiskModel:
+# --------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------
+
+
+def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     """Load a model saved with :meth:`TurnoverRiskModel.save`, checking it first.
 
-    The SHA-256 of the file is compared with the manifest *before* anything is unpickled
-    (unpickling runs code, so a changed file is never opened). A model written by another
-    turnover_risk or scikit-learn version loads with a :class:`ModelVersionWarning`.
+    A ``.skops`` file is rebuilt with ``skops.io`` from an explicit list of allowed types, so
+    loading it never runs code from the file, whoever made it. The manifest stored inside is
+    then compared with the model (kind, feature names and dtypes, horizon); a model written by
+    another turnover_risk, scikit-learn or numpy version loads with a
+    :class:`ModelVersionWarning`. When ``TURNOVER_RISK_KEY`` is set, the file must carry a
+    signature made with that key (see ``docs/operations.md``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The model file (``.skops``).
+    trusted : bool
+        Also load a pickle: the ``.joblib`` files of turnover_risk 0.1.0. Unpickling runs any
+        code the file holds, so pass ``True`` only for a file you made yourself and that has not
+        been out of your hands; then save it again as ``.skops``
+        (``turnover-risk migrate-model --trust FILE --out NEW.skops`` does both).
+
+    Returns
+    -------
+    TurnoverRiskModel
 
     Raises
     ------
     FileNotFoundError
-        If the model file or its manifest (``model.json`` beside ``model.joblib``) is missing.
-    ValueError
-        If the file's hash differs from the manifest, or the manifest is unreadable.
-    TypeError
-        If the file does not hold a TurnoverRiskModel.
-    """
-    from turnover_risk._version import __version__
+        If the file does not exist.
+    TurnoverRiskInputError
+        (a ``ValueError``) A pickle without ``trusted=True``; a damaged file; a type in the file
+        that a model never holds; a missing or wrong signature while ``TURNOVER_RISK_KEY`` is
+        set; a manifest that does not describe the model in the file.
 
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings
+    >>> import turnover_risk as tr
+    >>> warnings.simplefilter("ignore")
+    >>> panel = tr.build_panel(tr.make_register(n_units=3, years=2, random_state=0))
+    >>> model = tr.TurnoverRiskModel(random_state=0).fit(panel)
+    >>> path = model.save(pathlib.Path(tempfile.mkdtemp()) / "model.skops")
+    >>> again = tr.load_model(path)
+    >>> bool((again.predict_proba(panel) == model.predict_proba(panel)).all())
+    True
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {str(path)!r} does not exist.")
-    mpath = _manifest_path(path)
-    if not mpath.is_file():
-        raise FileNotFoundError(
-            f"the manifest {str(mpath)!r} of model {str(path)!r} is missing; a model is only "
-            "loaded together with the manifest written by model.save(). Copy both files."
-        )
-    try:
-        manifest = json.loads(mpath.read_text())
-        expected = manifest["sha256"]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ValueError(
-            f"the manifest {str(mpath)!r} is unreadable or has no 'sha256' entry ({err}); "
-            "save the model again with model.save()."
-        ) from err
     data = path.read_bytes()
-    actual = _sha256(data)
-    if actual != expected:
-        raise ValueError(
-            f"refusing to load {str(path)!r}: the file changed after it was saved (SHA-256 "
-            f"{actual[:12]}... does not match the manifest's {str(expected)[:12]}...). Use the "
-            "original file or save the model again."
+    if is_archive(data):
+        model, manifest = read_archive(path, data)
+    elif not trusted:
+        new = path.with_suffix(SUFFIX)
+        if new == path:
+            new = path.with_name(f"{path.stem}-migrated{SUFFIX}")
+        raise TurnoverRiskInputError(
+            f"refusing to load {str(path)!r}: it is a pickle (the joblib format of turnover_risk "
+            "0.1.0), and loading a pickle runs whatever code it holds, so a changed file could "
+            "run commands on this machine. If you made this file yourself and it has not been "
+            "out of your hands, convert it once: turnover-risk migrate-model --trust "
+            f"{path.name} --out {new.name} (Python: "
+            "load_model(path, trusted=True).save('model.skops'))."
         )
-    if manifest.get("library") != "turnover_risk":
-        raise ValueError(f"{str(mpath)!r} is not a turnover_risk model manifest.")
-    for what, saved, now in (
-        ("turnover_risk", manifest.get("library_version"), __version__),
-        ("scikit-learn", manifest.get("sklearn_version"), sklearn.__version__),
-    ):
-        if saved != now:
-            warnings.warn(
-                f"model {str(path)!r} was saved with {what} {saved}; this is {what} {now}. "
-                "Predictions may differ: check them, or retrain and save with this version.",
-                ModelVersionWarning,
-                stacklevel=2,
+    else:
+        model, manifest = _load_trusted_pickle(path, data, trusted=trusted)
+    from turnover_risk.models._estimator import TurnoverRiskModel
+
+    if not isinstance(model, TurnoverRiskModel):
+        raise TurnoverRiskInputError(
+            f"{str(path)!r} holds a {type(model).__name__}, not a TurnoverRiskModel."
+        )
+    _cross_check(path, model, manifest)
+    _warn_versions(path, manifest)
+    if manifest.get("evaluation") is not None:
+        model._evaluation_summary = manifest["evaluation"]
+    return model
+
+
+def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any, dict[str, Any]]:
+    """A 0.1.0 joblib file, which the caller vouched for (``trusted=True``), and its manifest.
+
+    The manifest beside it (``model.json``), when there, must match the file's SHA-256: that
+    catches a file damaged or mixed up with another, not an attacker (who can rewrite both).
+    """
+    if trusted is not True:  # never unpickle a file nobody vouched for
+        raise TurnoverRiskInputError(f"refusing to unpickle {str(path)!r} without trusted=True.")
+    import hashlib
+    import io
+
+    import joblib
+
+    manifest: dict[str, Any] = {}
+    mpath = path.with_suffix(".json")
+    if mpath.is_file():
+        try:
+            manifest = json.loads(mpath.read_text())
+        except json.JSONDecodeError as err:
+            raise TurnoverRiskInputError(f"the manifest {str(mpath)!r} is unreadable.") from err
+        expected = manifest.get("sha256")
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise TurnoverRiskInputError(
+                f"{str(path)!r} does not match its manifest {mpath.name} (another or a damaged "
+                "file); use the file the manifest was written with."
             )
     with warnings.catch_warnings():
         # a 0.1.0 file names the module paths of 0.1.0 (turnover_risk._spec); they resolve
         # through turnover_risk._legacy, whose deprecation notice is for code, not for files
         warnings.simplefilter("ignore", TurnoverRiskDeprecationWarning)
-        model = joblib.load(io.BytesIO(data))
-    # imported here, not at the top: the estimator's save() calls into this module
-    from turnover_risk.models._estimator import TurnoverRiskModel
+        model = joblib.load(io.BytesIO(data))  # trusted=True: the caller vouched for the file
+    return model, manifest
 
-    if not isinstance(model, TurnoverRiskModel):
-        raise TypeError(f"{str(path)!r} holds a {type(model).__name__}, not a TurnoverRiskModel.")
-    if manifest.get("evaluation") is not None:
-        model._evaluation_summary = manifest["evaluation"]
-    return model
+
+def _cross_check(path: Path, model: TurnoverRiskModel, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest that does not describe the model in the file."""
+    facts = {
+        "kind": (model.kind, manifest.get("kind")),
+        "feature_names": (list(model.feature_names_in_), manifest.get("feature_names")),
+        "feature_dtypes": (
+            {str(k): str(v) for k, v in dict(model.feature_dtypes_).items()},
+            manifest.get("feature_dtypes"),
+        ),
+        "horizon": (model.horizon_, manifest.get("horizon")),
+    }
+    if not manifest:  # a trusted 0.1.0 file without its manifest: nothing to compare
+        return
+    wrong = [
+        f"{name} (manifest {_short(saved)}, model {_short(actual)})"
+        for name, (actual, saved) in facts.items()
+        if saved is not None and actual != saved
+    ]
+    missing = [name for name, (_, saved) in facts.items() if saved is None]
+    if wrong or missing:
+        what = "; ".join(wrong + [f"{m} missing from the manifest" for m in missing])
+        raise TurnoverRiskInputError(
+            f"refusing to load {str(path)!r}: its manifest does not describe the model in it: "
+            f"{what}. The file was changed or assembled from two models; use the file written "
+            "by model.save()."
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _warn_versions(path: Path, manifest: dict[str, Any]) -> None:
+    from turnover_risk._version import __version__
+
+    for what, key, now in (
+        ("turnover_risk", "library_version", __version__),
+        ("scikit-learn", "sklearn_version", sklearn.__version__),
+        ("numpy", "numpy_version", np.__version__),
+    ):
+        saved = manifest.get(key)
+        if saved is not None and saved != now:
+            warnings.warn(
+                f"model {str(path)!r} was saved with {what} {saved}; this is {what} {now}. "
+                "Predictions may differ: check them, or retrain and save with this version.",
+                ModelVersionWarning,
+                stacklevel=3,
+            )

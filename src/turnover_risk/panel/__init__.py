@@ -6,16 +6,23 @@ it, what it needs).
 :func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs.
 """
 
-from turnover_risk.panel._build import (
-    SCOPES,
-    build_panel,
-    build_partition,
-    context_spec,
-    prepare_context,
-)
-from turnover_risk.panel._context import PanelContext
-from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
-from turnover_risk.panel._spec import PanelSpec, attach_spec, panel_spec
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from turnover_risk import _lazy
+
+if TYPE_CHECKING:
+    from turnover_risk.panel._build import (
+        SCOPES,
+        build_panel,
+        build_partition,
+        context_spec,
+        prepare_context,
+    )
+    from turnover_risk.panel._context import PanelContext
+    from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
+    from turnover_risk.panel._spec import PanelSpec, attach_spec, panel_spec
 
 __all__ = [
     "FEATURES",
@@ -31,3 +38,27 @@ __all__ = [
     "panel_spec",
     "prepare_context",
 ]
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "turnover_risk.panel._build": (
+            "SCOPES",
+            "build_panel",
+            "build_partition",
+            "context_spec",
+            "prepare_context",
+        ),
+        "turnover_risk.panel._context": ("PanelContext",),
+        "turnover_risk.panel._registry": (
+            "FEATURES",
+            "Feature",
+            "FeatureRegistry",
+        ),
+        "turnover_risk.panel._spec": (
+            "PanelSpec",
+            "attach_spec",
+            "panel_spec",
+        ),
+    },
+)

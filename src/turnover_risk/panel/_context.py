@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.data import EXIT_REASONS, Register, WorkdayIndex
+from turnover_risk.data import EXIT_REASONS, Register, WorkdayIndex, follow_unit_changes
 from turnover_risk.panel._events import _build_events, _codes, _float
 from turnover_risk.panel._registry import FEATURES
 from turnover_risk.panel._time import (
@@ -130,6 +130,9 @@ def prepare_context(
 ) -> PanelContext:
     """Compute the shared state of a panel (arguments already validated by ``build_panel``)."""
     emp = register.employment
+    if register.unit_changes is not None and len(register.unit_changes):
+        # a renamed or merged unit continues under its latest id (its features continue)
+        emp = emp.assign(unit_id=follow_unit_changes(emp["unit_id"], register.unit_changes))
     as_of_day = register_as_of(register) if as_of is None else day_of(as_of)
     employee_ids = pd.Index(pd.unique(emp["employee_id"].astype("string").dropna())).sort_values()
     units = register.units

@@ -125,8 +125,13 @@ def _absence_frame(ctx: PanelContext, ab: pd.DataFrame) -> pd.DataFrame:
     grade = _float(ab["grade"]) if "grade" in ab.columns else np.ones(len(ab))
     cert = ab["certification"].astype("string").to_numpy(dtype=object, na_value="")
     grade = np.where((cert == "self") | np.isnan(grade), 1.0, grade)
-    ok = (code >= 0) & (s != OPEN_DAY) & (e != OPEN_DAY) & (e >= s)
-    return pd.DataFrame({"c": code[ok], "s": s[ok], "e": e[ok], "grade": grade[ok]})
+    # an ongoing absence (no end_date) lasts through the day the data are complete (as_of)
+    is_open = e == OPEN_DAY
+    e = np.where(is_open, max(ctx.as_of, 0), e)
+    ok = (code >= 0) & (s != OPEN_DAY) & (e >= s)
+    return pd.DataFrame(
+        {"c": code[ok], "s": s[ok], "e": e[ok], "grade": grade[ok], "open": is_open[ok]}
+    )
 
 
 def _build_absence_events(ctx: PanelContext, ab: pd.DataFrame) -> None:
@@ -143,10 +148,12 @@ def _build_absence_events(ctx: PanelContext, ab: pd.DataFrame) -> None:
     lost = wd.count(ps, pe) * a["grade"].to_numpy()[inside][i]
     ctx.events["absence_months"] = Events(c[inside][i], m, lost=lost)
     ctx.events["absence_starts"] = Events(c, s)
-    ctx.events["absence_ends"] = Events(c, e)
-    long = (e - s) >= 16
+    is_open = a["open"].to_numpy()
+    ended = np.where(is_open, OPEN_DAY, e)  # an ongoing absence has not ended
+    ctx.events["absence_ends"] = Events(c, ended)
+    long = ((e - s) >= 16) | is_open
     ctx.events["long_became"] = Events(c[long], s[long] + 16)
-    ctx.events["long_ends"] = Events(c[long], e[long])
+    ctx.events["long_ends"] = Events(c[long], ended[long])
     ctx.absence_frame = a  # kept for the unit sick-leave percentage
 
 

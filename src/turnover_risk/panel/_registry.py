@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from turnover_risk.panel._families import _FAMILY_CAUSE, CAUSES, FAMILIES
+
 WEEKLY_SUPERVISION_RATE: float = 0.8
 """Sessions per completed week that count as "weekly supervision" for new staff (unconfirmed
 threshold: one missed week in five, e.g. a holiday week, still counts as weekly)."""
@@ -47,6 +49,12 @@ class Feature:
         (``caseload.care_order_cases``) or a survey instrument (``surveys[CBI]``). When it is
         missing the feature is absent from the panel and listed in the spec's
         ``absent_features`` (never filled with zeros).
+    family : str
+        The family of features that measure the same thing (a key of ``FEATURES.families``,
+        e.g. ``"caseload"`` for the caseload variants); reports merge a family's drivers.
+    cause : str
+        Its cause category (a key of ``FEATURES.causes``): one of the five categories leaders
+        and Bufdir sort reasons for leaving into.
     """
 
     name: str
@@ -55,6 +63,8 @@ class Feature:
     unit: str
     lever: bool = False
     requires: tuple[str, ...] = ()
+    family: str = ""
+    cause: str = ""
 
 
 class FeatureRegistry(Mapping[str, Feature]):
@@ -85,8 +95,19 @@ class FeatureRegistry(Mapping[str, Feature]):
         """Names of the features a leader can move."""
         return tuple(n for n, f in self._features.items() if f.lever)
 
+    @property
+    def families(self) -> dict[str, tuple[str, str]]:
+        """Family key -> (English, bokmål) label."""
+        return dict(FAMILIES)
+
+    @property
+    def causes(self) -> dict[str, tuple[str, str]]:
+        """Cause-category key -> (English, bokmål) label, in reading order."""
+        return dict(CAUSES)
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per feature: name, description, source, unit, lever, requires."""
+        """One row per feature: name, description, source, unit, lever, requires, family,
+        cause."""
         return pd.DataFrame(
             [
                 {
@@ -96,6 +117,8 @@ class FeatureRegistry(Mapping[str, Feature]):
                     "unit": f.unit,
                     "lever": f.lever,
                     "requires": ", ".join(f.requires),
+                    "family": f.family,
+                    "cause": f.cause,
                 }
                 for f in self._features.values()
             ]
@@ -103,7 +126,10 @@ class FeatureRegistry(Mapping[str, Feature]):
 
 
 def _f(name, description, source, unit, lever=False, requires=None) -> Feature:
-    return Feature(name, description, source, unit, lever, tuple(requires or (source,)))
+    family, cause = _FAMILY_CAUSE[name]
+    return Feature(
+        name, description, source, unit, lever, tuple(requires or (source,)), family, cause
+    )
 
 
 _W = "Records in the 3 calendar months before t"

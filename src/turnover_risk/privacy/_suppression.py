@@ -12,10 +12,16 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from turnover_risk.privacy._audit import _derivable
+
 __all__ = [
     "ABSOLUTE_MIN_GROUP_SIZE",
     "DEFAULT_MIN_GROUP_SIZE",
+    "DOMINANCE_SHARE",
+    "MIN_CONTRIBUTORS",
     "TOTAL_LABEL",
+    "blank_suppressed",
+    "dominated",
     "check_min_group_size",
     "complementary_suppression",
     "derivable_cells",
@@ -28,6 +34,15 @@ DEFAULT_MIN_GROUP_SIZE: int = 5
 
 ABSOLUTE_MIN_GROUP_SIZE: int = 3
 """A ``min_group_size`` below this is refused."""
+
+MIN_CONTRIBUTORS: int = 3
+"""A magnitude (sick days) with fewer contributing persons than this is sensitive, whatever
+the group's size (the (n, k) dominance rule with n = 2: one of two contributors knows the
+other's value)."""
+
+DOMINANCE_SHARE: float = 0.5
+"""A magnitude of which one person contributes more than this share is sensitive ("mostly from
+one person"; a convention of this library, see docs/privacy.md)."""
 
 TOTAL_LABEL: str = "All"
 """Value a group column holds in a margin (total) row."""
@@ -303,61 +318,6 @@ def _hide_partner(
     return True
 
 
-def _derivable(constraints: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """Hidden rows whose value the relations determine exactly, given every visible row.
-
-    The relations ``total - sum(members) = 0`` form ``A x = 0``; with the visible values
-    known, the hidden ones solve ``A_H x_H = -A_V x_V``. Hidden row ``j`` is determined iff
-    the unit vector ``e_j`` lies in the row space of ``A_H``, i.e. iff row ``j`` of a basis of
-    the null space of ``A_H`` is zero. Relations are split into independent blocks (connected
-    through shared hidden rows) and each block gets one SVD.
-    """
-    hidden_pos = np.flatnonzero(mask)
-    if len(hidden_pos) == 0:
-        return hidden_pos
-    col_of = np.full(len(mask), -1, dtype=np.int64)
-    col_of[hidden_pos] = np.arange(len(hidden_pos))
-    rel = [r for r in constraints if mask[r].any()]
-    if not rel:
-        return np.zeros(0, dtype=np.int64)
-    # blocks: union-find over hidden columns linked by a relation
-    parent = np.arange(len(hidden_pos))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = int(parent[a])
-        return a
-
-    rel_cols = []
-    for r in rel:
-        cols = col_of[r[mask[r]]]
-        signs = np.where(r[mask[r]] == r[0], 1.0, -1.0)
-        rel_cols.append((cols, signs))
-        root = find(int(cols[0]))
-        for c in cols[1:]:
-            other = find(int(c))
-            if other != root:
-                parent[other] = root
-    roots = np.array([find(int(c)) for c in range(len(hidden_pos))])
-    rel_root = np.array([roots[cols[0]] for cols, _ in rel_cols])
-    out = []
-    for root in np.unique(rel_root):
-        members = np.flatnonzero(roots == root)
-        local = np.full(len(hidden_pos), -1, dtype=np.int64)
-        local[members] = np.arange(len(members))
-        rows = [rel_cols[i] for i in np.flatnonzero(rel_root == root)]
-        A = np.zeros((len(rows), len(members)))
-        for i, (cols, signs) in enumerate(rows):
-            np.add.at(A[i], local[cols], signs)
-        _, sv, vt = np.linalg.svd(A, full_matrices=True)
-        rank = int((sv > 1e-9 * max(1.0, sv[0] if len(sv) else 1.0)).sum())
-        null = vt[rank:]  # basis of the null space, one vector per row
-        determined = np.abs(null).max(axis=0, initial=0.0) < 1e-9
-        out.append(hidden_pos[members[determined]])
-    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
-
-
 def derivable_cells(
     table: pd.DataFrame,
     suppressed: np.ndarray,
@@ -396,6 +356,70 @@ def derivable_cells(
         table, group_cols=group_cols, within=within, total_label=total_label
     )
     return _derivable(constraints, mask).astype(np.int64)
+
+
+def dominated(
+    table: pd.DataFrame,
+    *,
+    value_col: str = "numerator",
+    contributors_col: str = "n_persons_absent",
+    top_col: str = "_top_lost",
+    min_contributors: int = MIN_CONTRIBUTORS,
+    share: float = DOMINANCE_SHARE,
+) -> np.ndarray:
+    """The dominance rule: cells whose magnitude comes from fewer than ``min_contributors``
+    persons (but more than none), or more than ``share`` of it from one person.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per cell with the magnitude (``value_col``), the number of persons contributing
+        to it (``contributors_col``) and the largest single contribution (``top_col``).
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"numerator": [10.0, 30.0, 30.0, 0.0], "n_persons_absent": [1, 4, 4, 0],
+    ...                   "_top_lost": [10.0, 20.0, 9.0, 0.0]})
+    >>> dominated(t).tolist()
+    [True, True, False, False]
+    """
+    value = table[value_col].fillna(0).to_numpy(dtype=float)
+    n = table[contributors_col].fillna(0).to_numpy(dtype=float)
+    top = table[top_col].fillna(0).to_numpy(dtype=float)
+    few = (n > 0) & (n < min_contributors)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mostly_one = (value > 0) & (top > share * value)
+    return few | mostly_one
+
+
+def blank_suppressed(
+    table: pd.DataFrame,
+    hidden: np.ndarray,
+    value_cols: Iterable[str],
+    *,
+    flag_col: str = "suppressed",
+) -> pd.DataFrame:
+    """A copy of ``table`` with ``value_cols`` blanked in the ``hidden`` rows and ``flag_col``
+    set.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["a", "b"], "n_persons": [2, 9], "rate": [0.5, 0.1]})
+    >>> out = blank_suppressed(t, np.array([True, False]), ["rate", "n_persons"])
+    >>> out["rate"].isna().tolist(), out["suppressed"].tolist()
+    ([True, False], [True, False])
+    """
+    out = table.copy()
+    hidden = np.asarray(hidden, dtype=bool)
+    if flag_col in out.columns:
+        hidden = hidden | out[flag_col].fillna(False).to_numpy(dtype=bool)
+    _blank(out, hidden, value_cols)
+    out[flag_col] = hidden
+    return out
 
 
 def _blank(out: pd.DataFrame, mask: np.ndarray, cols: Iterable[str]) -> None:

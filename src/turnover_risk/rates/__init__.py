@@ -59,38 +59,85 @@ presence look-ups in ``_presence.py``; the observation window rules and left-tru
 detection in ``_window.py`` (:func:`metadata_window` and :func:`detect_left_truncation` are
 public: the panel uses them too); intervals in ``_intervals.py``; periods, output assembly and
 suppression in ``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
+Time to exit: :func:`retention` (Kaplan–Meier) and :func:`cumulative_incidence`
+(Aalen–Johansen by exit cause), with delayed entry, in ``_survival.py`` (stays in scope:
+``_survival_stays.py``; the estimators: ``_survival_kernel.py``; the result:
+``_survival_result.py``).
 
 {definitions_table}
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from turnover_risk import _lazy
 from turnover_risk.rates._definitions import (
     DEFINITIONS,
     LONG_SPELL_DAYS,
     Definition,
     DefinitionRegistry,
 )
-from turnover_risk.rates._sick_leave import sick_leave_rate
-from turnover_risk.rates._turnover import turnover_rate, turnover_rate_from_counts
-from turnover_risk.rates._window import (
-    TRUNCATION_EXPECTED_EVENTS,
-    Truncation,
-    detect_left_truncation,
-    metadata_window,
-)
+
+if TYPE_CHECKING:
+    from turnover_risk.rates._sick_leave import sick_leave_rate
+    from turnover_risk.rates._survival import (
+        DAYS_PER_MONTH,
+        EXIT_CAUSES,
+        cumulative_incidence,
+        retention,
+    )
+    from turnover_risk.rates._survival_result import SurvivalResult
+    from turnover_risk.rates._turnover import turnover_rate, turnover_rate_from_counts
+    from turnover_risk.rates._window import (
+        TRUNCATION_EXPECTED_EVENTS,
+        Truncation,
+        detect_left_truncation,
+        metadata_window,
+    )
 
 __all__ = [
+    "DAYS_PER_MONTH",
     "DEFINITIONS",
+    "EXIT_CAUSES",
     "LONG_SPELL_DAYS",
     "TRUNCATION_EXPECTED_EVENTS",
     "Definition",
     "DefinitionRegistry",
+    "SurvivalResult",
     "Truncation",
+    "cumulative_incidence",
     "detect_left_truncation",
     "metadata_window",
+    "retention",
     "sick_leave_rate",
     "turnover_rate",
     "turnover_rate_from_counts",
 ]
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "turnover_risk.rates._sick_leave": ("sick_leave_rate",),
+        "turnover_risk.rates._survival": (
+            "DAYS_PER_MONTH",
+            "EXIT_CAUSES",
+            "cumulative_incidence",
+            "retention",
+        ),
+        "turnover_risk.rates._survival_result": ("SurvivalResult",),
+        "turnover_risk.rates._turnover": (
+            "turnover_rate",
+            "turnover_rate_from_counts",
+        ),
+        "turnover_risk.rates._window": (
+            "TRUNCATION_EXPECTED_EVENTS",
+            "Truncation",
+            "detect_left_truncation",
+            "metadata_window",
+        ),
+    },
+)
 
 __doc__ = (__doc__ or "").replace(
     "{definitions_table}", "Definitions\n-----------\n" + DEFINITIONS.to_markdown()

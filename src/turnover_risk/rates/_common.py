@@ -190,7 +190,11 @@ def _finish(
     min_group_size: int,
     value_cols: list[str],
     within: tuple[str, ...] = ("period",),
+    raw: bool = False,
 ) -> pd.DataFrame:
+    """Concatenate and order the rows; unless ``raw``, suppress within the table (the
+    register-based kernels pass ``raw=True`` and protect the table across tables with
+    :func:`turnover_risk.rates._protect.protect`)."""
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     order = [c for c in [*by, *within] if c in out.columns]
     if order and len(out):
@@ -201,6 +205,8 @@ def _finish(
             keys[c] = keys[c].where(~keys[c].astype("string").eq(TOTAL_LABEL).fillna(False))
         out = out.iloc[keys.sort_values(order, kind="stable", na_position="last").index]
         out = out.reset_index(drop=True)
+    if raw:
+        return out
     out = suppress_small_groups(
         out,
         count_col="n_persons",

@@ -189,7 +189,7 @@ DEFINITIONS = DefinitionRegistry(
             "divisor='replacement': 2 x average headcount, i.e. min(H, S) / average headcount",
             snapshot="flows during the period; headcount at its start and end",
             interval="exact Poisson (Garwood) interval on min(H, S), scaled to the rate",
-            source="numerator: SSB report 2014/18 (confirmed; that Bufdir itself computes it "
+            source="numerator: SSB Rapporter 2014/18 (confirmed; that Bufdir itself computes it "
             "this way is not confirmed); denominator: "
             "unconfirmed - labour-economics convention (Burgess, Lane and Stevens 2000)",
             counts=("hires", "separations", "headcount_start", "headcount_end"),

@@ -105,7 +105,10 @@ class _Groups:
     groupings: list[tuple[np.ndarray, pd.DataFrame]]  # (cell -> group code, group table)
 
 
-def _groups(sp: _Spells, by: list[str], margins: bool) -> _Groups:
+def _groups(
+    sp: _Spells, by: list[str], margins: bool, subsets: list[tuple[str, ...]] | None = None
+) -> _Groups:
+    """Cells and groupings; ``subsets`` (lists of ``by`` columns) replaces the margins' list."""
     f = sp.frame
     cols = ["unit_id", *[c for c in by if c != "unit_id"]]
     codes = np.zeros(len(f), dtype=np.int64)
@@ -120,9 +123,12 @@ def _groups(sp: _Spells, by: list[str], margins: bool) -> _Groups:
     first_row[cell[::-1]] = np.arange(len(cell))[::-1]  # first spell of each cell
     n_cell = len(cell_keys)
     groupings = []
-    subsets = [tuple(by)]
-    if margins and by:
-        subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
+    if subsets is not None:
+        margins = True  # string group columns with TOTAL_LABEL, as for margins
+    else:
+        subsets = [tuple(by)]
+        if margins and by:
+            subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
     for subset in subsets:
         gcodes = np.zeros(n_cell, dtype=np.int64)
         for c in subset:

@@ -55,7 +55,10 @@ def sick_leave_rate(
     Absence days count only inside employment spells and per job: a person with two jobs loses
     days in both, each weighted by its own fte. Spells crossing period or employment boundaries
     are split exactly (by day arithmetic on a cumulative working-day index, never by expanding
-    spells into days). Overlapping absence spells of one person are not merged: validate first.
+    spells into days). An absence without ``end_date`` (ongoing at the extract) lasts to the
+    observation end. Overlapping absence spells of one person count each day once (in the
+    earlier spell), with a :class:`~turnover_risk.DataQualityWarning`. ``n_persons`` counts the
+    persons with at least one agreed working day in the group and period.
 
     Parameters
     ----------
@@ -109,12 +112,23 @@ def sick_leave_rate(
     >>> emp = pd.DataFrame({"employee_id": list("abcde"), "unit_id": ["u1"] * 5,
     ...     "start_date": pd.to_datetime(["2021-01-01"] * 5), "end_date": pd.NaT,
     ...     "fte": [1.0, 1.0, 1.0, 1.0, 0.5]})
-    >>> ab = pd.DataFrame({"employee_id": ["e"], "start_date": pd.to_datetime(["2021-03-01"]),
-    ...     "end_date": pd.to_datetime(["2021-03-05"]), "certification": ["doctor"],
-    ...     "grade": [0.5]})
+    >>> ab = pd.DataFrame({"employee_id": list("cde"),
+    ...     "start_date": pd.to_datetime(["2021-03-01"] * 3),
+    ...     "end_date": pd.to_datetime(["2021-03-05"] * 3), "certification": ["doctor"] * 3,
+    ...     "grade": [0.5] * 3})
     >>> r = sick_leave_rate(Register(employment=emp, absences=ab), end="2021-12-31")
-    >>> float(r["numerator"].iloc[0]), float(r["denominator"].iloc[0])  # 5 x .5 x .5; 254 x 4.5
-    (1.25, 1143.0)
+    >>> float(r["numerator"].iloc[0]), float(r["denominator"].iloc[0])  # 5 x .5 x (1+1+.5); 254 x 4.5
+    (6.25, 1143.0)
+
+    Lost days of one or two persons are never shown, whatever the group's size (the dominance
+    rule, see ``docs/privacy.md``):
+
+    >>> import warnings
+    >>> one = Register(employment=emp, absences=ab.iloc[:1])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # "every one of the 1 rows is suppressed"
+    ...     bool(sick_leave_rate(one, end="2021-12-31")["suppressed"].iloc[0])
+    True
     """
     if uses_dask(engine, data):
         return get_engine("dask").sick_leave_rate(

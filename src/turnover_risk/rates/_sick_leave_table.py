@@ -14,15 +14,19 @@ are concatenated in order, so every array, and every sum, is the same as on one 
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.data import CERTIFICATIONS, Register, WorkdayIndex
+from turnover_risk.privacy import dominated
 from turnover_risk.rates._common import _finish, _result_frame, _window_periods
 from turnover_risk.rates._encode import Pool, _chunks, rate_threads, thread_pool
 from turnover_risk.rates._grouping import (
+    _argsort_int,
     _distinct,
     _expand,
     _group_ids,
@@ -32,7 +36,8 @@ from turnover_risk.rates._grouping import (
 )
 from turnover_risk.rates._intervals import _ratio_interval
 from turnover_risk.rates._presence import _PersonSpells
-from turnover_risk.rates._spells import _days, _prepare, _Spells
+from turnover_risk.rates._protect import protected
+from turnover_risk.rates._spells import _BIG, _OPEN, _days, _prepare, _Spells
 
 _SICK_COLUMNS = [
     "period",
@@ -51,6 +56,10 @@ _SICK_COLUMNS = [
 ]
 
 
+_VALUE_COLS = ("numerator", "denominator", "rate", "percent", "ci_low", "ci_high", "n_spells",
+               "n_persons_absent", "long_spell_share")  # fmt: skip
+
+
 def sick_leave_table(
     data: Register,
     *,
@@ -64,11 +73,25 @@ def sick_leave_table(
     min_group_size: int,
     margins: bool,
     confidence: float,
+    subsets: list[tuple[str, ...]] | None = None,
+    raw: bool = False,
 ) -> pd.DataFrame:
-    """The numbers of :func:`turnover_risk.rates.sick_leave_rate` (arguments already checked)."""
+    """The numbers of :func:`turnover_risk.rates.sick_leave_rate` (arguments already checked).
+
+    ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice),
+    with the largest contribution of one person in ``_top_lost``."""
+    if not raw:
+        value_cols = [*_VALUE_COLS]
+        return protected(
+            sick_leave_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
+            min_group_size=min_group_size, value_cols=value_cols,
+            totals={"certification": "all"} if certification == "split" else None,
+            sensitive=dominated, certification=certification, start=start, end=end,
+            long_spell_days=long_spell_days, confidence=confidence,
+        ).drop(columns="_top_lost")  # fmt: skip
     ab = data.absences
     a_s = _days(ab["start_date"], "absences.start_date", open_ok=False)
-    a_e = _days(ab["end_date"], "absences.end_date", open_ok=False)
+    a_e = _days(ab["end_date"], "absences.end_date", open_ok=True)
     sp, a_person = _prepare(
         data,
         who="sick_leave_rate",
@@ -79,10 +102,14 @@ def sick_leave_table(
         extra_ids=ab["employee_id"],
         event_starts=a_s,
     )
+    ongoing = a_e == _OPEN
+    if ongoing.any():  # an ongoing absence lasts to the observation end
+        a_e = np.where(ongoing, sp.last, a_e)
     threads = rate_threads(len(ab) + len(sp.start))
     with thread_pool(threads) as pool:
         flags = pool.submit(_absence_flags, ab, a_s, a_e, long_spell_days)
-        groups = _groups(sp, by, margins)
+        once = pool.submit(_overlap_free_starts, a_person, a_s, a_e)
+        groups = _groups(sp, by, margins, subsets)
 
         # periods clipped to the window
         p0, p1, labels = _window_periods(kind, sp.first, sp.last, wanted)
@@ -102,6 +129,15 @@ def sick_leave_table(
         # day numbers fit int32 (the datetime64[ns] range is +-106 752 days): half the traffic
         by_person = pool.submit(_PersonSpells, sp.person, sp.n_person, _int32(s_c), _int32(e_c))
         grade, is_self, long = flags.result()
+        a_s, n_overlaps = once.result()
+        if n_overlaps:
+            warnings.warn(
+                f"sick_leave_rate: {n_overlaps} absence spells overlap an earlier spell of the "
+                "same person; each day is counted once (in the earlier spell). Run "
+                "turnover_risk.validate(register) to see them (rule overlapping_absence).",
+                DataQualityWarning,
+                stacklevel=4,
+            )
         absences = _Absences(a_person, _int32(a_s), _int32(a_e), grade, is_self, long)
         by_person = by_person.result()
         parts = [
@@ -114,8 +150,7 @@ def sick_leave_table(
             pool, ag, pc, groups, K, labels, p0, p1, certification, len(ab), sp.n_person,
             confidence,
         )  # fmt: skip
-    value_cols = ["numerator", "denominator", "rate", "percent", "ci_low", "ci_high"]
-    value_cols += ["n_spells", "n_persons_absent", "long_spell_share"]
+    value_cols = [*_VALUE_COLS]
     within = ("period", "certification")
     out = _finish(
         frames,
@@ -124,6 +159,7 @@ def sick_leave_table(
         min_group_size=min_group_size,
         value_cols=value_cols,
         within=within,
+        raw=True,
     )
     out.attrs["observation_window"] = dict(sp.window)
     return out
@@ -152,6 +188,28 @@ def _absence_flags(
     return grade, is_self, long
 
 
+def _overlap_free_starts(
+    person: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Start days moved past the days an earlier absence of the same person already covers
+    (so overlapping absences count each day once), and how many absences were moved."""
+    if len(person) < 2:
+        return start, 0
+    base = int(start.min())
+    order = _argsort_int(person.astype(np.int64) * _BIG + (start - base))
+    p = person[order].astype(np.int64)
+    s = start[order]
+    # running latest end within each person: person-major keys keep persons apart
+    cm = np.maximum.accumulate(p * _BIG + (np.maximum(end[order], base - 1) - base))
+    prev_end = cm[:-1] - p[1:] * _BIG + base
+    hit = (p[1:] == p[:-1]) & (p[1:] >= 0) & (s[1:] <= prev_end)
+    if not hit.any():
+        return start, 0
+    moved = start.copy()
+    moved[order[1:][hit]] = prev_end[hit] + 1
+    return moved, int(hit.sum())
+
+
 def _int32(days: np.ndarray) -> np.ndarray:
     """Day numbers as int32 (every date of the datetime64[ns] range fits; the open end too)."""
     return days.astype(np.int32)
@@ -172,7 +230,7 @@ class _Agreed(NamedTuple):
     """Employment x period rows and, per grouping, the agreed days and person clusters."""
 
     n_rows: int
-    per_grouping: list[tuple[np.ndarray, ...]]  # (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl)
+    per_grouping: list[tuple[np.ndarray, ...]]  # (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl, n_any)
 
 
 def _agreed_side(
@@ -201,8 +259,10 @@ def _agreed_side(
         cl, cl_u = _group_ids(gp_e * m + sp.person[ei])
         cl_gp = cl_u // m
         d_cl = np.bincount(cl, weights=agreed, minlength=len(cl_u))
-        n_cl = np.bincount(cl_gp, minlength=G * K)
-        out.append((gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl))
+        n_any = np.bincount(cl_gp, minlength=G * K)
+        # persons without an agreed working day in the period are not counted (n_persons)
+        n_cl = n_any - np.bincount(cl_gp, weights=d_cl <= 0, minlength=G * K).astype(np.int64)
+        out.append((gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl, n_any))
     return _Agreed(len(ei), out)
 
 
@@ -282,12 +342,12 @@ def _rate_frames(
     variants = {"all": None, "self": True, "doctor": False}
     wanted_certs = ["all", "self", "doctor"] if certification == "split" else [certification]
     frames = []
-    for (g_of_cell, table), (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl) in zip(
+    for (g_of_cell, table), (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl, n_any) in zip(
         groups.groupings, ag.per_grouping, strict=True
     ):
         G = len(table)
         gp_p = g_of_cell[pc.cell] * K + pc.pk
-        present = n_cl > 0
+        present = n_any > 0
         for cname in wanted_certs:
             flag = variants[cname]
             # row numbers and take() rather than boolean masks: several times faster
@@ -310,6 +370,7 @@ def _rate_frames(
             R, ci_lo, ci_hi = _ratio_interval(L, D, l_cl, d_cl, cl_gp, n_cl, confidence)
             with np.errstate(divide="ignore", invalid="ignore"):
                 long_share = np.where(L > 0, long_l / L, np.nan)
+            top = _top_per_group(cl_gp, l_cl, G * K)
             rate = np.where(D > 0, R, np.nan)
             frames.append(
                 _result_frame(
@@ -330,7 +391,18 @@ def _rate_frames(
                         "n_spells": spells.result(),
                         "n_persons_absent": absent.result(),
                         "long_spell_share": long_share,
+                        "_top_lost": top,
                     },
                 )
             )
     return frames
+
+
+def _top_per_group(cl_gp: np.ndarray, l_cl: np.ndarray, n: int) -> np.ndarray:
+    """The largest per-person lost days of each group-period (clusters are sorted by group)."""
+    top = np.zeros(n)
+    if len(cl_gp) == 0:
+        return top
+    starts = np.flatnonzero(np.r_[True, cl_gp[1:] != cl_gp[:-1]])
+    top[cl_gp[starts]] = np.maximum.reduceat(l_cl, starts)
+    return top

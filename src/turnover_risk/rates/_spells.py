@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import DataQualityWarning
-from turnover_risk.data import Register
+from turnover_risk.data import Register, follow_unit_changes
 from turnover_risk.rates._common import _to_day
 from turnover_risk.rates._encode import factorize, factorize_lookup, rate_threads, thread_pool
 from turnover_risk.rates._window import (
@@ -95,7 +95,12 @@ class _Spells:
 
 def _employment_frame(data: object, *, who: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if isinstance(data, Register):
-        return data.employment, data.units
+        emp = data.employment
+        if data.unit_changes is not None and len(data.unit_changes) and "unit_id" in emp:
+            # a renamed or merged unit continues under its latest id: a reorganisation is
+            # not a wave of exits and hires
+            emp = emp.assign(unit_id=follow_unit_changes(emp["unit_id"], data.unit_changes))
+        return emp, data.units
     if isinstance(data, pd.DataFrame):
         return data, None
     raise TypeError(

@@ -32,6 +32,7 @@ from turnover_risk.rates._grouping import (
 )
 from turnover_risk.rates._intervals import _poisson_scaled, _wilson
 from turnover_risk.rates._presence import _Presence
+from turnover_risk.rates._protect import protected
 from turnover_risk.rates._spells import _OPEN, _prepare
 
 _TURNOVER_COLUMNS = [
@@ -49,6 +50,10 @@ _TURNOVER_COLUMNS = [
     "headcount_start",
     "headcount_end",
 ]
+
+
+_VALUE_COLS = ("numerator", "denominator", "rate", "ci_low", "ci_high", "hires", "separations",
+               "headcount_start", "headcount_end")  # fmt: skip
 
 
 def turnover_table(
@@ -69,11 +74,23 @@ def turnover_table(
     margins: bool,
     confidence: float,
     annual: str = "average_headcount",
+    subsets: list[tuple[str, ...]] | None = None,
+    raw: bool = False,
 ) -> pd.DataFrame:
-    """The numbers of :func:`turnover_risk.rates.turnover_rate` (arguments already checked)."""
+    """The numbers of :func:`turnover_risk.rates.turnover_rate` (arguments already checked).
+
+    ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice)."""
+    if not raw:
+        return protected(
+            turnover_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
+            min_group_size=min_group_size, value_cols=_VALUE_COLS, definition=definition,
+            month_day=month_day, scope=scope, weight=weight, divisor=divisor,
+            exclude_reasons=exclude_reasons, start=start, end=end, confidence=confidence,
+            annual=annual,
+        )  # fmt: skip
     sp, _ = _prepare(data, who="turnover_rate", by=by, start=start, end=end)
     entity = _entity_codes(sp, scope)
-    groups = _groups(sp, by, margins)
+    groups = _groups(sp, by, margins, subsets)
     w = sp.fte if weight == "fte" else np.ones(len(sp.fte))
     reasons = sp.frame["exit_reason"] if "exit_reason" in sp.frame.columns else None
     excluded = np.zeros(len(sp.fte), dtype=bool)
@@ -91,7 +108,12 @@ def turnover_table(
     value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     value_cols += [c for c in ("hires", "separations", "headcount_start", "headcount_end")]
     out = _finish(
-        parts, by=by, margins=margins, min_group_size=min_group_size, value_cols=value_cols
+        parts,
+        by=by,
+        margins=margins,
+        min_group_size=min_group_size,
+        value_cols=value_cols,
+        raw=True,
     )
     out.attrs["observation_window"] = dict(sp.window)
     return out

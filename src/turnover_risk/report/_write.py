@@ -1,14 +1,17 @@
-"""The HTML report a leader reads: one self-contained file (CSS and images inline, no network).
+"""The HTML report for leaders: one self-contained file (CSS and images inline, no network).
 
-:func:`write_report` runs the main job on a register and a fitted model — validation, turnover
-and sick-leave rates, model evaluation, group flags with drivers, what-if for the main levers —
-and writes it in Norwegian bokmål (``lang="nb"``, default) or English (``lang="en"``).
-The report holds only aggregates: no employee id appears anywhere, and every group figure
-honours ``min_group_size``.
+:func:`write_report` runs the main job on a register and a fitted model and writes page one for
+the leader — how many may leave, where, what can be done, what the numbers cannot say — and
+then the evidence: rates over time, how good the model is, the flags with their funnel plot,
+the backtest, the drivers, the what-if and the full tables, ending with a glossary. In
+Norwegian bokmål (``lang="nb"``, default) or English (``lang="en"``). The report holds only
+aggregates: no employee id appears anywhere, and a group under ``min_group_size`` reads
+"under N" with no count or value.
 
-This module gathers the results (panel, prospective and retrospective flags, evaluation) and
-fills the page template; the sections are written by ``_sections``, the numbers, tables and
-figures formatted by ``_format``, and the words of both languages live in ``_labels``.
+This module gathers the results (``_results``) and fills the page template; page one is
+written by ``_page_one``, the evidence by ``_sections`` and ``_group_sections``, the
+funnel plots by ``_funnels``, the tables and glossary at the end by ``_tables``; numbers and
+figures are formatted by ``_format``, and the words live in ``_labels`` and ``_phrases``.
 """
 
 from __future__ import annotations
@@ -23,15 +26,21 @@ from typing import Any
 
 import pandas as pd
 
+from turnover_risk._atomic import atomic_output
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, check_min_group_size
-from turnover_risk.report._labels import LABELS, LANGS
-from turnover_risk.report._sections import (
-    _data_section,
+from turnover_risk.report._format import _date
+from turnover_risk.report._group_sections import (
+    _backtest_section,
+    _drivers_section,
     _groups_section,
-    _model_section,
-    _rates_section,
     _whatif_section,
 )
+from turnover_risk.report._labels import LABELS, LANGS
+from turnover_risk.report._page_one import _page_one
+from turnover_risk.report._phrases import PHRASES
+from turnover_risk.report._results import _gather
+from turnover_risk.report._sections import _model_section, _rates_section
+from turnover_risk.report._tables import _data_block, _glossary
 
 __all__ = ["LANGS", "write_report"]
 
@@ -51,15 +60,18 @@ def write_report(
     margin: float = 1.25,
     random_state: int | None = 0,
     title: str | None = None,
+    show_progress: bool | None = None,
 ) -> Path:
     """Write the self-contained HTML report for a register and a fitted model.
 
-    Sections: data summary and validation result; turnover under the main definitions and
-    sick leave over time; model validation (temporal evaluation table and calibration curve);
-    the funnel plots and the flagged-groups table with drivers (prospective, plus a
-    retrospective look at the latest period with known outcomes); a what-if panel for the main
-    levers (caseload cap, supervision for new staff); and a plain-language section on what the
-    numbers can and cannot say.
+    Page one, for the leader: for the service and for each flagged group, how many of how
+    many may leave in the coming horizon (a range) compared with the service; what pushes a
+    group's risk up, by feature family and cause category, levers marked; the what-if of its
+    main lever in persons; and what the numbers cannot say. Then the evidence: turnover and
+    sick leave over time, the model's quality in words and numbers, the flags with the funnel
+    plot of the tested quantity, the backtest on the latest period with known outcomes, the
+    drivers in percentage points, the what-if per lever, and the full tables (collapsed) and
+    a glossary.
 
     Parameters
     ----------
@@ -70,22 +82,28 @@ def write_report(
     path : str or Path
         The HTML file to write (parent folders are created).
     by : str
-        Group column for the flags and what-if tables (``"unit_id"``, ``"municipality"``...).
+        Group column for the flags and what-if (``"unit_id"``, ``"municipality"``...).
     lang : {"nb", "en"}
         Norwegian bokmål (default) or English.
     panel : DataFrame, optional
         A panel from ``build_panel`` to reuse (else built from ``register``).
     evaluation : EvaluationResult, optional
-        A result of ``tr.evaluate`` to reuse (else computed; it refits the model per fold).
+        A result of ``tr.evaluate`` to reuse. Without it, the evaluation saved with the model
+        (``model.save(..., evaluation=...)``, read back by ``tr.load_model``) gives the
+        metrics, and the calibration figure is left out; a model without one is evaluated
+        here (that refits it per fold).
     flags : FlagResult, optional
         A prospective result of ``tr.flag_groups`` for the same ``by`` to reuse (else computed
         with ``n_boot`` refits).
     min_group_size : int
-        Smallest group shown.
+        Smallest group shown; smaller groups read "under N".
     n_boot, margin, random_state
-        Passed to :func:`turnover_risk.flag_groups`.
+        Passed to :func:`turnover_risk.flag_groups`; ``random_state`` also seeds the driver
+        sample.
     title : str, optional
         Page title (default: a title in the chosen language).
+    show_progress : bool, optional
+        Draw a progress bar on stderr (default: when stderr is a terminal and not quiet).
 
     Returns
     -------
@@ -107,27 +125,29 @@ def write_report(
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
     min_group_size = check_min_group_size(min_group_size)
+    from turnover_risk._progress import bar
     from turnover_risk._version import __version__
     from turnover_risk.groups import flag_groups
     from turnover_risk.models import evaluate
-    from turnover_risk.panel import build_panel
+    from turnover_risk.panel import build_panel, panel_spec
 
     L = LABELS[lang]
     spec = getattr(model, "spec_", None)
-    if panel is None:
-        kwargs = {}
-        if spec is not None:
-            kwargs = {
-                "freq": spec.freq,
-                "horizon": spec.horizon,
-                "outcome": spec.outcome,
-                "scope": spec.scope,
-            }
-        panel = build_panel(register, **kwargs)
-    horizon = spec.horizon if spec is not None else _panel_horizon(panel)
-
+    progress = bar(total=7, desc="report", unit="steps", show=show_progress, unit_scale=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # data-quality notes belong in the sections, not stderr
+        if panel is None:
+            kwargs = {}
+            if spec is not None:
+                kwargs = {
+                    "freq": spec.freq,
+                    "horizon": spec.horizon,
+                    "outcome": spec.outcome,
+                    "scope": spec.scope,
+                }
+            panel = build_panel(register, **kwargs)
+        horizon = spec.horizon if spec is not None else panel_spec(panel).horizon
+        progress.update(1)
         if (
             flags is None
             or flags.mode != "prospective"
@@ -141,8 +161,10 @@ def write_report(
                 min_group_size=min_group_size,
                 n_boot=n_boot,
                 margin=margin,
+                n_drivers=0,  # the report computes every family's drivers itself
                 random_state=random_state,
             )
+        progress.update(1)
         try:
             retro = flag_groups(
                 model,
@@ -150,54 +172,80 @@ def write_report(
                 by=by,
                 mode="retrospective",
                 min_group_size=min_group_size,
+                n_drivers=0,
                 random_state=random_state,
             )
         except ValueError:
             retro = None
-        if evaluation is None:
+        progress.update(1)
+        if evaluation is None and not getattr(model, "_evaluation_summary", None):
             evaluation = evaluate(model, panel)
-
-        sections = [
-            ("data", L["data"], _data_section(register, L, lang)),
+        progress.update(1)
+        res = _gather(
+            model, panel, flags, retro, evaluation, by, horizon, min_group_size, random_state
+        )
+        res.L = L
+        progress.update(1)
+        evidence = [
             ("rates", L["rates"], _rates_section(register, L, lang, min_group_size)),
-            ("model", L["model"], _model_section(model, evaluation, L, lang, horizon)),
             (
-                "groups",
-                L["groups"],
-                _groups_section(flags, retro, by, L, lang, horizon, min_group_size),
+                "model",
+                L["model"],
+                _model_section(model, evaluation, res.metrics, L, lang, horizon, res.outcome),
             ),
-            ("whatif", L["whatif"], _whatif_section(model, panel, by, L, lang, min_group_size)),
-            ("limits", L["limits"], L["limits_body"]),
+            ("groups", L["groups"], _groups_section(res, L, lang)),
+            ("backtest", L["backtest"], _backtest_section(res, L, lang)),
+            ("drivers", L["drivers"], _drivers_section(res, L, lang)),
+            ("whatif", L["whatif"], _whatif_section(res, L, lang)),
+            # "Is the model fair, and still valid?" (audit by gender and age band, drift)
+            # goes here, between the what-if and the full tables.
+            ("tables", L["tables"], _data_block(register, L, lang)),
+            ("glossary", L["glossary"], _glossary(lang)),
         ]
+        progress.update(1)
+        page_one = _page_one(res, lang)
+    page = _fill_template(L, lang, title, flags, panel, page_one, evidence, __version__)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out, overwrite=True) as tmp:  # never a half-written report
+        tmp.write_text(page, encoding="utf-8")
+    progress.update(1)
+    progress.close()
+    return out
+
+
+def _fill_template(L, lang, title, flags, panel, page_one, evidence, version) -> str:
     css = resources.files("turnover_risk.report").joinpath("style.css").read_text("utf-8")
     template = Template(
         resources.files("turnover_risk.report").joinpath("template.html").read_text("utf-8")
     )
-    page_title = html.escape(title or L["title"])
-    page = template.substitute(
+    P = PHRASES[lang]
+    page_title = title or L["title"]
+    services = panel["service"].dropna().unique() if "service" in panel.columns else []
+    heading = page_title
+    if title is None and len(services) == 1:
+        heading += f" — {services[0]}"
+    if flags.period is not None:
+        heading += ", " + P["as_of"].format(date=_date(flags.period, lang, long=True))
+    evidence = [(sid, name, body) for sid, name, body in evidence if body]
+    return template.substitute(
         lang=lang,
-        title=page_title,
+        title=html.escape(page_title),
+        heading=html.escape(heading),
         css=css,
         generated=html.escape(
-            L["generated"].format(date=_dt.date.today().isoformat(), version=__version__)
+            L["generated"].format(date=_dt.date.today().isoformat(), version=version)
         ),
-        privacy=html.escape(L["privacy"].format(min_size=min_group_size)),
+        privacy=html.escape(L["privacy"].format(min_size=flags.min_group_size)),
+        page_one_title=html.escape(P["page_one"]),
+        page_one=page_one,
+        evidence_title=html.escape(L["evidence"]),
         toc_title=html.escape(L["toc"]),
         toc="\n".join(
-            f'<li><a href="#{sid}">{html.escape(name)}</a></li>' for sid, name, _ in sections
+            f'<li><a href="#{sid}">{html.escape(name)}</a></li>' for sid, name, _ in evidence
         ),
         sections="\n".join(
             f'<section id="{sid}">\n<h2>{html.escape(name)}</h2>\n{body}\n</section>'
-            for sid, name, body in sections
+            for sid, name, body in evidence
         ),
     )
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
-
-
-def _panel_horizon(panel) -> int:
-    from turnover_risk.panel import panel_spec
-
-    return panel_spec(panel).horizon

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from turnover_risk.privacy._suppression import suppress_small_groups
+from turnover_risk.privacy import blank_suppressed, protect_groups
 
 
 class _GroupAccumulator:
@@ -38,8 +38,8 @@ class _GroupAccumulator:
                 level=list(range(len(self.keys))), dropna=False, sort=False
             ).sum()
 
-    def result(self, min_group_size: int) -> pd.DataFrame:
-        return finish_groups(self.table, self.keys, min_group_size)
+    def result(self, min_group_size: int, by: list[str] | None = None) -> pd.DataFrame:
+        return finish_groups(self.table, self.keys, min_group_size, by=by)
 
 
 class _KeyCodes:
@@ -186,8 +186,8 @@ class _ArrowGroupAccumulator:
         keys["expected_leavers"] = s
         return keys.set_index(self.keys)
 
-    def result(self, min_group_size: int) -> pd.DataFrame:
-        return finish_groups(self.table, self.keys, min_group_size)
+    def result(self, min_group_size: int, by: list[str] | None = None) -> pd.DataFrame:
+        return finish_groups(self.table, self.keys, min_group_size, by=by)
 
 
 def _reduce(
@@ -209,8 +209,15 @@ def _reduce(
     )
 
 
-def finish_groups(table: pd.DataFrame | None, keys: list[str], min_group_size: int):
-    """The published group table: sorted, with ``mean_risk``, small groups suppressed.
+def finish_groups(
+    table: pd.DataFrame | None,
+    keys: list[str],
+    min_group_size: int,
+    *,
+    by: list[str] | None = None,
+):
+    """The published group table: sorted, with ``mean_risk``, groups hidden by the privacy
+    layer (:func:`~turnover_risk.privacy.protect_groups`) blanked.
 
     Parameters
     ----------
@@ -218,10 +225,13 @@ def finish_groups(table: pd.DataFrame | None, keys: list[str], min_group_size: i
         ``n_persons`` and ``expected_leavers`` indexed by ``keys`` (summed group sums, e.g.
         ``combine(...)["groups"]``); ``None`` for no rows.
     keys : list of str
-        The group keys (``by`` and the period).
+        The group keys (``by``, coarser organisation columns, the period last).
     min_group_size : int
-        Groups with fewer persons are suppressed
-        (:func:`~turnover_risk.privacy.suppress_small_groups`).
+        Groups with fewer persons are suppressed, and the groups that would let them be
+        recovered from the same scores grouped by a coarser organisation level.
+    by : list of str, optional
+        The published grouping (default: every key but the period); other keys before the
+        period are organisation levels read for the privacy layer and dropped.
     """
     if table is None or len(table) == 0:
         out = pd.DataFrame({k: pd.Series(dtype="object") for k in keys})
@@ -234,9 +244,8 @@ def finish_groups(table: pd.DataFrame | None, keys: list[str], min_group_size: i
     out["expected_leavers"] = out["expected_leavers"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["mean_risk"] = out["expected_leavers"] / out["n_persons"]
-    return suppress_small_groups(
-        out,
-        count_col="n_persons",
-        value_cols=["expected_leavers", "mean_risk"],
-        min_group_size=min_group_size,
-    )
+    period = keys[-1]
+    by = list(keys[:-1]) if by is None else list(by)
+    hidden = protect_groups(out, by=by, min_group_size=min_group_size, fixed=[period])
+    out = blank_suppressed(out, hidden, ["expected_leavers", "mean_risk", "n_persons"])
+    return out.drop(columns=[k for k in keys[:-1] if k not in by])

@@ -2,16 +2,15 @@
 
 Sources as chunks: a panel's Parquet files as record batches (pyarrow; arrow batches for the
 compiled scorer, else pandas frames), slices of a pandas panel, and panel rows built one
-partition of employees of a register at a time. Output is written atomically: to a hidden
-temporary file in the target folder that is renamed when complete; row-level output is an
+partition of employees of a register at a time. Output is written atomically
+(:mod:`turnover_risk._atomic`): to a hidden temporary file in the target folder that is moved
+into place when complete, never over an existing file unless asked; row-level output is an
 arrow table of the key columns and the risk.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from turnover_risk._atomic import check_target, discard, publish, temp_path
+from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk.data._schema import Register
 from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec
 
@@ -215,47 +216,45 @@ def panel_context_for(model: Any, register: Register, **panel_options: Any) -> A
 
 
 def temporary_path(out: Path) -> Path:
-    """A hidden sibling of ``out`` to write to before the final rename."""
-    return out.parent / f".{out.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial"
+    """A hidden sibling of ``out`` to write to before the final move (``.<name>.<pid>-<hex>.partial``).
+
+    Registered for removal when the process is stopped with SIGINT/SIGTERM (the command line
+    installs the handlers); a leftover of a killed run is removed by the next run writing to the
+    same folder (see :mod:`turnover_risk._atomic`).
+    """
+    return temp_path(out)
 
 
-def check_output(out: str | Path, *, overwrite: bool, row_level: bool) -> Path:
-    """Validate the output path; refuse an existing one unless ``overwrite``."""
+def check_output(
+    out: str | Path, *, overwrite: bool, row_level: bool, inputs: Sequence[Any] = ()
+) -> Path:
+    """Validate the output path; refuse an existing one unless ``overwrite``.
+
+    Also refuses an output that is one of ``inputs`` (paths; other objects are ignored) and
+    removes leftovers of killed runs in the output folder.
+    """
     out = Path(out)
     suffix = out.suffix.lower()
     allowed = (".parquet",) if row_level else (".parquet", ".csv")
     if suffix not in allowed:
-        raise ValueError(
+        raise TurnoverRiskInputError(
             f"out={str(out)!r}: {'row-level' if row_level else 'group-level'} output is written "
             f"as {' or '.join(allowed)}; give the file name that suffix."
         )
-    if out.exists() and not overwrite:
-        raise FileExistsError(
-            f"out={str(out)!r} already exists; pass overwrite=True (CLI: --overwrite) to "
-            "replace it, or choose another name."
-        )
-    if out.is_dir() and not row_level:
-        raise IsADirectoryError(f"out={str(out)!r} is a folder; give a file name.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+    paths = [p for p in inputs if isinstance(p, str | Path)]
+    return check_target(out, overwrite=overwrite, inputs=paths, folder_ok=row_level)
 
 
-def replace_path(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out`` (a file or a folder), replacing what was there."""
-    if out.is_dir() and not tmp.is_dir():
-        raise IsADirectoryError(f"out={str(out)!r} is a folder; give a file name.")
-    if out.is_dir():
-        import shutil
+def replace_path(tmp: Path, out: Path, *, overwrite: bool = False) -> None:
+    """Move ``tmp`` (a file or a folder) to ``out``; an existing ``out`` only with ``overwrite``.
 
-        old = temporary_path(out)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    Without ``overwrite`` the move fails with ``FileExistsError`` if ``out`` appeared meanwhile
+    (another run): never two winners. ``tmp`` is removed in every case.
+    """
+    publish(tmp, out, overwrite=overwrite)
 
 
-def write_group_table(table: pd.DataFrame, out: Path) -> None:
+def write_group_table(table: pd.DataFrame, out: Path, *, overwrite: bool = False) -> None:
     """Write a group table to ``out`` via a temporary name (CSV or Parquet by suffix)."""
     tmp = temporary_path(out)
     try:
@@ -263,10 +262,10 @@ def write_group_table(table: pd.DataFrame, out: Path) -> None:
             table.to_csv(tmp, index=False)
         else:
             table.to_parquet(tmp, index=False, engine="pyarrow")
-        replace_path(tmp, out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
+    publish(tmp, out, overwrite=overwrite)
 
 
 def row_level_schema(frame: pd.DataFrame, cols: list[str]):

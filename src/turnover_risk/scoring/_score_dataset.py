@@ -48,12 +48,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from turnover_risk._atomic import refuse_inputs
 from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
 from turnover_risk._progress import bar
 from turnover_risk.data import Register
 from turnover_risk.governance._checks import InputChecks
 from turnover_risk.panel import context_spec
-from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE
+from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, ORG_CHAIN
 from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator, _GroupAccumulator
 from turnover_risk.scoring._io import (
     _iter_frame,
@@ -270,6 +271,7 @@ def score_dataset(
         overwrite=overwrite,
         row_level=row_level,
     )
+    refuse_inputs(out, [source] if isinstance(source, str | Path) else [])
     scorer = Scorer(model)
     t_start = time.perf_counter()
     arrow_schema = None
@@ -280,12 +282,14 @@ def score_dataset(
     if isinstance(source, Register):
         context = panel_context_for(model, source, **panel_options)
         spec = context_spec(context)
+        by_keys = with_org_levels(by_cols, spec.group_cols, row_level)
         per_partition = max(64, batch_rows // max(1, len(context.period_days)))
         chunks = _iter_register(context, per_partition)
         unit = "rows"
     elif isinstance(source, pd.DataFrame):
         spec = source_spec(source, model)
-        cols = needed_columns(spec, scorer, by_cols, source.columns, "the panel")
+        by_keys = with_org_levels(by_cols, list(source.columns), row_level)
+        cols = needed_columns(spec, scorer, by_keys, source.columns, "the panel")
         chunks = _iter_frame(source, cols, batch_rows)
         total, unit = len(source), "rows"
     elif isinstance(source, str | Path):
@@ -294,7 +298,8 @@ def score_dataset(
         files = parquet_files(source)
         schema = pq.read_schema(files[0])
         spec = source_spec(schema, model)
-        cols = needed_columns(spec, scorer, by_cols, schema.names, files[0].name)
+        by_keys = with_org_levels(by_cols, list(schema.names), row_level)
+        cols = needed_columns(spec, scorer, by_keys, schema.names, files[0].name)
         arrow_schema = schema
         if scorer.compiled is not None:
             # the fast path: arrow batches, no pandas; for group output only the features,
@@ -304,12 +309,12 @@ def score_dataset(
                 cols = [
                     c
                     for c in cols
-                    if c in (*scorer.columns, *by_cols, spec.period_col)
+                    if c in (*scorer.columns, *by_keys, spec.period_col)
                     or (c in spec.id_cols and not _never_null(files, c))
                 ]
             strings = [
                 c
-                for c in by_cols
+                for c in by_keys
                 if not row_level
                 and c not in scorer.columns
                 and str(schema.field(c).type) in ("string", "large_string")
@@ -327,7 +332,7 @@ def score_dataset(
     missing_by = [c for c in by_cols if c not in (*spec.id_cols, *spec.group_cols)]
     if missing_by and not row_level and isinstance(source, Register):
         raise ValueError(f"by={missing_by} are not group columns of the panel {spec.group_cols}.")
-    keys = [*by_cols, spec.period_col]
+    keys = [*by_keys, spec.period_col]
     key_cols = [c for c in (*spec.id_cols, spec.period_col)]
     checks = InputChecks(model, spec.id_cols[0] if spec.id_cols else None)  # unseen values, drift
     out_cols: list[str] = []
@@ -402,11 +407,11 @@ def score_dataset(
                 writer = pq.ParquetWriter(tmp, empty)
             writer.close()
             writer = None
-            replace_path(tmp, out)
+            replace_path(tmp, out, overwrite=overwrite)
             table = None
         else:
-            table = acc.result(min_group_size)
-            write_group_table(table, out)
+            table = acc.result(min_group_size, by=by_cols)
+            write_group_table(table, out, overwrite=overwrite)
     except BaseException:
         if writer is not None:
             try:
@@ -440,3 +445,14 @@ def score_dataset(
         drift=drift,
         input_problems=input_problems,
     )
+
+
+def with_org_levels(by_cols: list[str], available: list[str], row_level: bool) -> list[str]:
+    """``by_cols`` and the coarser organisation levels the source has (``unit_id`` ->
+    ``municipality``, ``service``): the privacy layer links a unit table to the municipality
+    table it must not be differenced against. Not for row-level output."""
+    chain = [c for c in ORG_CHAIN if c in by_cols]
+    if row_level or not chain:
+        return list(by_cols)
+    coarser = ORG_CHAIN[ORG_CHAIN.index(chain[0]) + 1 :]
+    return [*by_cols, *[c for c in coarser if c in available and c not in by_cols]]

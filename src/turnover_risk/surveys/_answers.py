@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from turnover_risk._errors import TurnoverRiskInputError
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.surveys._builtin import _ALIASES
 from turnover_risk.surveys._instrument import Instrument, _key, _normalise_label
@@ -31,7 +32,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _MAX_SHOWN = 5
 
 
-class SurveyInputError(ValueError):
+class SurveyInputError(TurnoverRiskInputError):
     """Survey answers that cannot be scored; ``.problems`` holds the full problem report.
 
     The report is a DataFrame with the columns of :data:`PROBLEM_COLUMNS`.

@@ -1,0 +1,183 @@
+"""The model file: a ``skops.io`` archive that loads only an allow-list of types, never a pickle.
+
+A ``.skops`` file is a zip archive: ``skops.io`` writes the fitted estimator as a JSON schema
+plus numpy arrays, and loading rebuilds it from those, constructing only types on an explicit
+allow-list (no ``pickle``, so no code from the file runs). turnover_risk adds two entries to the
+same archive:
+
+* ``turnover_risk/manifest.json``: what the model is (kind, features and dtypes, horizon,
+  outcome, training periods, metrics, library versions), cross-checked against the loaded
+  object;
+* ``turnover_risk/signature.json`` (only when ``TURNOVER_RISK_KEY`` is set at save): an
+  HMAC-SHA256, under that secret key, of every other entry of the archive. It tells whether the
+  file was written by someone who holds the key; a plain hash would not (whoever changes the
+  file can recompute it), so none is used.
+
+:data:`TRUSTED_TYPES` is the allow-list: the types our fitted models are made of beyond what
+``skops`` trusts by default (scikit-learn estimators, numpy arrays, builtins).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from turnover_risk._errors import TurnoverRiskInputError
+from turnover_risk.privacy import KEY_ENV
+
+__all__ = ["MANIFEST_ENTRY", "SIGNATURE_ENTRY", "TRUSTED_TYPES", "read_archive", "write_archive"]
+
+MANIFEST_ENTRY = "turnover_risk/manifest.json"
+SIGNATURE_ENTRY = "turnover_risk/signature.json"
+_SIGNATURE_CONTEXT = b"turnover_risk model file v1\n"
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    # ours: the estimator, its panel settings, the one-hot column namer, the calibrators
+    "turnover_risk.models._estimator.TurnoverRiskModel",
+    "turnover_risk.panel._spec.PanelSpec",
+    "turnover_risk.models._pipeline._onehot_name",
+    "turnover_risk.models._calibration._SigmoidCalibrator",
+    "turnover_risk.models._calibration._IsotonicCalibrator",
+    # numpy and scikit-learn internals of the fitted pipeline that some skops versions do not
+    # trust by default (data holders without code of their own: dtypes, the gbm's trees,
+    # bins and loss, the ColumnTransformer's remainder list)
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "sklearn.compose._column_transformer._RemainderColsList",
+)
+"""Types a model file may hold beyond those ``skops.io`` trusts by default."""
+
+
+def is_archive(data: bytes) -> bool:
+    """Whether ``data`` is a zip archive (a ``.skops`` file) rather than a pickle."""
+    return data[:4] == b"PK\x03\x04"
+
+
+def _key() -> bytes | None:
+    key = os.environ.get(KEY_ENV)
+    return key.encode("utf-8") if key else None
+
+
+def _digest(entries: dict[str, bytes], key: bytes) -> str:
+    h = hmac.new(key, _SIGNATURE_CONTEXT, hashlib.sha256)
+    for name in sorted(entries):
+        content = hashlib.sha256(entries[name]).hexdigest()
+        h.update(f"{name}\t{len(entries[name])}\t{content}\n".encode())
+    return h.hexdigest()
+
+
+def write_archive(model: Any, manifest: dict[str, Any]) -> bytes:
+    """The bytes of a model file: the skops archive of ``model`` plus the manifest (and signature).
+
+    The signature is added when ``TURNOVER_RISK_KEY`` is set.
+    """
+    import skops
+    import skops.io as sio
+
+    manifest = {**manifest, "skops_version": skops.__version__, "signed": _key() is not None}
+    buffer = io.BytesIO(sio.dumps(model))
+    with zipfile.ZipFile(buffer, "a") as zf:
+        zf.writestr(MANIFEST_ENTRY, json.dumps(manifest, indent=2) + "\n")
+    key = _key()
+    if key is not None:
+        entries = _entries(buffer.getvalue())
+        signature = {"algorithm": "HMAC-SHA256", "key": KEY_ENV, "hmac": _digest(entries, key)}
+        with zipfile.ZipFile(buffer, "a") as zf:
+            zf.writestr(SIGNATURE_ENTRY, json.dumps(signature) + "\n")
+    return buffer.getvalue()
+
+
+def _entries(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        if len(names) != len(set(names)):
+            raise TurnoverRiskInputError("the archive holds an entry twice")
+        return {n: zf.read(n) for n in names}
+
+
+def read_archive(path: Path, data: bytes) -> tuple[Any, dict[str, Any]]:
+    """Check and load a model file: (the object, its manifest).
+
+    Order: the archive is read; when ``TURNOVER_RISK_KEY`` is set the signature must be there
+    and match; the manifest must name turnover_risk; every type in the file must be trusted by
+    skops or on :data:`TRUSTED_TYPES`; only then is the object built.
+
+    Raises
+    ------
+    TurnoverRiskInputError
+        A damaged archive, a missing or wrong signature (key set), no manifest, or a type
+        outside the allow-list (named in the message).
+    """
+    import skops.io as sio
+
+    where = str(path)
+    try:
+        entries = _entries(data)
+    except (zipfile.BadZipFile, OSError, KeyError) as err:
+        raise TurnoverRiskInputError(
+            f"model file {where!r} is damaged ({err}); use an intact copy or save it again."
+        ) from err
+    key = _key()
+    if key is not None:
+        _verify(where, entries, key)
+    if MANIFEST_ENTRY not in entries or "schema.json" not in entries:
+        raise TurnoverRiskInputError(
+            f"{where!r} is not a turnover_risk model file (no {MANIFEST_ENTRY} in the archive); "
+            "save the model with model.save('model.skops')."
+        )
+    try:
+        manifest = json.loads(entries[MANIFEST_ENTRY])
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TurnoverRiskInputError(f"the manifest of {where!r} is unreadable ({err}).") from err
+    if not isinstance(manifest, dict) or manifest.get("library") != "turnover_risk":
+        raise TurnoverRiskInputError(f"{where!r} does not hold a turnover_risk model manifest.")
+    try:
+        untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    except Exception as err:  # skops raises many kinds on a malformed schema
+        raise TurnoverRiskInputError(
+            f"model file {where!r} is damaged or not a skops model ({type(err).__name__}: {err})."
+        ) from err
+    if untrusted:
+        raise TurnoverRiskInputError(
+            f"refusing to load {where!r}: it holds types that a turnover_risk model never holds "
+            f"({', '.join(sorted(untrusted))}). The file was changed or made by something else; "
+            "use the file written by model.save()."
+        )
+    try:
+        obj = sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except Exception as err:
+        raise TurnoverRiskInputError(
+            f"model file {where!r} could not be rebuilt ({type(err).__name__}: {err}); it is "
+            "damaged or was written by an incompatible scikit-learn. Save the model again."
+        ) from err
+    return obj, manifest
+
+
+def _verify(where: str, entries: dict[str, bytes], key: bytes) -> None:
+    raw = entries.pop(SIGNATURE_ENTRY, None)
+    if raw is None:
+        raise TurnoverRiskInputError(
+            f"refusing to load {where!r}: {KEY_ENV} is set, so model files must carry a "
+            "signature made with that key, and this one has none. Save the model again with the "
+            f"key set, or unset {KEY_ENV} to load unsigned files."
+        )
+    try:
+        expected = json.loads(raw)["hmac"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise TurnoverRiskInputError(f"the signature of {where!r} is unreadable.") from err
+    if not hmac.compare_digest(str(expected), _digest(entries, key)):
+        raise TurnoverRiskInputError(
+            f"refusing to load {where!r}: its signature does not match {KEY_ENV}. The file was "
+            "changed after it was saved, or saved with another key. Use the original file, or "
+            "the key it was saved with."
+        )
