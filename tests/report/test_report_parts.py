@@ -115,7 +115,7 @@ def test_page_one_writes_only_what_the_results_hold():
     assert "1–5 av de 6 kan slutte de neste 12 månedene (forventet 2,7)" in html
     assert "2,5 ganger snittet" in html
     assert "1 enhet</b> har forhøyet risiko: <b>A</b>" in html
-    assert "1 enhet har under 5 ansatte og vises ikke" in html
+    assert "1 enhet vises ikke: de har under 5 ansatte" in html
     # no service totals, no evaluation, no drivers, no what-if given: none of their sentences
     for absent in (
         "De neste 12 månedene kan mellom",

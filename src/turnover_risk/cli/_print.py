@@ -10,9 +10,10 @@ is a terminal, off with ``--quiet``.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "–"
 
@@ -20,6 +21,9 @@ MISSING = "–"
 def _tidy(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """A copy for printing: whole-number float columns as integers, dates as dates, numbers
     rounded, missing values as a dash."""
+    import numpy as np
+    import pandas as pd
+
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         s = df[col]
@@ -43,6 +47,8 @@ def _tidy(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 def _print_aligned(df: pd.DataFrame, file=None, indent: str = "") -> None:
     """Print ``df`` as an aligned table (text left, numbers right) without the index."""
+    import pandas as pd
+
     file = file or sys.stdout
     t = _tidy(df)
     if t.empty:
@@ -68,6 +74,8 @@ FLAG_ORDER = ("elevated", "low", "as expected", "not assessed", "suppressed")
 
 def _print_flag_result(res, by_name: str = "groups", file=None) -> None:
     """The flag counts as an aligned table, the flagged groups, over-dispersion in words."""
+    import pandas as pd
+
     file = file or sys.stdout
     t = res.table
     counts = t["flag"].value_counts()

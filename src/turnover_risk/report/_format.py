@@ -105,8 +105,9 @@ def _date(x, lang="en", long=False) -> str:
 
 
 def _under(min_group_size: int, lang: str) -> str:
-    """What a suppressed count shows instead of its value."""
-    return f"under {min_group_size}"
+    """What a suppressed count shows instead of its value: "hidden", never a number (a group
+    under ``min_group_size``, or one the privacy layer hides so it cannot be subtracted out)."""
+    return "skjult" if lang == "nb" else "hidden"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Each ``_<name>_section(res, L, lang)`` returns the HTML of a section body from the gathered
 results (:class:`~turnover_risk.report._results._Results`). A suppressed group (fewer than
-``min_group_size`` persons) is shown as "under N" with no count and no value, wherever it
+``min_group_size`` persons) is shown as "hidden" ("skjult") with no count and no value, wherever it
 appears.
 """
 

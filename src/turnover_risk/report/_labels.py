@@ -15,7 +15,8 @@ LABELS: dict[str, dict[str, str]] = {
         "toc": "Innhold",
         "evidence": "Grunnlaget",
         "privacy": "Rapporten inneholder ingen ansatt-ID-er. Tall vises bare for grupper med "
-        "minst {min_size} personer; mindre grupper står som «under {min_size}».",
+        "minst {min_size} personer; mindre grupper står som «skjult», og det samme gjør de få "
+        "gruppene som ellers ville avslørt dem ved å trekke tall fra hverandre.",
         # rates
         "rates": "Turnover og sykefravær over tid",
         "def_exit_share": "Avgangsandel (KS): andelen av de ansatte 1. desember som ikke er i "
@@ -195,7 +196,8 @@ LABELS: dict[str, dict[str, str]] = {
         "toc": "Contents",
         "evidence": "The evidence",
         "privacy": "This report contains no employee ids. Figures are shown only for groups of "
-        "at least {min_size} persons; smaller groups read “under {min_size}”.",
+        "at least {min_size} persons; smaller groups read “hidden”, and so do the few groups "
+        "that would otherwise reveal them by subtraction.",
         "rates": "Turnover and sick leave over time",
         "def_exit_share": "Exit share (KS): the share of staff on 1 December who are not in the "
         "service a year later.",

@@ -21,7 +21,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "flag_line_none": "Ingen {noun} har tydelig forhøyet risiko.",
         "low_line": "Lavere risiko enn snittet: {names}.",
         "expected_line": "{k} {noun} ligger som forventet.",
-        "suppressed_line": "{k} {noun} har under {min_size} ansatte og vises ikke.",
+        "suppressed_line": "{k} {noun} vises ikke: de har under {min_size} ansatte, eller tallene "
+        "deres kunne avsløre en slik enhet.",
         "not_assessed_line": "{k} {noun} kunne ikke vurderes.",
         "and": "og",
         "group_head": "{name} — {n} ansatte — {flag}",
@@ -63,7 +64,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "flag_line_none": "No {noun_one} is clearly at elevated risk.",
         "low_line": "Lower risk than average: {names}.",
         "expected_line": "{k} {noun} are as expected.",
-        "suppressed_line": "{k} {noun} have fewer than {min_size} staff and are not shown.",
+        "suppressed_line": "{k} {noun} are not shown: they have fewer than {min_size} staff, or "
+        "their numbers could reveal such a unit.",
         "not_assessed_line": "{k} {noun} could not be assessed.",
         "and": "and",
         "group_head": "{name} — {n} staff — {flag}",

@@ -4,7 +4,7 @@ Each ``_<name>_section`` returns the HTML of a section body in the chosen langua
 definition in one line of words, then the figure, then the table (collapsed); the model's
 quality in words first (ranking, error against the same risk for everyone, calibration), then
 the calibration figure and every metric in a collapsed table. Suppressed rows read
-"under N" and show no value.
+"hidden" ("skjult") and show no value.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _rates_section(register, L, lang, min_group_size) -> str:
     alt = L["turnover_alt"].format(years=f"{years[0]}–{years[-1]}", last="; ".join(last))
     parts.append(_img(fig, L["turnover_plot"], "turnover-plot", alt, lang))
 
-    # table: a year a definition cannot count yet says so; a suppressed cell says "under N"
+    # table: a year a definition cannot count yet says so; a suppressed cell says "hidden"
     body, incomplete = [], False
     for p in years:
         row = [p]

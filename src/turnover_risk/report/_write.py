@@ -6,7 +6,7 @@ then the evidence: rates over time, how good the model is, the flags with their 
 the backtest, the drivers, the what-if and the full tables, ending with a glossary. In
 Norwegian bokmål (``lang="nb"``, default) or English (``lang="en"``). The report holds only
 aggregates: no employee id appears anywhere, and a group under ``min_group_size`` reads
-"under N" with no count or value.
+"hidden" ("skjult") with no count or value.
 
 This module gathers the results (``_results``) and fills the page template; page one is
 written by ``_page_one``, the evidence by ``_sections`` and ``_group_sections``, the
@@ -96,7 +96,7 @@ def write_report(
         A prospective result of ``tr.flag_groups`` for the same ``by`` to reuse (else computed
         with ``n_boot`` refits).
     min_group_size : int
-        Smallest group shown; smaller groups read "under N".
+        Smallest group shown; smaller groups (and the groups that would reveal them) read "hidden".
     n_boot, margin, random_state
         Passed to :func:`turnover_risk.flag_groups`; ``random_state`` also seeds the driver
         sample.
