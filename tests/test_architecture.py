@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     {"privacy"},  # disclosure control
     {"rates", "surveys", "panel", "datasets"},  # statistics and features (kernels)
     {"models"},  # estimator, persistence, evaluation, explanations
-    {"groups", "scoring"},  # group flags, what-if, drivers; batch scoring
+    {"governance", "groups", "scoring"},  # audit, drift; group flags, what-if; batch scoring
     {"engines"},  # Dask: runs the kernels' public per-partition functions
     {"report"},  # the HTML report
     {"cli"},  # the command line

@@ -3,7 +3,7 @@ explainable group-level risk models for public services.
 
 Import as ``import turnover_risk as tr``; everything public is listed in ``__all__``. The
 subpackages group the work by job (``data``, ``privacy``, ``rates``, ``surveys``, ``panel``,
-``models``, ``groups``, ``scoring``, ``report``, ``datasets``, ``engines``, ``cli``); see
+``models``, ``governance``, ``groups``, ``scoring``, ``report``, ``datasets``, ``engines``, ``cli``); see
 ``docs/architecture.md``.
 
 The names load on first use (``turnover_risk._lazy``): ``import turnover_risk`` imports neither
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         write_register,
     )
     from turnover_risk.datasets import SimulationKnobs, SimulationTruth, load_sample, make_register
+    from turnover_risk.governance import AuditResult, DriftResult, audit, check_drift
     from turnover_risk.groups import (
         FlagResult,
         WhatIfResult,
@@ -80,6 +81,7 @@ _SUBPACKAGES = (
     "data",
     "datasets",
     "engines",
+    "governance",
     "groups",
     "models",
     "panel",
@@ -92,6 +94,7 @@ _SUBPACKAGES = (
 """The subpackages, imported when first read as attributes (``tr.rates``)."""
 
 __all__ = [
+    "AuditResult",
     "DEFINITIONS",
     "FEATURES",
     "INSTRUMENTS",
@@ -100,6 +103,7 @@ __all__ = [
     "Cutoffs",
     "DataQualityWarning",
     "DataValidationError",
+    "DriftResult",
     "EvaluationResult",
     "Explanation",
     "Feature",
@@ -119,7 +123,9 @@ __all__ = [
     "ValidationReport",
     "WhatIfResult",
     "__version__",
+    "audit",
     "build_panel",
+    "check_drift",
     "cumulative_incidence",
     "evaluate",
     "flag_groups",
@@ -162,6 +168,12 @@ __getattr__, __dir__ = _lazy.attach(
             "SimulationTruth",
             "load_sample",
             "make_register",
+        ),
+        "turnover_risk.governance": (
+            "AuditResult",
+            "DriftResult",
+            "audit",
+            "check_drift",
         ),
         "turnover_risk.groups": (
             "FlagResult",

@@ -50,6 +50,13 @@ def _add_score(sub) -> None:
     p.add_argument(
         "--connect-timeout", type=float, default=10.0, help="seconds to wait for --scheduler"
     )
+    # -- input checks and drift (issues 17, 20) ---------------------------------------------
+    p.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit with code 4 when an input feature drifted from the training data (the "
+        "output and OUT.drift.csv are still written); for pipelines",
+    )
     add_output_options(p)
     p.set_defaults(func=_cmd_score)
 
@@ -106,7 +113,27 @@ def _cmd_score(args) -> int:
             f"{path}",
             file=sys.stderr,
         )
-    return EXIT_OK
+    return _score_checks(args, res, out)  # input checks and drift (issues 17, 20)
+
+
+EXIT_DRIFT = 4
+"""``score --fail-on-drift``: the output was written, but inputs drifted from the training data."""
+
+
+def _score_checks(args, res, out: Path) -> int:
+    """Problem rows of values the model never saw, ``OUT.drift.csv``, and the drift exit code."""
+    from turnover_risk.governance._checks import write_drift_csv
+
+    if len(res.input_problems):
+        path = new_report_file(args, "score-input-problems")
+        res.input_problems.to_csv(path, index=False)
+        print(f"Rows scored with values the model never saw: {path}", file=sys.stderr)
+    if res.drift is None:
+        return EXIT_OK
+    path = write_drift_csv(res.drift, out)
+    if res.drift.any_drift:
+        print(f"Input drift: {res.drift.summary()}. Table: {path}", file=sys.stderr)
+    return EXIT_DRIFT if args.fail_on_drift and res.drift.any_drift else EXIT_OK
 
 
 def _score(args, model, source, out: Path, *, overwrite: bool):

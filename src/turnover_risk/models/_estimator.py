@@ -57,6 +57,7 @@ from turnover_risk.models._pipeline import (
     _fit_pipeline,
     _transformed_to_feature,
 )
+from turnover_risk.models._profile import build_profile
 from turnover_risk.panel._spec import ATTRS_KEY, PanelSpec, panel_spec
 
 __all__ = ["TurnoverRiskModel"]
@@ -137,6 +138,10 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
     pipeline_ : Pipeline
         The fitted preprocessing and classifier.
     calibrator_ : object or None
+    input_profile_ : dict
+        Reference profile of the training inputs for :func:`turnover_risk.check_drift`:
+        merged quantile bins, missing shares, category counts and plausible ranges; no rows,
+        identifiers, minima or maxima (``models/_profile.py``). Absent in models from 0.1.0.
 
     Examples
     --------
@@ -332,6 +337,7 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
                 f"constant columns ({self.dropped_columns_})."
             )
         self._numeric_ = {c for c in self.features_ if _is_numeric(Xf[c])}
+        self.input_profile_ = build_profile(Xf, self.features_, self._numeric_, groups)  # drift
         Xp = self._prepare(Xf)
         self.classes_ = classes
         self.horizon_ = (

@@ -52,6 +52,7 @@ from turnover_risk._atomic import refuse_inputs
 from turnover_risk._engine import ENGINES, get_engine, is_dask_collection
 from turnover_risk._progress import bar
 from turnover_risk.data import Register
+from turnover_risk.governance._checks import InputChecks
 from turnover_risk.panel import context_spec
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, ORG_CHAIN
 from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator, _GroupAccumulator
@@ -112,6 +113,11 @@ class ScoreResult:
         Whether row-level risks were written.
     info : dict
         Extra facts (batches, partitions, scorer used, time per phase).
+    drift : DriftResult or None
+        Inputs against the model's training profile (``None`` for models without one).
+    input_problems : DataFrame
+        Rows scored although a value lies outside the training range or is an unseen
+        category: ``file``, ``row``, ``column``, ``value``, ``problem`` (no identifiers).
     """
 
     path: Path
@@ -124,6 +130,8 @@ class ScoreResult:
     engine: str
     row_level: bool
     info: dict = field(default_factory=dict)
+    drift: Any = None
+    input_problems: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rows_per_second(self) -> float:
@@ -326,6 +334,7 @@ def score_dataset(
         raise ValueError(f"by={missing_by} are not group columns of the panel {spec.group_cols}.")
     keys = [*by_keys, spec.period_col]
     key_cols = [c for c in (*spec.id_cols, spec.period_col)]
+    checks = InputChecks(model, spec.id_cols[0] if spec.id_cols else None)  # unseen values, drift
     out_cols: list[str] = []
 
     acc: _GroupAccumulator | _ArrowGroupAccumulator = (
@@ -343,6 +352,9 @@ def score_dataset(
     try:
         for chunk in chunks:
             n_batches += 1
+            checks.add(
+                chunk.frame if chunk.batch is None else chunk.batch, chunk.file, chunk.first_row
+            )
             t0 = time.perf_counter()
             if chunk.batch is not None:  # arrow: scored, checked and summed without pandas
                 risk, bad, problems = scorer.score_batch(chunk.batch, key_cols)
@@ -411,6 +423,7 @@ def score_dataset(
     finally:
         progress_bar.close()
     rejected = report_rejects(rejects, n_rejected, n_read, stacklevel=2)
+    drift, input_problems = checks.finish(stacklevel=2)
     seconds = time.perf_counter() - t_start
     return ScoreResult(
         path=out,
@@ -429,6 +442,8 @@ def score_dataset(
             "path": "arrow" if arrow_schema is not None else "pandas",
             "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
         },
+        drift=drift,
+        input_problems=input_problems,
     )
 
 

@@ -1,0 +1,84 @@
+"""The report section "Is the model fair, and still valid?" (from the audit and the drift check).
+
+:func:`_fairness_section` runs :func:`~turnover_risk.audit` on the panel's labelled rows (by
+gender and age band, when the register has them) and :func:`~turnover_risk.check_drift` on the
+latest ``horizon`` periods (the rows a prospective flag scores), then renders the sentences and
+tables of :func:`turnover_risk.governance._summary.fairness_summary` as HTML. Only shown groups
+appear; groups under ``min_group_size`` are suppressed by the audit.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from turnover_risk.governance import audit as run_audit
+from turnover_risk.governance import check_drift
+from turnover_risk.governance._summary import fairness_summary
+from turnover_risk.panel import panel_spec
+from turnover_risk.report._format import _img, _table
+
+__all__ = ["SECTION_ID", "_fairness_section"]
+
+SECTION_ID = "fairness"
+AUDIT_BOOT = 200
+
+
+def _latest(panel: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    spec = panel_spec(panel)
+    periods = pd.Series(panel[spec.period_col].unique()).sort_values()
+    return panel[panel[spec.period_col] >= periods.iloc[-min(len(periods), max(1, horizon))]]
+
+
+def _audit_or_none(model, panel, register, min_group_size, random_state):
+    for by in (("gender", "age_band"), ("age_band",), ("gender",)):
+        try:
+            return run_audit(
+                model, panel, by=by, register=register, n_boot=AUDIT_BOOT,
+                min_group_size=min_group_size, random_state=random_state,
+            )  # fmt: skip
+        except (ValueError, KeyError):
+            continue
+    return None
+
+
+def _fairness_section(
+    model: Any,
+    panel: pd.DataFrame,
+    register: Any,
+    lang: str,
+    horizon: int,
+    min_group_size: int,
+    *,
+    audit: Any = None,
+    drift: Any = None,
+    random_state: int | None = 0,
+) -> tuple[str, str]:
+    """``(title, html body)`` of the section, in ``lang`` ("nb" or "en")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if audit is None:
+            audit = _audit_or_none(model, panel, register, min_group_size, random_state)
+        if drift is None:
+            if getattr(model, "input_profile_", None) is None:
+                drift = "no_profile"
+            else:
+                drift = check_drift(model, _latest(panel, horizon))
+    s = fairness_summary(audit, drift, lang=lang)
+    parts = [f"<p>{html.escape(x)}</p>" for x in s["audit_sentences"]]
+    if s["audit_table"] is not None:
+        t = s["audit_table"]
+        parts.append(_table(t["header"], t["rows"], text_cols=(0,), table_id="fairness-audit"))
+        axes = audit.plot()
+        parts.append(_img(axes[0].figure, s["title"], "fairness-plot", lang))
+        import matplotlib.pyplot as plt
+
+        plt.close(axes[0].figure)
+    parts += [f"<p>{html.escape(x)}</p>" for x in s["drift_sentences"]]
+    if s["drift_table"] is not None and s["drift_table"]["rows"]:
+        t = s["drift_table"]
+        parts.append(_table(t["header"], t["rows"], text_cols=(0, 2, 5), table_id="fairness-drift"))
+    return s["title"], "\n".join(parts)
