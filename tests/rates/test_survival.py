@@ -152,7 +152,7 @@ def _registers() -> dict[str, Register]:
 
 @pytest.mark.parametrize("name", ["sample", "hand_a", "hand_b"])
 def test_retention_equals_lifelines(name):
-    ref = pd.read_csv(DATA / "km_reference.csv")
+    ref = pd.read_csv(DATA / "km_reference.csv", float_precision="round_trip")
     ref = ref[ref["group"] == name]
     res = tr.retention(_registers()[name], min_group_size=3)
     cur = res.curves[~res.curves["suppressed"]]
@@ -168,7 +168,7 @@ def test_retention_equals_lifelines(name):
 
 
 def test_retention_by_municipality_equals_lifelines():
-    ref = pd.read_csv(DATA / "km_reference.csv")
+    ref = pd.read_csv(DATA / "km_reference.csv", float_precision="round_trip")
     ref = ref[ref["group"].str.startswith("sample:")].copy()
     ref["municipality"] = ref["group"].str[len("sample:") :]
     res = tr.retention(tr.load_sample(), by="municipality", min_group_size=3)
@@ -181,7 +181,7 @@ def test_retention_by_municipality_equals_lifelines():
 
 @pytest.mark.parametrize("name", ["sample", "hand_a", "hand_b"])
 def test_cumulative_incidence_equals_lifelines(name):
-    ref = pd.read_csv(DATA / "aj_reference.csv")
+    ref = pd.read_csv(DATA / "aj_reference.csv", float_precision="round_trip")
     ref = ref[ref["group"] == name]
     res = tr.cumulative_incidence(_registers()[name], min_group_size=3)
     cur = res.curves[~res.curves["suppressed"]]
