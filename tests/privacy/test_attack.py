@@ -87,7 +87,14 @@ def test_the_issue_attack_recovers_nothing(measure):
     assert recovered(list(outs.values())) == []
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same examples every run (see docs/privacy.md, "What is not guaranteed",
+# for the case this suite does not cover yet: margins over a category by a one-service chain)
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     seed=st.integers(0, 10_000),
     n_units=st.integers(3, 7),

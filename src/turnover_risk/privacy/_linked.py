@@ -410,13 +410,45 @@ def _extend(
         found = _derivable(relations, mask)
         if len(found) == 0:
             return
-        if not _hide_partner(relations, mask, size, eligible, found):
-            # nothing eligible left around a derivable cell: hide every free row it touches
-            touched = np.unique(np.concatenate([r for r in relations if np.isin(r, found).any()]))
-            extra = touched[free[touched] & ~mask[touched]]
-            if len(extra) == 0:
+        if _hide_partner(relations, mask, size, eligible, found):
+            continue
+        # no shown partner beside a derivable cell: the shown cells that pin it down are
+        # further away; hide the smallest free shown cell of any relation reached from it
+        # through hidden cells (pinned ones last), else every free cell
+        reached = _reached(relations, mask, found)
+        for pool in (eligible, free):
+            cand = reached[pool[reached] & ~mask[reached]]
+            if len(cand):
+                mask[cand[np.argmin(size[cand])]] = True
+                break
+        else:
+            rest = np.flatnonzero(free & ~mask)
+            if len(rest) == 0:
                 return
-            mask[extra] = True
+            mask[rest] = True
+
+
+def _reached(relations: list[np.ndarray], mask: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Rows of the relations reachable from ``start`` through hidden rows."""
+    by_row: dict[int, list[int]] = {}
+    for i, r in enumerate(relations):
+        for j in r.tolist():
+            by_row.setdefault(j, []).append(i)
+    seen_rel: set[int] = set()
+    seen_row = {int(j) for j in start}
+    todo = list(seen_row)
+    while todo:
+        j = todo.pop()
+        for i in by_row.get(j, ()):
+            if i in seen_rel:
+                continue
+            seen_rel.add(i)
+            for k in relations[i].tolist():
+                if k not in seen_row and mask[k]:
+                    seen_row.add(k)
+                    todo.append(k)
+    rows = {k for i in seen_rel for k in relations[i].tolist()}
+    return np.array(sorted(rows), dtype=np.int64)
 
 
 def _hide_partner(

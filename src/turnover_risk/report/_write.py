@@ -198,7 +198,7 @@ def write_report(
             ("drivers", L["drivers"], _drivers_section(res, L, lang)),
             ("whatif", L["whatif"], _whatif_section(res, L, lang)),
             # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            # goes here, between the what-if and the full tables.
+            _fairness(model, panel, register, lang, horizon, min_group_size, random_state),
             ("tables", L["tables"], _data_block(register, L, lang)),
             ("glossary", L["glossary"], _glossary(lang)),
         ]
@@ -212,6 +212,16 @@ def write_report(
     progress.update(1)
     progress.close()
     return out
+
+
+def _fairness(model, panel, register, lang, horizon, min_group_size, random_state):
+    """The section "Is the model fair, and still valid?" (audit and drift)."""
+    from turnover_risk.report._fairness import SECTION_ID, _fairness_section
+
+    title, body = _fairness_section(
+        model, panel, register, lang, horizon, min_group_size, random_state=random_state
+    )
+    return (SECTION_ID, title, body)
 
 
 def _fill_template(L, lang, title, flags, panel, page_one, evidence, version) -> str:
