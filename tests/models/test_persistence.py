@@ -52,7 +52,12 @@ def saved(make_panel, tmp_path, monkeypatch):
 
 def test_save_writes_one_skops_file_with_the_manifest_inside(saved):
     m, panel, path = saved
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.skops"]
+    # the model file and its card (Markdown and JSON), nothing else: no manifest beside it
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "model.card.json",
+        "model.card.md",
+        "model.skops",
+    ]
     manifest = _manifest(path)
     assert manifest["library"] == "turnover_risk" and manifest["format"].startswith("turnover")
     assert manifest["library_version"] == tr.__version__
@@ -184,7 +189,12 @@ def test_save_leaves_no_temporary_file_and_replaces_atomically(saved):
     before = path.stat().st_ino
     m.save(path)  # save() replaces (the CLI refuses without --overwrite)
     assert path.stat().st_ino != before  # a new file moved into place, not rewritten in place
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.skops"]
+    # the model file and its card (Markdown and JSON), nothing else: no manifest beside it
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "model.card.json",
+        "model.card.md",
+        "model.skops",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,17 @@ SECTION_ID = "fairness"
 AUDIT_BOOT = 200
 
 
+def _named(text: str, lang: str) -> str:
+    """Feature code names in ``text`` replaced by their words in ``lang``."""
+    from turnover_risk.groups import feature_label
+    from turnover_risk.panel import FEATURES
+
+    for name in sorted(FEATURES, key=len, reverse=True):  # longest first: no partial hits
+        if name in text:
+            text = text.replace(name, feature_label(name, lang))
+    return text
+
+
 def _latest(panel: pd.DataFrame, horizon: int) -> pd.DataFrame:
     spec = panel_spec(panel)
     periods = pd.Series(panel[spec.period_col].unique()).sort_values()
@@ -68,12 +79,23 @@ def _fairness_section(
             else:
                 drift = check_drift(model, _latest(panel, horizon))
     s = fairness_summary(audit, drift, lang=lang)
+    s["drift_sentences"] = [_named(x, lang) for x in s["drift_sentences"]]
+    if s["drift_table"] is not None:
+        s["drift_table"]["rows"] = [
+            [_named(str(r[0]), lang), *r[1:]] for r in s["drift_table"]["rows"]
+        ]
     parts = [f"<p>{html.escape(x)}</p>" for x in s["audit_sentences"]]
     if s["audit_table"] is not None:
         t = s["audit_table"]
         parts.append(_table(t["header"], t["rows"], text_cols=(0,), table_id="fairness-audit"))
         axes = audit.plot()
-        parts.append(_img(axes[0].figure, s["title"], "fairness-plot", lang))
+        alt = {
+            "nb": "Figur: treffsikkerhet per gruppe (kjønn og aldersgruppe), med intervaller, "
+            "sammenlignet med resten av de ansatte.",
+            "en": "Figure: accuracy by group (gender and age band), with intervals, compared "
+            "with the rest of the staff.",
+        }[lang]
+        parts.append(_img(axes[0].figure, s["title"], "fairness-plot", alt, lang))
         import matplotlib.pyplot as plt
 
         plt.close(axes[0].figure)
