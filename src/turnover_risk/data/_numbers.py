@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-_THOUSANDS = r"^[-+]?\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?$"
+_THOUSANDS = r"^[-+]?[1-9]\d{0,2}(?:[.,]\d{3})+(?:[.,]\d+)?$"  # no group starts a number with 0
 
 
 @dataclass
