@@ -3,7 +3,8 @@
 :class:`TurnoverRiskModel` is a scikit-learn classifier of leaving within the horizon;
 :func:`evaluate` validates it on later periods; :class:`Explanation` holds per-row attributions.
 :class:`HazardModel` is a discrete-time model of the monthly hazard of each exit cause
-(cloglog GLM or gradient boosting) giving the risk at any horizon from one fit.
+(cloglog GLM or gradient boosting) giving the risk at any horizon from one fit; ``evaluate``
+scores it on the same folds (:class:`HazardEvaluationResult`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     )
     from turnover_risk.models._explain import Explanation
     from turnover_risk.models._hazard import HazardModel
+    from turnover_risk.models._hazard_eval import HazardEvaluationResult
     from turnover_risk.models._metrics import SCORE_METRICS, calibration_metrics
     from turnover_risk.models._params import KINDS, default_C, default_gbm_params
     from turnover_risk.models._persistence import ModelVersionWarning, load_model
@@ -33,6 +35,7 @@ __all__ = [
     "SCORE_METRICS",
     "EvaluationResult",
     "Explanation",
+    "HazardEvaluationResult",
     "HazardModel",
     "LabelOverlapWarning",
     "ModelVersionWarning",
@@ -58,6 +61,7 @@ __getattr__, __dir__ = _lazy.attach(
         ),
         "turnover_risk.models._explain": ("Explanation",),
         "turnover_risk.models._hazard": ("HazardModel",),
+        "turnover_risk.models._hazard_eval": ("HazardEvaluationResult",),
         "turnover_risk.models._metrics": (
             "SCORE_METRICS",
             "calibration_metrics",

@@ -12,6 +12,7 @@ unit's trailing exit share. The metrics and the gains over the baselines are com
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,57 @@ def evaluable_periods(panel: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
     return np.sort(pd.unique(panel.loc[mask, spec.period_col].to_numpy()))
 
 
+def is_hazard_model(model: Any) -> bool:
+    """Whether ``model`` is a :class:`~turnover_risk.HazardModel` (scored by time-dependent metrics)."""
+    from turnover_risk.models._hazard import HazardModel
+
+    return isinstance(model, HazardModel)
+
+
+def check_gap(gap: Any, horizon: int) -> int:
+    """The gap between training and test periods: ``horizon`` by default, else checked."""
+    if gap is None:
+        return int(horizon)
+    if isinstance(gap, bool) or not isinstance(gap, int | np.integer) or gap < 0:
+        raise ValueError(f"gap={gap!r} must be a non-negative integer number of periods.")
+    return int(gap)
+
+
+def person_column(panel: pd.DataFrame, spec: PanelSpec) -> str:
+    """The person id column (persons are kept on one side of every fit)."""
+    if spec.id_cols and spec.id_cols[0] in panel.columns:
+        return spec.id_cols[0]
+    raise ValueError(
+        "the panel has no person id column, so persons cannot be kept on one side of the "
+        f"split; expected {spec.id_cols[:1]}."
+    )
+
+
+def temporal_blocks(
+    panel: pd.DataFrame, spec: PanelSpec, n_splits: int, gap: int
+) -> tuple[np.ndarray, int, list[tuple[np.ndarray, np.ndarray]]]:
+    """The evaluable periods, the test block size and ``(train periods, test periods)`` per fold.
+
+    Each test block has ``(P - gap) // (n_splits + 1)`` periods (``P`` evaluable periods); the
+    blocks are the last ``n_splits`` ones and fold ``k`` trains on every period before
+    ``test_start - gap``.
+    """
+    periods = evaluable_periods(panel, spec)
+    n_periods = len(periods)
+    test_size = (n_periods - gap) // (n_splits + 1)
+    if test_size < 1:
+        raise ValueError(
+            f"too few periods for n_splits={n_splits} with gap={gap}: the panel has {n_periods} "
+            f"periods with resolved labels; it needs at least {gap + n_splits + 1}. Use fewer "
+            "splits, a smaller gap or a longer panel."
+        )
+    blocks = []
+    for k in range(n_splits):
+        start = n_periods - (n_splits - k) * test_size
+        blocks.append((periods[: start - gap], periods[start : start + test_size]))
+    return periods, test_size, blocks
+
+
 def _person_fold(ids: pd.Series, n_splits: int) -> np.ndarray:
     """Deterministic person -> group assignment by a hash of the id (independent of row order)."""
     hashed = pd.util.hash_array(ids.astype(str).to_numpy(dtype=object))
@@ -205,15 +257,19 @@ def evaluate(
     n_splits: int = 4,
     gap: int | None = None,
     person_folds: int = 4,
-) -> EvaluationResult:
+    register: Any = None,
+    horizons: Sequence[int] | None = None,
+    outcome: str | None = None,
+) -> Any:
     """Rolling-origin evaluation by period, with a horizon-long gap and persons kept apart.
 
     Parameters
     ----------
-    model : TurnoverRiskModel
+    model : TurnoverRiskModel or HazardModel
         Fitted or not; a clone is fitted per fold, the model itself is not refitted. The pooled
-        metrics are recorded on it so :meth:`~TurnoverRiskModel.save` writes them to the
-        manifest.
+        metrics are recorded on it so ``save`` writes them to the manifest. A
+        :class:`~turnover_risk.HazardModel` is scored on the same folds with time-dependent
+        metrics (see ``register``).
     panel : DataFrame
         A panel from ``build_panel`` (its spec gives the period, label, person and unit columns).
     cv : {"temporal"}
@@ -229,10 +285,22 @@ def evaluate(
         Number of person groups (at least 2) cross-fitted within each fold: every person in a
         test block is scored by a model that never saw that person. Costs ``n_splits *
         person_folds`` fits.
+    register : Register, optional
+        HazardModel only (required there): the register the monthly panel was built from (exit
+        months and reasons).
+    horizons : sequence of int, optional
+        HazardModel only: months at which the time-dependent AUC and Brier score are computed;
+        default ``(3, 6, 12, 24)``. The integrated Brier score runs to the largest.
+    outcome : str, optional
+        HazardModel only: a modelled cause, ``"other_exits"`` or ``"any"``; default the
+        model's first outcome.
 
     Returns
     -------
     EvaluationResult
+        For a HazardModel a :class:`~turnover_risk.models.HazardEvaluationResult` (censoring
+        weighted time-dependent AUC and Brier score against the Kaplan-Meier baseline; see
+        ``docs/survival.md``).
 
     Notes
     -----
@@ -264,6 +332,8 @@ def evaluate(
     >>> import turnover_risk as tr  # doctest: +SKIP
     >>> res = tr.evaluate(tr.TurnoverRiskModel(), panel)  # doctest: +SKIP
     >>> res.table[res.table.fold == "pooled"]  # doctest: +SKIP
+    >>> monthly = tr.build_panel(reg, freq="M", outcome="any")  # doctest: +SKIP
+    >>> tr.evaluate(tr.HazardModel(), monthly, register=reg).integrated  # doctest: +SKIP
     """
     if cv not in CV_SCHEMES:
         raise ValueError(
@@ -281,12 +351,27 @@ def evaluate(
             "so that no person is on both sides of a fit)."
         )
     spec = panel_spec(panel)
+    if is_hazard_model(model):
+        from turnover_risk.models._hazard_eval import evaluate_hazard
+
+        return evaluate_hazard(
+            model,
+            panel,
+            register,
+            spec=spec,
+            n_splits=int(n_splits),
+            gap=gap,
+            person_folds=int(person_folds),
+            horizons=horizons,
+            outcome=outcome,
+        )
+    if register is not None or horizons is not None or outcome is not None:
+        raise ValueError(
+            "register=, horizons= and outcome= apply to a HazardModel; a "
+            f"{type(model).__name__} is scored at its panel's horizon and outcome."
+        )
     horizon = max(int(spec.horizon), int(getattr(model, "horizon", None) or 0))
-    if gap is None:
-        gap = horizon
-    if isinstance(gap, bool) or not isinstance(gap, int | np.integer) or gap < 0:
-        raise ValueError(f"gap={gap!r} must be a non-negative integer number of periods.")
-    gap = int(gap)
+    gap = check_gap(gap, horizon)
     if gap < horizon:
         warnings.warn(
             f"gap={gap} is shorter than the horizon of {horizon} periods: the labels of the "
@@ -298,33 +383,17 @@ def evaluate(
     for col in (spec.period_col, spec.label_col):
         if col not in panel.columns:
             raise ValueError(f"the panel lacks its {col!r} column; rebuild it with build_panel.")
-    id_col = spec.id_cols[0] if spec.id_cols and spec.id_cols[0] in panel.columns else None
-    if id_col is None:
-        raise ValueError(
-            "the panel has no person id column, so persons cannot be kept on one side of the "
-            f"split; expected {spec.id_cols[:1]}."
-        )
+    id_col = person_column(panel, spec)
     unit_col = next((c for c in spec.group_cols if c == "unit_id" and c in panel.columns), None)
-
-    periods = evaluable_periods(panel, spec)
+    periods, test_size, blocks = temporal_blocks(panel, spec, n_splits, gap)
     n_periods = len(periods)
-    test_size = (n_periods - gap) // (n_splits + 1)
-    if test_size < 1:
-        raise ValueError(
-            f"too few periods for n_splits={n_splits} with gap={gap}: the panel has {n_periods} "
-            f"periods with resolved labels; it needs at least {gap + n_splits + 1}. Use fewer "
-            "splits, a smaller gap or a longer panel."
-        )
     labelled = panel[panel[spec.label_col].notna()]
     person_group = _person_fold(labelled[id_col], person_folds)
     period_values = labelled[spec.period_col].to_numpy()
 
     rows: list[dict[str, Any]] = []
     preds: list[pd.DataFrame] = []
-    for k in range(n_splits):
-        start = n_periods - (n_splits - k) * test_size
-        test_periods = periods[start : start + test_size]
-        train_periods = periods[: start - gap]
+    for k, (train_periods, test_periods) in enumerate(blocks):
         in_train_periods = np.isin(period_values, train_periods)
         in_test_periods = np.isin(period_values, test_periods)
         parts: list[pd.DataFrame] = []

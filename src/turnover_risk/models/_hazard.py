@@ -114,6 +114,29 @@ class HazardModel:
         self.horizon = horizon
         self.alpha = alpha
 
+    _PARAMS = (
+        "kind",
+        "outcomes",
+        "features",
+        "random_state",
+        "gbm_params",
+        "confidence",
+        "horizon",
+        "alpha",
+    )
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters (as scikit-learn's ``get_params``; ``clone`` uses it)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params) -> HazardModel:
+        """Set constructor parameters; returns the model."""
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"{name!r} is not a HazardModel parameter; use {self._PARAMS}.")
+            setattr(self, name, value)
+        return self
+
     # ------------------------------------------------------------------ fitting ------------
     def _check(self) -> tuple[str, ...]:
         if self.kind not in KINDS:
