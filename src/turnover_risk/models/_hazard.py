@@ -20,13 +20,12 @@ row's features fixed except tenure (``tenure_*_months`` grow by one a month) and
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from turnover_risk.models._hazard_fit import cll, exit_months, ridge_cloglog
+from turnover_risk.models._hazard_fit import cll, exit_months, fit_one
 from turnover_risk.panel import panel_spec
 
 KINDS: tuple[str, ...] = ("cloglog", "gbm")
@@ -226,7 +225,7 @@ class HazardModel:
         coefs = []
         for name in self.causes_:
             y = (cause == name).astype(float)
-            model, table = self._fit_one(X, y)
+            model, table = fit_one(self, X, y)
             self.models_[name] = model
             if table is not None:
                 coefs.append(table.assign(outcome=name))
@@ -250,49 +249,6 @@ class HazardModel:
         named = reason.where(reason.isin(self.causes_[:-1]), _OTHER)
         cause = np.where(exited, named.to_numpy(dtype=object), "")
         return rows, cause[rows]
-
-    def _fit_one(self, X: np.ndarray, y: np.ndarray):
-        if self.kind == "gbm":
-            from sklearn.ensemble import HistGradientBoostingClassifier
-
-            params = {"random_state": self.random_state, **(self.gbm_params or {})}
-            if y.sum() == 0:
-                return 0.0, None
-            return HistGradientBoostingClassifier(**params).fit(X, y.astype(int)), None
-        import statsmodels.api as sm
-
-        if y.sum() == 0:
-            return np.r_[-np.inf, np.zeros(X.shape[1] - 1)], None
-        if self.alpha_:
-            b = ridge_cloglog(X, y, self.alpha_)
-            nan = np.full(len(b), np.nan)
-            table = pd.DataFrame(
-                {
-                    "term": list(self.terms_),
-                    "coef": b,
-                    "se": nan,
-                    "ci_low": nan,
-                    "ci_high": nan,
-                    "hazard_ratio": np.exp(b),
-                }
-            )
-            return b, table
-        family = sm.families.Binomial(link=sm.families.links.CLogLog())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # statsmodels' convergence and domain chatter
-            res = sm.GLM(y, X, family=family).fit()
-        ci = np.asarray(res.conf_int(alpha=1 - self.confidence))
-        table = pd.DataFrame(
-            {
-                "term": list(self.terms_),
-                "coef": res.params,
-                "se": res.bse,
-                "ci_low": ci[:, 0],
-                "ci_high": ci[:, 1],
-                "hazard_ratio": np.exp(res.params),
-            }
-        )
-        return np.asarray(res.params), table
 
     # ------------------------------------------------------------------ prediction ---------
     def _hazards(self, panel: pd.DataFrame, month: int) -> np.ndarray:
@@ -461,6 +417,41 @@ class HazardModel:
                 f"outcome={outcome!r} was not modelled; choose from {(*self.causes_, 'any')}."
             )
         return score_table(self, panel, register, [int(h) for h in horizons], name)
+
+    def save(self, path, *, evaluation=None):
+        """Write the fitted model to one ``.skops`` file with its manifest inside.
+
+        The same safe format as :meth:`TurnoverRiskModel.save`: ``skops.io`` with an
+        allow-list of types (loading never runs code from the file), a manifest (kind,
+        features, causes, horizon, training rows and events, versions, evaluation) and an
+        HMAC signature when ``TURNOVER_RISK_KEY`` is set. Load it with
+        :func:`~turnover_risk.load_model`.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file (``.skops`` is added to a name without a suffix).
+        evaluation : HazardEvaluationResult, optional
+            Its pooled metrics go into the manifest; default: those of the last
+            :func:`~turnover_risk.evaluate` of this model.
+
+        Returns
+        -------
+        Path
+        """
+        from turnover_risk.models._persistence import _save_model
+
+        return _save_model(self, path, evaluation)
+
+    def __getstate__(self) -> dict:
+        from turnover_risk.models._hazard_persist import hazard_state
+
+        return hazard_state(self)
+
+    def __setstate__(self, state: dict) -> None:
+        from turnover_risk.models._hazard_persist import restore_hazard_state
+
+        restore_hazard_state(self, state)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):

@@ -1,11 +1,13 @@
 """Data and fitting helpers of :class:`~turnover_risk.HazardModel` (private).
 
-:func:`exit_months` finds the month and reason of every exit from scope (the stays of
+:func:`fit_one` fits one cause; :func:`exit_months` finds the month and reason of every exit from scope (the stays of
 :mod:`turnover_risk.rates._survival_stays`); :func:`ridge_cloglog` is the L2-penalised
 complementary log-log fit; :func:`cll` the cloglog transform.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -66,3 +68,48 @@ def ridge_cloglog(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
 def cll(h: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(-np.log1p(-np.clip(h, 1e-300, 1 - 1e-16)))
+
+
+def fit_one(model, X: np.ndarray, y: np.ndarray):
+    """Fit one cause of ``model`` (a HazardModel being fitted): (fitted part, coefficient table)."""
+    if model.kind == "gbm":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        params = {"random_state": model.random_state, **(model.gbm_params or {})}
+        if y.sum() == 0:
+            return 0.0, None
+        return HistGradientBoostingClassifier(**params).fit(X, y.astype(int)), None
+    import statsmodels.api as sm
+
+    if y.sum() == 0:
+        return np.r_[-np.inf, np.zeros(X.shape[1] - 1)], None
+    if model.alpha_:
+        b = ridge_cloglog(X, y, model.alpha_)
+        nan = np.full(len(b), np.nan)
+        table = pd.DataFrame(
+            {
+                "term": list(model.terms_),
+                "coef": b,
+                "se": nan,
+                "ci_low": nan,
+                "ci_high": nan,
+                "hazard_ratio": np.exp(b),
+            }
+        )
+        return b, table
+    family = sm.families.Binomial(link=sm.families.links.CLogLog())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' convergence and domain chatter
+        res = sm.GLM(y, X, family=family).fit()
+    ci = np.asarray(res.conf_int(alpha=1 - model.confidence))
+    table = pd.DataFrame(
+        {
+            "term": list(model.terms_),
+            "coef": res.params,
+            "se": res.bse,
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+            "hazard_ratio": np.exp(res.params),
+        }
+    )
+    return np.asarray(res.params), table

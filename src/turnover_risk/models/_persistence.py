@@ -44,12 +44,9 @@ class ModelVersionWarning(TurnoverRiskWarning):
     """A saved model was written by another version of turnover_risk, scikit-learn or numpy."""
 
 
-def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
-    """The metadata stored with a saved ``model``."""
-    check_is_fitted(model)
+def _library_entries() -> dict[str, Any]:
     from turnover_risk._version import __version__
 
-    spec = model.spec_
     return {
         "library": "turnover_risk",
         "library_version": __version__,
@@ -58,6 +55,20 @@ def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
         "pandas_version": pd.__version__,
+    }
+
+
+def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
+    """The metadata stored with a saved ``model``."""
+    if _is_hazard(model):
+        from turnover_risk.models._hazard_persist import hazard_manifest
+
+        model._check_fitted()
+        return {**_library_entries(), **hazard_manifest(model)}
+    check_is_fitted(model)
+    spec = model.spec_
+    return {
+        **_library_entries(),
         "kind": model.kind,
         "params": _jsonable(model.get_params()),
         "feature_names": list(model.feature_names_in_),
@@ -75,6 +86,12 @@ def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
         "scope": spec.scope if spec is not None else None,
         "evaluation": getattr(model, "_evaluation_summary", None),
     }
+
+
+def _is_hazard(model: Any) -> bool:
+    from turnover_risk.models._hazard import HazardModel
+
+    return isinstance(model, HazardModel)
 
 
 def _jsonable(v: Any) -> Any:
@@ -117,7 +134,6 @@ def _save_model(
     inputs: tuple = (),
 ) -> Path:
     """Write ``model`` to ``path`` (see :meth:`TurnoverRiskModel.save`); returns the path."""
-    check_is_fitted(model)
     path = model_path(path)
     manifest = _model_manifest(model)
     if evaluation is not None:
@@ -139,7 +155,8 @@ def _save_model(
 
 
 def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
-    """Load a model saved with :meth:`TurnoverRiskModel.save`, checking it first.
+    """Load a model saved with :meth:`TurnoverRiskModel.save` or :meth:`HazardModel.save`,
+    checking it first.
 
     A ``.skops`` file is rebuilt with ``skops.io`` from an explicit list of allowed types, so
     loading it never runs code from the file, whoever made it. The manifest stored inside is
@@ -160,7 +177,7 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
 
     Returns
     -------
-    TurnoverRiskModel
+    TurnoverRiskModel or HazardModel
 
     Raises
     ------
@@ -205,9 +222,9 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
         model, manifest = _load_trusted_pickle(path, data, trusted=trusted)
     from turnover_risk.models._estimator import TurnoverRiskModel
 
-    if not isinstance(model, TurnoverRiskModel):
+    if not isinstance(model, TurnoverRiskModel) and not _is_hazard(model):
         raise TurnoverRiskInputError(
-            f"{str(path)!r} holds a {type(model).__name__}, not a TurnoverRiskModel."
+            f"{str(path)!r} holds a {type(model).__name__}, not a TurnoverRiskModel or HazardModel."
         )
     _cross_check(path, model, manifest)
     _warn_versions(path, manifest)
@@ -252,17 +269,18 @@ def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any
 
 def _cross_check(path: Path, model: TurnoverRiskModel, manifest: dict[str, Any]) -> None:
     """Refuse a manifest that does not describe the model in the file."""
-    facts = {
-        "kind": (model.kind, manifest.get("kind")),
-        "feature_names": (list(model.feature_names_in_), manifest.get("feature_names")),
-        "feature_dtypes": (
-            {str(k): str(v) for k, v in dict(model.feature_dtypes_).items()},
-            manifest.get("feature_dtypes"),
-        ),
-        "horizon": (model.horizon_, manifest.get("horizon")),
-    }
+    if _is_hazard(model):
+        from turnover_risk.models._hazard_persist import hazard_facts
+
+        facts = {k: (v, manifest.get(key)) for k, (v, key) in hazard_facts(model).items()}
+    else:
+        facts = _classifier_facts(model, manifest)
     if not manifest:  # a trusted 0.1.0 file without its manifest: nothing to compare
         return
+    if not _is_hazard(model) and manifest.get("model_class", "TurnoverRiskModel") != (
+        "TurnoverRiskModel"
+    ):
+        facts["model_class"] = ("TurnoverRiskModel", manifest.get("model_class"))
     wrong = [
         f"{name} (manifest {_short(saved)}, model {_short(actual)})"
         for name, (actual, saved) in facts.items()
@@ -276,6 +294,18 @@ def _cross_check(path: Path, model: TurnoverRiskModel, manifest: dict[str, Any])
             f"{what}. The file was changed or assembled from two models; use the file written "
             "by model.save()."
         )
+
+
+def _classifier_facts(model: TurnoverRiskModel, manifest: dict[str, Any]) -> dict[str, tuple]:
+    return {
+        "kind": (model.kind, manifest.get("kind")),
+        "feature_names": (list(model.feature_names_in_), manifest.get("feature_names")),
+        "feature_dtypes": (
+            {str(k): str(v) for k, v in dict(model.feature_dtypes_).items()},
+            manifest.get("feature_dtypes"),
+        ),
+        "horizon": (model.horizon_, manifest.get("horizon")),
+    }
 
 
 def _short(value: Any) -> str:

@@ -38,8 +38,10 @@ SIGNATURE_ENTRY = "turnover_risk/signature.json"
 _SIGNATURE_CONTEXT = b"turnover_risk model file v1\n"
 
 TRUSTED_TYPES: tuple[str, ...] = (
-    # ours: the estimator, its panel settings, the one-hot column namer, the calibrators
+    # ours: the estimators (a HazardModel's state is plain values, see _hazard_persist), their
+    # panel settings, the one-hot column namer, the calibrators
     "turnover_risk.models._estimator.TurnoverRiskModel",
+    "turnover_risk.models._hazard.HazardModel",
     "turnover_risk.panel._spec.PanelSpec",
     "turnover_risk.models._pipeline._onehot_name",
     "turnover_risk.models._calibration._SigmoidCalibrator",
