@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk.models._hazard_fit import cll, exit_months, fit_one
+from turnover_risk.models._profile import build_profile
 from turnover_risk.panel import panel_spec
 
 KINDS: tuple[str, ...] = ("cloglog", "gbm")
@@ -214,6 +215,9 @@ class HazardModel:
         rows, cause = self._rows(panel, register)
         used = panel.loc[rows]
         X = self._design(used, fit=True)
+        ids = used[spec.id_cols[0]] if spec.id_cols and spec.id_cols[0] in used else None
+        feats_in = list(self.features_in_)
+        self.input_profile_ = build_profile(used[feats_in], feats_in, feats_in, ids)  # drift
         self.models_ = {}
         self.info_ = {
             "rows": int(len(panel)),

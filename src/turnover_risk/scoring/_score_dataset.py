@@ -56,6 +56,7 @@ from turnover_risk.governance._checks import InputChecks
 from turnover_risk.panel import context_spec
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE, ORG_CHAIN
 from turnover_risk.scoring._accumulate import _ArrowGroupAccumulator, _GroupAccumulator
+from turnover_risk.scoring._hazard import scoring_model
 from turnover_risk.scoring._io import (
     _iter_frame,
     _iter_parquet,
@@ -166,15 +167,18 @@ def score_dataset(
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     progress: bool | None = None,
     connect_timeout: float = 10.0,
+    horizon: int | None = None,
     **panel_options: Any,
 ) -> ScoreResult:
     """Score a whole population batch by batch and write the result (group level by default).
 
     Parameters
     ----------
-    model : TurnoverRiskModel
+    model : TurnoverRiskModel or HazardModel
         A fitted model (any classifier with ``predict_proba`` and ``feature_names_in_`` works,
-        through the slower ``predict_proba`` path).
+        through the slower ``predict_proba`` path). A :class:`~turnover_risk.HazardModel` is
+        scored at ``horizon``: the risk is the cumulative incidence of its first outcome within
+        that many months (``predict_risk``), per row and summed by group as for a classifier.
     source : path, Register, DataFrame or dask DataFrame
         A panel Parquet file or folder of Parquet files (from ``build_panel(...).to_parquet``;
         every file must have the same schema), a register folder (with ``employment.parquet``
@@ -207,6 +211,9 @@ def score_dataset(
         Show a progress bar (rows, rate, time left); default: on a terminal unless quiet.
     connect_timeout : float
         Dask only: seconds to wait for a ``scheduler`` address before a ``ConnectionError``.
+    horizon : int, optional
+        HazardModel only: months of the risk (default 12; ``info["horizon"]`` says which). A
+        classifier gives the risk within the horizon it was trained with.
     **panel_options
         For register sources: options of :func:`~turnover_risk.build_panel` overriding the
         ones the model was trained with (e.g. ``as_of``, ``start``).
@@ -244,6 +251,7 @@ def score_dataset(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not known; choose one of: {', '.join(ENGINES)}.")
+    model, model_info = scoring_model(model, horizon)
     if engine == "dask" or is_dask_collection(source):
         return get_engine("dask").score_dataset(
             model,
@@ -300,8 +308,8 @@ def score_dataset(
         spec = source_spec(schema, model)
         by_keys = with_org_levels(by_cols, list(schema.names), row_level)
         cols = needed_columns(spec, scorer, by_keys, schema.names, files[0].name)
-        arrow_schema = schema
         if scorer.compiled is not None:
+            arrow_schema = schema  # the batches stay arrow (predict_proba needs pandas)
             # the fast path: arrow batches, no pandas; for group output only the features,
             # the keys, and the id columns the statistics cannot vouch for (missing ids are
             # rejected rows)
@@ -441,6 +449,7 @@ def score_dataset(
             "seconds_scoring": t_score,
             "path": "arrow" if arrow_schema is not None else "pandas",
             "threads": scorer.compiled.threads if scorer.compiled is not None else 1,
+            **model_info,
         },
         drift=drift,
         input_problems=input_problems,
