@@ -155,8 +155,9 @@ def _save_model(
 
 
 def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
-    """Load a model saved with :meth:`TurnoverRiskModel.save` or :meth:`HazardModel.save`,
-    checking it first.
+    """Load a model saved with :meth:`TurnoverRiskModel.save`, checking it first.
+
+    A :class:`~turnover_risk.HazardModel` saved with its ``save`` loads the same way.
 
     A ``.skops`` file is rebuilt with ``skops.io`` from an explicit list of allowed types, so
     loading it never runs code from the file, whoever made it. The manifest stored inside is
