@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 import turnover_risk as tr
@@ -177,3 +179,39 @@ def test_bad_arguments(sample):
     yearly = tr.build_panel(reg, freq="Y", outcome="any")
     with pytest.raises(ValueError, match="monthly panel"):
         tr.evaluate(m, yearly, register=reg)
+
+
+@st.composite
+def _rows(draw):
+    n = draw(st.integers(2, 40))
+    time = np.array(draw(st.lists(st.integers(0, 15), min_size=n, max_size=n)))
+    status = np.array(draw(st.lists(st.integers(-1, 1), min_size=n, max_size=n)))
+    status[time == 0] = -1  # an exit is in month 1 or later
+    risk = np.array(draw(st.lists(st.sampled_from([0.1, 0.2, 0.5, 0.9]), min_size=n, max_size=n)))
+    return time, status, risk, draw(st.integers(1, 12))
+
+
+@given(_rows())
+def test_metrics_do_not_change_when_every_row_is_copied(rows):
+    """The weights are estimates of shares, so copying every row changes nothing."""
+    time, status, risk, t = rows
+    G = censoring_survival(time, status, 12)
+    G2 = censoring_survival(np.tile(time, 2), np.tile(status, 2), 12)
+    np.testing.assert_allclose(G, G2)
+    for f in (brier_score, auc):
+        a = f(risk, time, status, t, 0, G)
+        b = f(np.tile(risk, 2), np.tile(time, 2), np.tile(status, 2), t, 0, G2)
+        assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b)
+
+
+@given(_rows())
+def test_without_censoring_the_weights_are_one(rows):
+    time, status, risk, t = rows
+    status = np.where(status < 0, 0, status)
+    time = np.maximum(time, 1)
+    G = censoring_survival(time, status, 12)
+    assert (G == 1).all()
+    y = ((status == 0) & (time <= t)).astype(float)
+    assert brier_score(risk, time, status, t, 0, G) == pytest.approx(np.mean((y - risk) ** 2))
+    if 0 < y.sum() < len(y):
+        assert auc(risk, time, status, t, 0, G) == pytest.approx(roc_auc_score(y, risk))
