@@ -27,6 +27,22 @@ Models, all fitted on the same folds of a repeated stratified K-fold (5 folds x 
 It prints mean and standard deviation of ROC-AUC, log loss and Brier score over the folds and,
 for each of ours against each baseline, the mean paired difference and the share of folds where
 ours is at least as good.
+
+Measured (2026-12-03, scikit-learn 1.9.1, 5 x 5 folds, 2 shared cores), mean (sd):
+
+==================================  ===============  ===============  ===============
+model                               ROC-AUC          log loss         Brier
+==================================  ===============  ===============  ===============
+TurnoverRiskModel logistic          0.8371 (0.0345)  0.3270 (0.0353)  0.0935 (0.0085)
+TurnoverRiskModel gbm               0.8065 (0.0388)  0.3559 (0.0358)  0.1021 (0.0085)
+scaled LogisticRegression           0.8371 (0.0345)  0.3270 (0.0353)  0.0935 (0.0085)
+HistGradientBoostingClassifier      0.8038 (0.0397)  0.4378 (0.0540)  0.1081 (0.0092)
+==================================  ===============  ===============  ===============
+
+The logistic model equals scikit-learn's scaled logistic regression (differences below 1e-4);
+the gbm ranks like the HistGradientBoosting defaults (AUC +0.003, at least as good in 11 of 25
+folds) with a far lower log loss (-0.082, lower in all 25 folds). On this table neither
+gradient boosting reaches the logistic regression.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -215,3 +216,50 @@ def test_without_censoring_the_weights_are_one(rows):
     assert brier_score(risk, time, status, t, 0, G) == pytest.approx(np.mean((y - risk) ** 2))
     if 0 < y.sum() < len(y):
         assert auc(risk, time, status, t, 0, G) == pytest.approx(roc_auc_score(y, risk))
+
+
+def test_a_hand_built_register_by_hand():
+    """P1 resigns in March, P2 retires in May, P3 and P4 (hired in April) are still employed
+    when the data end on 30 June 2021. From the rows of April to July and a risk of 0.2 for
+    everyone, the Brier score of leaving (for any reason) within 2 months:
+
+    * P2's April row exits in month 2, its May row in month 1 (cases);
+    * P3's and P4's April and May rows are followed 3 and 2 full months (controls);
+      their June rows 1 month and July rows 0 (unknown at 2 months);
+    * G[1] = 1 - 2/9 (the two July rows censored among the 8 censored rows and P2's April
+      row), G[2] = G[1] (1 - 2/6): weights 1, 9/7 and 27/14 for the four controls, adding
+      up to the 10 rows.
+    """
+    from turnover_risk.data import Register
+    from turnover_risk.models._hazard_eval import follow_up
+
+    emp = pd.DataFrame(
+        [
+            ["P1", "A", "2021-01-01", "2021-03-15", 1.0, "voluntary"],
+            ["P2", "A", "2021-01-01", "2021-05-20", 1.0, "retirement"],
+            ["P3", "B", "2021-01-01", None, 1.0, None],
+            ["P4", "B", "2021-04-01", None, 1.0, None],
+        ],
+        columns=["employee_id", "unit_id", "start_date", "end_date", "fte", "exit_reason"],
+    )
+    emp[["start_date", "end_date"]] = emp[["start_date", "end_date"]].apply(pd.to_datetime)
+    units = pd.DataFrame({"unit_id": ["A", "B"], "municipality": "M", "service": "BV"})
+    reg = Register(employment=emp, units=units)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.DataQualityWarning)  # six months of data
+        panel = tr.build_panel(reg, freq="M", outcome="any", as_of="2021-06-30")
+    time, status = follow_up(panel, reg, "service", ("voluntary", "other_exits"))
+    keys = zip(panel["employee_id"], panel["period"].dt.month, strict=True)
+    got = dict(zip(keys, zip(time.tolist(), status.tolist(), strict=True), strict=True))
+    assert [got[("P1", m)] for m in (1, 2, 3)] == [(3, 0), (2, 0), (1, 0)]
+    assert [got[("P2", m)] for m in (1, 5)] == [(5, 1), (1, 1)]
+    assert [got[("P3", m)] for m in (1, 6, 7)] == [(6, -1), (1, -1), (0, -1)]
+    late = (panel["period"] >= "2021-04-01").to_numpy()
+    t, s = time[late], status[late]
+    assert len(t) == 10
+    G = censoring_survival(t, s, 2)
+    np.testing.assert_allclose(G, [1, 7 / 9, 14 / 27])
+    risk = np.full(10, 0.2)
+    expected = (0.64 * (1 + 9 / 7) + 0.04 * 4 * 27 / 14) / 10
+    assert brier_score(risk, t, s, 2, None, G) == pytest.approx(expected)
+    assert observed_risk(t, s, 2, None, G) == pytest.approx((1 + 9 / 7) / 10)

@@ -134,15 +134,24 @@ def _clone(model: Any) -> Any:
     return type(model)(**model.get_params())
 
 
-def _outcomes(panel: pd.DataFrame, exits: pd.DataFrame, causes: tuple[str, ...]):
-    """Months to the exit (NaN: none in the data) and the cause index (-1: none) per row."""
-    months, reason = next_exits(panel, exits)
+def follow_up(
+    panel: pd.DataFrame, register: Any, scope: str, causes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(time, status)`` of each panel row, followed from its month.
+
+    ``time``: the month of the stay's exit (1 = the row's own month), or the full months
+    observed after the row's month (``periods_to_exit``) when the stay is still running at
+    the end of the data. ``status``: the index of the exit's cause in ``causes`` (reasons not
+    named count as the last, ``"other_exits"``), or -1 when censored.
+    """
+    months, reason = next_exits(panel, exit_months(register, scope))
     named = {c: i for i, c in enumerate(causes[:-1])}
     other = len(causes) - 1
-    code = np.array(
-        [-1 if r is None else named.get(r, other) for r in reason], dtype=np.int64
-    ).reshape(-1)
-    return months, code
+    code = np.array([-1 if r is None else named.get(r, other) for r in reason], dtype=np.int64)
+    ended = ~np.isnan(months)
+    follow = panel["periods_to_exit"].to_numpy(dtype=float)
+    time = np.where(ended, months, follow).astype(np.int64)
+    return time, np.where(ended, code, -1)
 
 
 def evaluate_hazard(
@@ -180,15 +189,10 @@ def evaluate_hazard(
     id_col = person_column(panel, spec)
     unit_col = "unit_id" if "unit_id" in spec.group_cols and "unit_id" in panel.columns else None
     periods, test_size, blocks = temporal_blocks(panel, spec, n_splits, gap)
-    exits = exit_months(register, spec.scope)
-    months, code = _outcomes(panel, exits, causes)
-    follow = panel["periods_to_exit"].to_numpy(dtype=float)
     row_month = panel[spec.period_col].to_numpy().astype("datetime64[M]").astype(np.int64)
     group = _person_fold(panel[id_col], person_folds)
     period_values = panel[spec.period_col].to_numpy()
-    ended = ~np.isnan(months)
-    time_all = np.where(ended, months, follow).astype(np.int64)
-    status_all = np.where(ended, code, -1)
+    time_all, status_all = follow_up(panel, register, spec.scope, causes)
 
     rows: list[dict[str, Any]] = []
     integrated: list[dict[str, Any]] = []
