@@ -3,9 +3,9 @@
 :func:`audit` scores a labelled panel and reports, per group of each grouping (``gender``,
 ``age_band``, or an intersection such as ``("gender", "age_band")``): persons, observed rate,
 mean predicted risk, calibration (observed / expected), ROC-AUC, the share flagged and the true
-and false positive rates at the flag threshold; each with an interval that respects persons and units as clusters, and
-each group's difference to the rest of its grouping with Benjamini-Hochberg (FDR) adjusted
-tests. This is the accuracy "for specific persons or groups of persons" the EU AI Act asks a
+and false positive rates at the flag threshold; each with an interval that takes persons and
+units as clusters, and each group's difference to the rest of its grouping with
+Benjamini-Hochberg (FDR) adjusted tests. This is the accuracy "for specific persons or groups of persons" the EU AI Act asks a
 provider to document (Art 13(3)(b)(v)); see ``docs/governance.md``.
 
 fairlearn's ``MetricFrame`` (the ecosystem's tool for disaggregated metrics) computes the point
