@@ -1,7 +1,7 @@
 """Validity of the drift check and the fairness audit by simulation (issue 20).
 
 Run: ``python benchmarks/bench_governance.py [--seeds 20] [--units 200] [--years 8]
-[--audit-seeds 100] [--skip-drift] [--skip-audit]``
+[--audit-seeds 100] [--reference-seeds 40] [--skip-drift] [--skip-audit]``
 
 Per seed, a register from ``make_register`` (``--years`` years, ``--units`` units); the model is
 fitted on two years in the middle (``TRAIN``), and then
@@ -167,7 +167,9 @@ def _labelled(reg: tr.Register) -> pd.DataFrame:
     return attach_spec(panel[panel["left_within_horizon"].notna()], tr.panel_spec(panel))
 
 
-def run_audit_coverage(seeds: int, units: int, years: int) -> pd.DataFrame:
+def run_audit_coverage(
+    seeds: int, units: int, years: int, reference_seeds: int | None = None
+) -> pd.DataFrame:
     """Whether each audit interval covers the true group value: one row per cluster option,
     group, metric and seed (``hit``).
 
@@ -189,7 +191,8 @@ def run_audit_coverage(seeds: int, units: int, years: int) -> pd.DataFrame:
     for seed in range(seeds):
         pick = np.random.default_rng(seed).choice(all_units, units, replace=False)
         panel = truth_panel[truth_panel["unit_id"].isin(pick)]
-        for cluster in ("unit_id", "person"):
+        ref = reference_seeds is None or seed < reference_seeds
+        for cluster in ("unit_id", "person") if ref else ("unit_id",):
             res = tr.audit(
                 model, panel, register=truth_reg, threshold=threshold, cluster=cluster,
                 random_state=seed,
@@ -241,6 +244,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=8)
     ap.add_argument("--audit-units", type=int, default=40)
     ap.add_argument("--audit-seeds", type=int, default=100)
+    ap.add_argument("--reference-seeds", type=int, default=40)
     ap.add_argument("--skip-audit", action="store_true")
     ap.add_argument("--skip-drift", action="store_true")
     args = ap.parse_args()
@@ -258,7 +262,9 @@ def main() -> None:
     if args.skip_audit:
         return
     t = time.perf_counter()
-    cov = run_audit_coverage(args.audit_seeds, args.audit_units, args.years)
+    cov = run_audit_coverage(
+        args.audit_seeds, args.audit_units, args.years, reference_seeds=args.reference_seeds
+    )
     print(
         f"\nAudit: {args.audit_seeds} seeds, {args.audit_units} of {10 * args.audit_units} units "
         f"each; coverage of the 95 % intervals of the true group values "
@@ -266,7 +272,10 @@ def main() -> None:
     )
     print("\ndefault (drawing units; Korn-Graubard for the shares, percentile for O/E, AUC):")
     print(coverage_table(cov, "unit_id").to_string(**fmt))
-    print("\nreference (drawing persons, the same interval methods):")
+    print(
+        f"\nreference (persons as clusters, the same interval methods; the first "
+        f"{min(args.reference_seeds, args.audit_seeds)} seeds):"
+    )
     print(coverage_table(cov, "person").to_string(**fmt))
     print("\nper group (drawing units)")
     print(
