@@ -7,7 +7,10 @@ From a register with a client, the context is prepared on one worker (the client
 the register) and copied worker to worker, in a multiple of the worker count of equal
 partitions. Group-level partials are combined in a tree on the workers
 (:func:`turnover_risk.scoring.combine`); row-level risks are written by each worker to a part
-file of a temporary folder that is renamed when every part is written.
+file of a temporary folder that is renamed when every part is written. Each partition also
+counts its inputs against the model's training profile (range, unseen categories, drift bins);
+the counts are merged with the partials, so the drift table and the problem rows come out as
+on the pandas path without gathering any rows.
 """
 
 from __future__ import annotations
@@ -211,7 +214,8 @@ def score_dataset(
         if isinstance(source, str | Path) or is_dask_collection(source):
             cols_avail = columns if columns is not None else list(source.columns)
             out_cols = [c for c in out_cols if c in cols_avail]
-        common = {"keys": keys, "key_cols": key_cols, "out_cols": out_cols}
+        common = {"keys": keys, "key_cols": key_cols, "out_cols": out_cols, "check_inputs": True,
+                  "id_col": spec.id_cols[0] if spec.id_cols else None}  # fmt: skip
         scorer_d = _shared(client, scorer, "scorer")
         if row_level:
             tmp.mkdir(parents=True)
@@ -233,6 +237,10 @@ def score_dataset(
                     _compute(client, [_tree(tasks)], progress=progress)[0] if tasks else combine()
                 )
             info["seconds_cluster"] = time.perf_counter() - t0
+            # asked while connected: a client made here from an address is closed after
+            info["workers"] = (
+                len(client.scheduler_info()["workers"]) if client is not None else None
+            )
             if row_level:
                 replace_path(tmp, out, overwrite=overwrite)
                 table = None
@@ -254,10 +262,12 @@ def score_dataset(
             "seconds_tasks_cpu_sum": total.get("cpu", 0.0),
             "seconds_build_sum": total.get("seconds_build", 0.0),
             "scorer": total["scorer"],
-            "workers": len(client.scheduler_info()["workers"]) if client is not None else None,
         }
     )
     rejected = report_rejects(total["rejects"], total["rejected"], total["rows"], stacklevel=3)
+    # the input checks and drift table, merged from the partitions' counts (no rows gathered)
+    checks = total.get("checks")
+    drift, problems = checks.finish(stacklevel=3) if checks is not None else (None, None)
     return ScoreResult(
         path=out,
         rows_read=total["rows"],
@@ -269,6 +279,8 @@ def score_dataset(
         engine="dask",
         row_level=row_level,
         info=info,
+        drift=drift,
+        input_problems=problems if problems is not None else pd.DataFrame(),
     )
 
 

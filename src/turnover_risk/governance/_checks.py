@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,34 @@ class InputChecks:
                     self.problems.append(
                         (file, first_row + int(pos), c, _value_at(values, pos), self._text(f, what))
                     )
+
+    @classmethod
+    def merged(cls, checks: list[InputChecks]) -> InputChecks:
+        """New checks holding the counts of ``checks`` (of one model) merged in order."""
+        first = checks[0]
+        return cls(SimpleNamespace(input_profile_=first.profile), first.id_col).merge(*checks)
+
+    def merge(self, *others: InputChecks) -> InputChecks:
+        """Add the counts of other checks of the same model (partitions of one run) to these.
+
+        Counts add up, the persons are united, problem rows are kept in the order given (up
+        to :data:`MAX_REPORTED_PROBLEMS`): merging the checks of a run's partitions in order
+        gives what one object fed every partition would hold. Returns ``self``.
+        """
+        for o in others:
+            if o.profile is None or self.profile is None:
+                self.profile = None
+                continue
+            self.n_rows += o.n_rows
+            self.persons |= o.persons
+            self.ids_seen = self.ids_seen and o.ids_seen
+            room = MAX_REPORTED_PROBLEMS - len(self.problems)
+            self.problems.extend(o.problems[: max(0, room)])
+            for c in self.counts:
+                self.counts[c] = self.counts[c] + o.counts[c]
+                for what in ("missing", "unseen", "out_of_range"):
+                    getattr(self, what)[c] += getattr(o, what)[c]
+        return self
 
     @staticmethod
     def _text(f: dict, what: str) -> str:

@@ -43,7 +43,8 @@ class AuditResult:
     table : DataFrame
         One row per group of each grouping: ``by``, ``group``, ``n_persons``, ``n_rows``; per
         metric (``observed_rate``, ``mean_risk``, ``oe``, ``auc``, ``flagged_share``, ``tpr``,
-        ``fpr``) its value and ``_low``/``_high`` bootstrap interval; for the tested metrics
+        ``fpr``) its value and ``_low``/``_high`` interval (bootstrap percentiles for ``oe`` and
+        ``auc``, Korn-Graubard for the shares); for the tested metrics
         (``oe``, ``auc``, ``flagged_share``, ``tpr``, ``fpr``) ``<metric>_diff`` (group minus
         the rest of its grouping) and ``<metric>_q`` (Benjamini-Hochberg adjusted p-value);
         ``differs`` (the metrics with ``q < alpha``, comma-separated) and ``suppressed``

@@ -17,6 +17,7 @@ import warnings
 import pandas as pd
 
 from turnover_risk._warnings import TurnoverRiskWarning
+from turnover_risk.governance._checks import InputChecks
 from turnover_risk.scoring._accumulate import _GroupAccumulator
 from turnover_risk.scoring._io import row_level_schema, row_level_table
 from turnover_risk.scoring._scorer import MAX_REPORTED_REJECTS, Scorer, find_bad_rows
@@ -34,6 +35,8 @@ def score_partition(
     first_row: int,
     out_cols: list[str] | None,
     part_path: str | None,
+    check_inputs: bool = False,
+    id_col: str | None = None,
 ) -> dict:
     """Score one partition: bad rows out, risks, then group sums or a part file.
 
@@ -55,6 +58,12 @@ def score_partition(
         Row-level output: the key columns written next to the risk.
     part_path : str or None
         Row-level output: the Parquet part file to write; ``None`` for group sums.
+    check_inputs : bool
+        Also count the partition's inputs against the model's training profile (values
+        outside the training range, unseen categories, the drift table's bins): the partial's
+        ``checks``, merged by :func:`combine` (counts only, no rows).
+    id_col : str, optional
+        The person column, counted by the input checks.
 
     Returns
     -------
@@ -62,10 +71,15 @@ def score_partition(
         The partial: ``groups`` (``n_persons`` and ``expected_leavers`` indexed by ``keys``,
         or ``None``), ``rows``, ``rejected``, ``rejects`` (the first 1000 problems as
         ``(label, row, column, value, problem)``), ``seconds`` and ``cpu`` (task time) and
-        ``scorer`` (the path used). Add partials up with :func:`combine`.
+        ``scorer`` (the path used), and ``checks`` (an ``InputChecks`` or ``None``). Add
+        partials up with :func:`combine`.
     """
     t0 = time.perf_counter()
     c0 = time.process_time()
+    checks = None
+    if check_inputs:  # every row, rejected ones included, as the pandas loop
+        checks = InputChecks(scorer.model, id_col)
+        checks.add(frame, label, first_row)
     key_cols = [c for c in key_cols if c in frame.columns]
     bad, problems = find_bad_rows(frame, scorer, key_cols)
     good = frame.loc[~bad] if bad.any() else frame
@@ -89,6 +103,7 @@ def score_partition(
         "seconds": time.perf_counter() - t0,
         "cpu": time.process_time() - c0,
         "scorer": scorer.kind,
+        "checks": checks,
     }
 
 
@@ -120,6 +135,7 @@ def combine(*parts: dict) -> dict:
     else:
         groups = None
     rejects = [r for p in parts for r in p["rejects"]]
+    checks = [p["checks"] for p in parts if p.get("checks") is not None]
     return {
         "groups": groups,
         "rows": sum(p["rows"] for p in parts),
@@ -130,6 +146,7 @@ def combine(*parts: dict) -> dict:
         "seconds_build": sum(p.get("seconds_build", 0.0) for p in parts),
         "scorer": ",".join(sorted({s for p in parts for s in p["scorer"].split(",")})),
         "parts": sum(p.get("parts", 1) for p in parts),
+        "checks": InputChecks.merged(checks) if checks else None,
     }
 
 
