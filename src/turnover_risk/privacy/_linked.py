@@ -45,6 +45,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
+from turnover_risk.privacy._bounds import aggregated_columns, bound_cells
 from turnover_risk.privacy._secondary import _extend
 
 __all__ = ["ORG_CHAIN", "TIME_LEVELS", "Hierarchy", "LinkedSuppressor"]
@@ -164,6 +165,10 @@ class LinkedSuppressor:
         Columns every grain keeps (never aggregated), e.g. a score date.
     org : sequence of str, optional
         The organisation levels ``compute`` can group by (default: the whole chain).
+    bounds : mapping, optional
+        ``{column: "max" | "sum"}`` for every column ``primary`` reads: how a coarser cell's
+        value is bounded by its children's (see :mod:`~turnover_risk.privacy._bounds`). With
+        it, a grain the bounds clear is not computed; without it, every grain is.
     """
 
     def __init__(
@@ -177,6 +182,7 @@ class LinkedSuppressor:
         count_col: str = "n_persons",
         fixed: Sequence[str] = (),
         org: Sequence[str] | None = None,
+        bounds: Mapping[str, str] | None = None,
     ) -> None:
         self.compute = compute
         self.hierarchy = hierarchy
@@ -188,6 +194,8 @@ class LinkedSuppressor:
         self.kind = kind
         self.fixed = [c for c in fixed if c not in self.by]
         self.org = list(hierarchy.chain if org is None else org)
+        self.bounds = dict(bounds) if bounds is not None else None
+        self._exact: set[tuple[int, ...]] = set()
         self.dims = self._dims()
         self._cells: dict[tuple[int, ...], pd.DataFrame] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
@@ -276,10 +284,46 @@ class LinkedSuppressor:
         """The cells of a grain with the lattice key columns added (cached)."""
         if grain not in self._cells:
             by, kind = self._grain_args(grain)
-            table = self.compute(by, kind).reset_index(drop=True)
+            table = self._nonempty(self.compute(by, kind))
             keys = self.keys(table, grain)
             self._cells[grain] = pd.concat([table, keys], axis=1)
+            self._exact.add(grain)
         return self._cells[grain]
+
+    def _nonempty(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The cells with persons behind them. A cell without persons is a known zero (its
+        row, if shown, gives nothing away), so it is no partner: a parent with one nonempty
+        child equals that child."""
+        keep = table[self.count_col].fillna(0).to_numpy(dtype=float) > 0
+        return table[keep].reset_index(drop=True)
+
+    def seed(self, table: pd.DataFrame, *, total_label: str) -> None:
+        """Take the exact cells of the request's grains from the requested table itself
+        (every period of the window, margin rows holding ``total_label``)."""
+        table = self._as_chain(table, total_label).reset_index(drop=True)
+        for grain, rows in self._grains_of_rows(table, total_label):
+            if grain not in self._cells:
+                part = self._nonempty(table.iloc[rows])
+                cells = pd.concat([part, self.keys(part, grain)], axis=1)
+                # rows of a level that adds nothing repeat the cells of the level it equals
+                cells = cells.drop_duplicates(self._key_columns(), ignore_index=True)
+                self._cells[grain] = cells
+                self._exact.add(grain)
+
+    def _primary(self, grain: tuple[int, ...]) -> np.ndarray:
+        """Sensitive cells of a grain; zeros without computing it when the bounds from an
+        exact finer grain clear it."""
+        if grain not in self._cells and self.bounds is not None:
+            for fine in sorted(self._exact, key=lambda f: len(self._cells[f])):
+                agg = aggregated_columns(self.dims, fine, grain, self.hierarchy.chain)
+                if agg is None:
+                    continue
+                cells = bound_cells(self._cells[fine], self._key_columns(), agg, self.bounds)
+                if not np.asarray(self.primary(cells), dtype=bool).any():
+                    self._cells[grain] = cells
+                    return np.zeros(len(cells), dtype=bool)
+                break
+        return np.asarray(self.primary(self.cells(grain)), dtype=bool)
 
     def keys(self, table: pd.DataFrame, grain: tuple[int, ...]) -> pd.DataFrame:
         """Lattice key columns (strings, :data:`_T` where aggregated) of a table at ``grain``."""
@@ -341,7 +385,7 @@ class LinkedSuppressor:
         own = [g for g in cube if self._stage(g) == stage]
         if all(g in self._masks for g in own):
             return
-        primary = {g: np.asarray(self.primary(self.cells(g)), dtype=bool) for g in own}
+        primary = {g: self._primary(g) for g in own}
         if not any(p.any() for p in primary.values()):
             self._masks.update(primary)
             return
@@ -416,23 +460,30 @@ class LinkedSuppressor:
         if not len(table):
             return out
         table = self._as_chain(table, total_label)
+        for grain, rows in self._grains_of_rows(table, total_label):
+            mask = self.mask(grain)
+            cells = self.cells(grain)
+            keys = self.keys(table.iloc[rows].reset_index(drop=True), grain)
+            key_cols = self._key_columns()
+            right = cells[key_cols].assign(_hidden=mask)
+            merged = keys.merge(right, on=key_cols, how="left")
+            out[rows] = merged["_hidden"].fillna(True).to_numpy(dtype=bool)
+        return out
+
+    def _grains_of_rows(
+        self, table: pd.DataFrame, total_label: str
+    ) -> list[tuple[tuple[int, ...], np.ndarray]]:
+        """The rows of a table (margin rows included) of each grain."""
         is_total = {
             c: table[c].astype("string").eq(total_label).fillna(False).to_numpy() for c in self.by
         }
         pattern = np.zeros(len(table), dtype=np.int64)
         for i, c in enumerate(self.by):
             pattern |= is_total[c].astype(np.int64) << i
+        out = []
         for code in np.unique(pattern):
-            rows = np.flatnonzero(pattern == code)
             present = [c for i, c in enumerate(self.by) if not (code >> i) & 1]
-            grain = self.grain_of(present, self.kind)
-            cells = self.cells(grain)
-            mask = self.mask(grain)
-            keys = self.keys(table.iloc[rows].reset_index(drop=True), grain)
-            key_cols = self._key_columns()
-            right = cells[key_cols].assign(_hidden=mask)
-            merged = keys.merge(right, on=key_cols, how="left")
-            out[rows] = merged["_hidden"].fillna(True).to_numpy(dtype=bool)
+            out.append((self.grain_of(present, self.kind), np.flatnonzero(pattern == code)))
         return out
 
     def _as_chain(self, table: pd.DataFrame, total_label: str) -> pd.DataFrame:
