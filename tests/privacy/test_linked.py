@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 import turnover_risk as tr
-from turnover_risk.privacy import Hierarchy, protect_groups
-from turnover_risk.privacy import _linked
+from turnover_risk.privacy import Hierarchy, _linked, protect_groups
 from turnover_risk.privacy._bounds import aggregated_columns, bound_cells
 
 UNITS = pd.DataFrame(
@@ -84,9 +83,7 @@ def test_a_unit_that_is_its_municipality_is_hidden_with_it():
         }
     )
     by_unit = rows.groupby("unit_id", as_index=False).agg(n_persons=("employee_id", "nunique"))
-    by_mun = rows.groupby("municipality", as_index=False).agg(
-        n_persons=("employee_id", "nunique")
-    )
+    by_mun = rows.groupby("municipality", as_index=False).agg(n_persons=("employee_id", "nunique"))
     hidden_units = protect_groups(by_unit, by=["unit_id"], rows=rows, min_group_size=5)
     hidden_muns = protect_groups(by_mun, by=["municipality"], rows=rows, min_group_size=5)
     assert hidden_muns.tolist() == [True, True]
@@ -123,8 +120,8 @@ def test_a_cell_without_persons_is_no_partner():
         ],
         ignore_index=True,
     )
-    hidden = dict(zip(zip(table["unit_id"], table["gender"]), sup.apply(table, total_label="All"),
-                      strict=True))  # fmt: skip
+    cells = zip(table["unit_id"], table["gender"], strict=True)
+    hidden = dict(zip(cells, sup.apply(table, total_label="All"), strict=True))
     assert hidden[("v", "f")] and hidden[("v", "x")]
     assert hidden[("u", "f")] == hidden[("u", "All")]  # one cell: hidden in both or neither
     assert not hidden[("u", "All")] and hidden[("w", "f")]
