@@ -121,8 +121,10 @@ def protect_groups(
     hierarchy = Hierarchy.from_units(units)
     compute = _Counts(source, hierarchy, fixed=list(fixed), id_col=id_col if rows is not None
                       else None, count_col=count_col)  # fmt: skip
+    present = [i for i, c in enumerate(hierarchy.chain) if c in source.columns]
+    org = hierarchy.chain[present[0] :] if present else ()
     sup = LinkedSuppressor(compute, hierarchy, by=by, kind=None, primary=primary,
-                           count_col=count_col, fixed=fixed)  # fmt: skip
+                           count_col=count_col, fixed=fixed, org=org)  # fmt: skip
     return sup.apply(table, total_label=TOTAL_LABEL)
 
 

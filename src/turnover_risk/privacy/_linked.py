@@ -13,23 +13,27 @@ cells to hide by looking at the *lattice* of tables a user can request from the 
   ``doctor``).
 
 A *grain* is one choice of level per dimension (units by month, municipalities by year ...).
-The pattern of a grain is computed from its own cells and the patterns of its coarser grains
-(its *ancestors*), coarsest first, and never from the request: so a cell is hidden or shown the
-same way whichever table it appears in. At each grain:
+A grain's *cube* is every grain keeping the same categories or fewer, over the whole
+organisation chain and all period kinds, whatever the request. Cubes are decided in order of
+their categories (the cube without categories first, then each category's cube with the
+patterns of the smaller cubes fixed), so a grain's pattern depends on the data of its cube only
+and never on the request: a cell is hidden or shown the same way whichever table it appears
+in. In each cube:
 
 1. **primary** suppression: cells under ``min_group_size`` persons, and cells a rule of the
    caller marks sensitive (the dominance rule of sick leave);
-2. **secondary** suppression over the linked table (the grain and all its ancestors, related by
-   ``parent = sum of children`` one level apart in one dimension): a relation with exactly one
-   hidden cell gets a second one (the smallest shown cell of the grain that is not the only
-   child of a shown parent), and an exact linear-algebra audit
-   (:func:`~turnover_risk.privacy._suppression.derivable_cells`' method) hides more until no
-   hidden cell - of the grain or of an ancestor - is determined by the shown ones.
+2. **secondary** suppression over the whole cube (related by ``parent = sum of children`` one
+   level apart in one dimension; a single child is its parent and is hidden with it): a
+   relation with exactly one hidden cell gets a second one (its smallest shown child), and an
+   exact linear-algebra audit hides more until no hidden cell is determined by the shown ones
+   (:mod:`~turnover_risk.privacy._secondary`).
 
-Ancestor cells are never changed by a finer grain; only the grain's own cells are added. Because
-every primary rule is monotone (a parent has at least the persons of each child, and its largest
-contributor's share is at most the largest child share), a grain without primary hits has no
-hidden ancestor either, and the layer costs nothing there.
+Only cells of grains with a sensitive cell of their own are ever hidden. Because every primary
+rule is monotone (a parent has at least the persons of each child, and its largest
+contributor's share is at most the largest child share), a grain without primary hits has none
+in any coarser grain either: it is shown whole, and the layer costs nothing there. Levels of
+the chain that add nothing (one service; municipalities one-to-one with services) are merged
+into the level they equal before the lattice is built (:attr:`Hierarchy.aliases`).
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from turnover_risk.privacy._audit import _derivable
+from turnover_risk.privacy._bounds import aggregated_columns, bound_cells
+from turnover_risk.privacy._secondary import _extend
 
 __all__ = ["ORG_CHAIN", "TIME_LEVELS", "Hierarchy", "LinkedSuppressor"]
 
@@ -67,11 +72,17 @@ class Hierarchy:
         One row per finest-level value with the coarser levels' values (as strings).
     totals : mapping
         Extra columns with a total value of their own, e.g. ``{"certification": "all"}``.
+    aliases : mapping
+        Organisation levels that add nothing, mapped to the level with the same cells: a
+        level with one value to ``None`` (everybody), a level one-to-one with a finer one to
+        that level. Their tables are protected as the level they equal, so equal cells are
+        decided once.
     """
 
     chain: tuple[str, ...] = ()
     parents: pd.DataFrame = field(default_factory=pd.DataFrame)
     totals: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def from_units(
@@ -82,25 +93,44 @@ class Hierarchy:
 
         Examples
         --------
-        >>> u = pd.DataFrame({"unit_id": ["a", "b", "c"], "municipality": ["m", "m", "n"],
-        ...                   "service": ["s", "s", "s"]})
+        >>> u = pd.DataFrame({"unit_id": ["a", "b", "c", "d"],
+        ...                   "municipality": ["m", "m", "n", "o"],
+        ...                   "service": ["s", "s", "s", "t"]})
         >>> Hierarchy.from_units(u).chain
         ('unit_id', 'municipality', 'service')
+
+        One service adds nothing to everybody; it is protected as everybody:
+
+        >>> h = Hierarchy.from_units(u.assign(service="s"))
+        >>> h.chain, h.aliases
+        (('unit_id', 'municipality'), {'service': None})
         """
         totals = dict(totals or {})
         if units is None or "unit_id" not in getattr(units, "columns", ()):
             return cls(("unit_id",), pd.DataFrame({"unit_id": pd.Series(dtype="string")}), totals)
         chain = ["unit_id"]
         frame = units.drop_duplicates("unit_id")
+        aliases: dict[str, str | None] = {}
+        nested = ["unit_id"]
         for col in ORG_CHAIN[1:]:
             if col not in frame.columns or frame[col].isna().any():
                 break
-            finer = chain[-1]
-            if frame.groupby(finer, observed=True)[col].nunique().max() > 1:
+            if frame.groupby(nested[-1], observed=True)[col].nunique().max() > 1:
                 break
-            chain.append(col)
-        parents = frame[chain].astype("string").reset_index(drop=True)
-        return cls(tuple(chain), parents, totals)
+            nested.append(col)
+            kept = chain[-1]
+            if frame[col].nunique() == 1:  # one value: the same cells as everybody
+                aliases[col] = None
+            elif frame.groupby(col, observed=True)[kept].nunique().max() == 1:
+                aliases[col] = kept  # one-to-one with the finer level kept: the same cells
+            else:
+                chain.append(col)
+        parents = frame[nested].astype("string").reset_index(drop=True)
+        return cls(tuple(chain), parents, totals, aliases)
+
+    def alias(self, column: str) -> str | None:
+        """The chain level whose cells a grouping column gives (``None``: everybody)."""
+        return self.aliases.get(column, column)
 
 
 @dataclass
@@ -131,6 +161,14 @@ class LinkedSuppressor:
         ``primary(table) -> ndarray of bool``: the cells that are sensitive in themselves.
     count_col : str
         Persons behind a cell (used to pick the smallest partner cell).
+    fixed : sequence of str
+        Columns every grain keeps (never aggregated), e.g. a score date.
+    org : sequence of str, optional
+        The organisation levels ``compute`` can group by (default: the whole chain).
+    bounds : mapping, optional
+        ``{column: "max" | "sum"}`` for every column ``primary`` reads: how a coarser cell's
+        value is bounded by its children's (see :mod:`~turnover_risk.privacy._bounds`). With
+        it, a grain the bounds clear is not computed; without it, every grain is.
     """
 
     def __init__(
@@ -143,14 +181,21 @@ class LinkedSuppressor:
         primary: Callable[[pd.DataFrame], np.ndarray],
         count_col: str = "n_persons",
         fixed: Sequence[str] = (),
+        org: Sequence[str] | None = None,
+        bounds: Mapping[str, str] | None = None,
     ) -> None:
         self.compute = compute
         self.hierarchy = hierarchy
         self.primary = primary
         self.count_col = count_col
-        self.by = list(by)
+        self.requested_by = list(by)
+        aliased = (hierarchy.alias(c) for c in by)
+        self.by = list(dict.fromkeys(c for c in aliased if c is not None))
         self.kind = kind
         self.fixed = [c for c in fixed if c not in self.by]
+        self.org = list(hierarchy.chain if org is None else org)
+        self.bounds = dict(bounds) if bounds is not None else None
+        self._exact: set[tuple[int, ...]] = set()
         self.dims = self._dims()
         self._cells: dict[tuple[int, ...], pd.DataFrame] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
@@ -159,12 +204,11 @@ class LinkedSuppressor:
     def _dims(self) -> list[_Dim]:
         h = self.hierarchy
         dims = []
-        org = [c for c in h.chain if c in self.by]
-        if org:
-            finest = h.chain.index(org[0])
-            dims.append(_Dim("org", [*h.chain[finest:], None], list(h.chain)))
+        org = [c for c in h.chain if c in self.org]
+        if org:  # the whole chain, whatever the request: every request sees the same cube
+            dims.append(_Dim("org", [*org, None], list(h.chain)))
         for c in self.by:
-            if c in h.chain:
+            if c in org:
                 continue
             if c in h.totals:  # its total is a value of its own, in the same cells
                 dims.append(_Dim("extra", [c], [c]))
@@ -172,25 +216,42 @@ class LinkedSuppressor:
                 dims.append(_Dim("cat", [c, None], [c]))
         for c in self.fixed:  # never aggregated: every grain keeps it (e.g. a score date)
             dims.append(_Dim("fixed", [c], [c]))
-        if self.kind is not None:
-            first = TIME_LEVELS.index(self.kind)
-            dims.append(_Dim("time", list(TIME_LEVELS[first:]), ["_year", "_quarter", "_month"]))
+        if self.kind is not None:  # all period kinds, whatever the request
+            dims.append(_Dim("time", list(TIME_LEVELS), ["_year", "_quarter", "_month"]))
         return dims
 
     def grain_requests(self) -> list[tuple[list[str], str | None]]:
-        """``(by, kind)`` of the request's grain and of each of its ancestors."""
-        return [self._grain_args(g) for g in [self.requested, *self.ancestors(self.requested)]]
+        """``(by, kind)`` of every grain of the request's cube."""
+        return [self._grain_args(g) for g in self._cube(self._stage(self.requested))]
 
     @property
     def requested(self) -> tuple[int, ...]:
-        """The grain of the request (level 0 in every dimension)."""
-        return tuple(0 for _ in self.dims)
+        """The grain of the request."""
+        return self.grain_of(self.by, self.kind)
 
-    def ancestors(self, grain: tuple[int, ...]) -> list[tuple[int, ...]]:
-        """The strictly coarser grains, coarsest first."""
-        ranges = [range(g, len(d.levels)) for g, d in zip(grain, self.dims, strict=True)]
-        out = [g for g in product(*ranges) if g != tuple(grain)]
-        return sorted(out, key=lambda g: -sum(g))
+    def _stage(self, grain: tuple[int, ...]) -> tuple[frozenset[int], int]:
+        """When a grain is decided: the categories it keeps and its period level."""
+        cats, time = set(), 0
+        for i, (g, d) in enumerate(zip(grain, self.dims, strict=True)):
+            if d.kind == "cat" and g == 0:
+                cats.add(i)
+            elif d.kind == "time":
+                time = g
+        return frozenset(cats), time
+
+    def _cube(self, stage: tuple[frozenset[int], int]) -> list[tuple[int, ...]]:
+        """Every grain decided at ``stage`` or before it: the categories kept a subset, the
+        period level the same or coarser, any organisation level; coarsest first."""
+        cats, time = stage
+        ranges = []
+        for i, d in enumerate(self.dims):
+            if d.kind == "org" or (d.kind == "cat" and i in cats):
+                ranges.append(range(len(d.levels)))
+            elif d.kind == "time":
+                ranges.append(range(time, len(d.levels)))
+            else:
+                ranges.append(range(1, 2) if d.kind == "cat" else range(1))
+        return sorted(product(*ranges), key=lambda g: -sum(g))
 
     def grain_of(self, by: Sequence[str], kind: str | None) -> tuple[int, ...]:
         """The grain whose cells are grouped by ``by`` (a subset of the request's columns)."""
@@ -223,10 +284,46 @@ class LinkedSuppressor:
         """The cells of a grain with the lattice key columns added (cached)."""
         if grain not in self._cells:
             by, kind = self._grain_args(grain)
-            table = self.compute(by, kind).reset_index(drop=True)
+            table = self._nonempty(self.compute(by, kind))
             keys = self.keys(table, grain)
             self._cells[grain] = pd.concat([table, keys], axis=1)
+            self._exact.add(grain)
         return self._cells[grain]
+
+    def _nonempty(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The cells with persons behind them. A cell without persons is a known zero (its
+        row, if shown, gives nothing away), so it is no partner: a parent with one nonempty
+        child equals that child."""
+        keep = table[self.count_col].fillna(0).to_numpy(dtype=float) > 0
+        return table[keep].reset_index(drop=True)
+
+    def seed(self, table: pd.DataFrame, *, total_label: str) -> None:
+        """Take the exact cells of the request's grains from the requested table itself
+        (every period of the window, margin rows holding ``total_label``)."""
+        table = self._as_chain(table, total_label).reset_index(drop=True)
+        for grain, rows in self._grains_of_rows(table, total_label):
+            if grain not in self._cells:
+                part = self._nonempty(table.iloc[rows])
+                cells = pd.concat([part, self.keys(part, grain)], axis=1)
+                # rows of a level that adds nothing repeat the cells of the level it equals
+                cells = cells.drop_duplicates(self._key_columns(), ignore_index=True)
+                self._cells[grain] = cells
+                self._exact.add(grain)
+
+    def _primary(self, grain: tuple[int, ...]) -> np.ndarray:
+        """Sensitive cells of a grain; zeros without computing it when the bounds from an
+        exact finer grain clear it."""
+        if grain not in self._cells and self.bounds is not None:
+            for fine in sorted(self._exact, key=lambda f: len(self._cells[f])):
+                agg = aggregated_columns(self.dims, fine, grain, self.hierarchy.chain)
+                if agg is None:
+                    continue
+                cells = bound_cells(self._cells[fine], self._key_columns(), agg, self.bounds)
+                if not np.asarray(self.primary(cells), dtype=bool).any():
+                    self._cells[grain] = cells
+                    return np.zeros(len(cells), dtype=bool)
+                break
+        return np.asarray(self.primary(self.cells(grain)), dtype=bool)
 
     def keys(self, table: pd.DataFrame, grain: tuple[int, ...]) -> pd.DataFrame:
         """Lattice key columns (strings, :data:`_T` where aggregated) of a table at ``grain``."""
@@ -266,33 +363,47 @@ class LinkedSuppressor:
     # ---------------------------------------------------------------- patterns
     def mask(self, grain: tuple[int, ...]) -> np.ndarray:
         """Hidden cells of ``grain`` (aligned with :meth:`cells`), computed once."""
-        if grain in self._masks:
-            return self._masks[grain]
-        cells = self.cells(grain)
-        own = np.asarray(self.primary(cells), dtype=bool)
-        if own.any():
-            for a in self.ancestors(grain):  # fix the coarser patterns first
-                self.mask(a)
-            own = self._secondary(grain, own)
-        self._masks[grain] = own
-        return own
+        if grain not in self._masks:
+            self._solve(self._stage(grain))
+        return self._masks[grain]
 
-    def _secondary(self, grain: tuple[int, ...], own: np.ndarray) -> np.ndarray:
-        grains = [*self.ancestors(grain), grain]
-        frames, masks, sizes, is_own = [], [], [], []
-        for g in grains:
+    def _solve(self, stage: tuple[frozenset[int], int]) -> None:
+        """Decide the grains of one stage (categories kept, period level) over their cube.
+
+        The stages before it (one category fewer, or a coarser period) are decided first,
+        recursively, and fixed; so a grain's pattern depends only on the data of its cube: the
+        same in every request. Only cells of grains with a sensitive cell of their own may be
+        hidden, so a grain without one is shown whole (and a request without one costs
+        nothing).
+        """
+        cats, time = stage
+        for i in cats:
+            self._solve((cats - {i}, time))
+        if any(d.kind == "time" for d in self.dims) and time + 1 < len(TIME_LEVELS):
+            self._solve((cats, time + 1))
+        cube = self._cube(stage)
+        own = [g for g in cube if self._stage(g) == stage]
+        if all(g in self._masks for g in own):
+            return
+        primary = {g: self._primary(g) for g in own}
+        if not any(p.any() for p in primary.values()):
+            self._masks.update(primary)
+            return
+        frames, masks, sizes, free = [], [], [], []
+        for g in cube:
             c = self.cells(g)
             frames.append(c[self._key_columns()])
-            masks.append(self._masks[g] if g != grain else own)
+            masks.append(primary[g] if g in primary else self._masks[g])
             sizes.append(c[self.count_col].fillna(0).to_numpy(dtype=float))
-            is_own.append(np.full(len(c), g == grain))
-        keys = pd.concat(frames, ignore_index=True)
+            free.append(np.full(len(c), g in primary and bool(primary[g].any())))
         mask = np.concatenate(masks).copy()
-        size = np.concatenate(sizes)
-        free = np.concatenate(is_own)
-        relations = self._relations(keys)
-        _extend(relations, mask, size, free)
-        return mask[free]
+        relations = self._relations(pd.concat(frames, ignore_index=True))
+        _extend(relations, mask, np.concatenate(sizes), np.concatenate(free))
+        start = 0
+        for g, m in zip(cube, masks, strict=True):
+            if g in primary:
+                self._masks[g] = mask[start : start + len(m)]
+            start += len(m)
 
     def _key_columns(self) -> list[str]:
         cols = []
@@ -348,24 +459,48 @@ class LinkedSuppressor:
         out = np.zeros(len(table), dtype=bool)
         if not len(table):
             return out
-        is_total = {
-            c: table[c].astype("string").eq(total_label).fillna(False).to_numpy() for c in self.by
-        }
-        pattern = np.zeros(len(table), dtype=np.int64)
-        for i, c in enumerate(self.by):
-            pattern |= is_total[c].astype(np.int64) << i
-        for code in np.unique(pattern):
-            rows = np.flatnonzero(pattern == code)
-            present = [c for i, c in enumerate(self.by) if not (code >> i) & 1]
-            grain = self.grain_of(present, self.kind)
-            cells = self.cells(grain)
+        table = self._as_chain(table, total_label)
+        for grain, rows in self._grains_of_rows(table, total_label):
             mask = self.mask(grain)
+            cells = self.cells(grain)
             keys = self.keys(table.iloc[rows].reset_index(drop=True), grain)
             key_cols = self._key_columns()
             right = cells[key_cols].assign(_hidden=mask)
             merged = keys.merge(right, on=key_cols, how="left")
             out[rows] = merged["_hidden"].fillna(True).to_numpy(dtype=bool)
         return out
+
+    def _grains_of_rows(
+        self, table: pd.DataFrame, total_label: str
+    ) -> list[tuple[tuple[int, ...], np.ndarray]]:
+        """The rows of a table (margin rows included) of each grain."""
+        is_total = {
+            c: table[c].astype("string").eq(total_label).fillna(False).to_numpy() for c in self.by
+        }
+        pattern = np.zeros(len(table), dtype=np.int64)
+        for i, c in enumerate(self.by):
+            pattern |= is_total[c].astype(np.int64) << i
+        out = []
+        for code in np.unique(pattern):
+            present = [c for i, c in enumerate(self.by) if not (code >> i) & 1]
+            out.append((self.grain_of(present, self.kind), np.flatnonzero(pattern == code)))
+        return out
+
+    def _as_chain(self, table: pd.DataFrame, total_label: str) -> pd.DataFrame:
+        """The table with aliased grouping columns replaced by the level they equal."""
+        h = self.hierarchy
+        moved = {c: h.alias(c) for c in self.requested_by if h.alias(c) != c}
+        if not moved:
+            return table
+        table = table.reset_index(drop=True)
+        for c, target in moved.items():
+            if target is None or target in table.columns:
+                continue
+            vals = table[c].astype("string")
+            lookup = h.parents.drop_duplicates(c).set_index(c)[target]
+            mapped = lookup.reindex(vals.fillna("<NA>").to_numpy()).to_numpy(dtype=object)
+            table[target] = np.where(vals.eq(total_label).fillna(False), total_label, mapped)
+        return table
 
 
 def _time_keys(labels: np.ndarray, level: str) -> dict[str, np.ndarray]:
@@ -381,99 +516,3 @@ def _time_keys(labels: np.ndarray, level: str) -> dict[str, np.ndarray]:
         quarter = np.array([f"Q{(x - 1) // 3 + 1}" for x in m], dtype=object)
         month = np.array([f"{x:02d}" for x in m], dtype=object)
     return {"_year": year, "_quarter": quarter, "_month": month}
-
-
-def _extend(
-    relations: list[np.ndarray], mask: np.ndarray, size: np.ndarray, free: np.ndarray
-) -> None:
-    """Secondary suppression in place: only ``free`` rows may be hidden."""
-    if not relations:
-        return
-    # a free row that is the only child of a shown parent equals that parent: never a partner
-    pinned = np.zeros(len(mask), dtype=bool)
-    for r in relations:
-        if len(r) == 2 and not mask[r[0]]:
-            pinned[r[1]] = True
-    eligible = free & ~pinned
-    while True:
-        changed = True
-        while changed:
-            changed = False
-            for r in relations:
-                if mask[r].sum() != 1:
-                    continue
-                cand = r[1:][eligible[r[1:]] & ~mask[r[1:]]]
-                if len(cand) == 0:
-                    continue
-                mask[cand[np.argmin(size[cand])]] = True
-                changed = True
-        found = _derivable(relations, mask)
-        if len(found) == 0:
-            return
-        if _hide_partner(relations, mask, size, eligible, found):
-            continue
-        # no shown partner beside a derivable cell: the shown cells that pin it down are
-        # further away; hide the smallest free shown cell of any relation reached from it
-        # through hidden cells (pinned ones last), else every free cell
-        reached = _reached(relations, mask, found)
-        for pool in (eligible, free):
-            cand = reached[pool[reached] & ~mask[reached]]
-            if len(cand):
-                mask[cand[np.argmin(size[cand])]] = True
-                break
-        else:
-            rest = np.flatnonzero(free & ~mask)
-            if len(rest) == 0:
-                return
-            mask[rest] = True
-
-
-def _reached(relations: list[np.ndarray], mask: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Rows of the relations reachable from ``start`` through hidden rows."""
-    by_row: dict[int, list[int]] = {}
-    for i, r in enumerate(relations):
-        for j in r.tolist():
-            by_row.setdefault(j, []).append(i)
-    seen_rel: set[int] = set()
-    seen_row = {int(j) for j in start}
-    todo = list(seen_row)
-    while todo:
-        j = todo.pop()
-        for i in by_row.get(j, ()):
-            if i in seen_rel:
-                continue
-            seen_rel.add(i)
-            for k in relations[i].tolist():
-                if k not in seen_row and mask[k]:
-                    seen_row.add(k)
-                    todo.append(k)
-    rows = {k for i in seen_rel for k in relations[i].tolist()}
-    return np.array(sorted(rows), dtype=np.int64)
-
-
-def _hide_partner(
-    relations: list[np.ndarray],
-    mask: np.ndarray,
-    size: np.ndarray,
-    eligible: np.ndarray,
-    found: np.ndarray,
-) -> bool:
-    """Hide, for each derivable cell, the smallest eligible shown cell sharing a relation with
-    it (one audit round fixes many cells); False when none could be hidden."""
-    targets = {int(j) for j in found}
-    best: dict[int, int] = {}
-    for r in relations:
-        hit = targets.intersection(r.tolist())
-        if not hit:
-            continue
-        cand = r[eligible[r] & ~mask[r]]
-        if len(cand) == 0:
-            continue
-        j = int(cand[np.argmin(size[cand])])
-        for t in hit:
-            if t not in best or size[j] < size[best[t]]:
-                best[t] = j
-    if not best:
-        return False
-    mask[list(set(best.values()))] = True
-    return True

@@ -43,6 +43,7 @@ def protected(
     value_cols: Sequence[str],
     totals: Mapping[str, str] | None = None,
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    bounds: Mapping[str, str] | None = None,
     **args: object,
 ) -> pd.DataFrame:
     """Run a rate kernel for the request and protect its rows with :func:`protect`.
@@ -64,7 +65,7 @@ def protected(
     attrs = dict(out.attrs)
     out = protect(
         out, data=data, by=by, kind=kind, wanted=wanted, min_group_size=min_group_size,
-        value_cols=value_cols, run=run, totals=totals, sensitive=sensitive,
+        value_cols=value_cols, run=run, totals=totals, sensitive=sensitive, bounds=bounds,
     )  # fmt: skip
     out.attrs.update(attrs)
     return out
@@ -83,6 +84,7 @@ def protect(
     totals: Mapping[str, str] | None = None,
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
     cells: _Cells | None = None,
+    bounds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Hide the rows of ``out`` the linked pattern hides and blank their values.
 
@@ -105,6 +107,10 @@ def protect(
         Extra columns with a total value of their own (``{"certification": "all"}``).
     sensitive : callable, optional
         Extra primary rule (the dominance rule of sick leave).
+    bounds : mapping, optional
+        How each column the primary rules read bounds a coarser cell from its children
+        (``{"n_persons": "max"}`` by default; see ``LinkedSuppressor``). Coarser grains these
+        bounds clear are not computed again.
     """
     totals = dict(totals or {})
     extra = [c for c in totals if c in out.columns]
@@ -120,8 +126,12 @@ def protect(
         units = data.units if isinstance(data, Register) else None
         hierarchy = Hierarchy.from_units(units, totals=totals)
         cells = cells if cells is not None else _Cells(run, by)
-        sup = LinkedSuppressor(cells, hierarchy, by=[*by, *extra], kind=kind, primary=primary)
+        bounds = dict(bounds) if bounds is not None else {"n_persons": "max"}
+        sup = LinkedSuppressor(cells, hierarchy, by=[*by, *extra], kind=kind, primary=primary,
+                               bounds=bounds)  # fmt: skip
         cells.requests = sup.grain_requests()
+        if wanted is None:  # every period of the window: the request's own cells are exact
+            sup.seed(out, total_label=TOTAL_LABEL)
         hidden = sup.apply(out, total_label=TOTAL_LABEL)
     result = blank_suppressed(out, hidden, [*value_cols, "n_persons"])
     if len(result) and hidden.all():

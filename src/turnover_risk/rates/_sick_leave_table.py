@@ -60,6 +60,10 @@ _VALUE_COLS = ("numerator", "denominator", "rate", "percent", "ci_low", "ci_high
                "n_persons_absent", "long_spell_share")  # fmt: skip
 
 
+_BOUNDS = {"n_persons": "max", "n_persons_absent": "max", "numerator": "sum", "_top_lost": "sum"}
+"""How a coarser cell's columns that the primary rules read are bounded by its children's."""
+
+
 def sick_leave_table(
     data: Register,
     *,
@@ -86,7 +90,7 @@ def sick_leave_table(
             sick_leave_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
             min_group_size=min_group_size, value_cols=value_cols,
             totals={"certification": "all"} if certification == "split" else None,
-            sensitive=dominated, certification=certification, start=start, end=end,
+            sensitive=dominated, bounds=_BOUNDS, certification=certification, start=start, end=end,
             long_spell_days=long_spell_days, confidence=confidence,
         ).drop(columns="_top_lost")  # fmt: skip
     ab = data.absences
