@@ -275,7 +275,8 @@ def _markdown(card: dict[str, Any], title: str) -> str:
     else:
         lines.append(
             f"Flag threshold {au['threshold']:.3f}; {au['groups_suppressed']} groups under the "
-            "minimum size are not shown. Intervals: bootstrap over persons."
+            "minimum size are not shown. Intervals: Korn-Graubard over units for the shares "
+            "(rates, TPR, FPR), a bootstrap over units for O/E and AUC."
         )
         lines += ["", *_md_table(au["groups"], ["by", "group", "n_persons", "oe", "auc", "tpr",
                                                  "fpr", "differs"])]  # fmt: skip
