@@ -91,4 +91,3 @@ def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResu
     direction = np.sign(ratio - 1)
     info["margin"] = margin
     return _finish(req, table, rows, period_ts, "prospective", reference, {}, direction, info)
-
