@@ -99,7 +99,8 @@ def write_report(
         Smallest group shown; smaller groups (and the groups that would reveal them) read "hidden".
     n_boot, margin, random_state
         Passed to :func:`turnover_risk.flag_groups`; ``random_state`` also seeds the driver
-        sample.
+        sample. The ``n_boot`` refits refit only the model's classifier on the training rows
+        transformed once (``docs/flags.md``); they are most of the report's time with a gbm.
     title : str, optional
         Page title (default: a title in the chosen language).
     show_progress : bool, optional
