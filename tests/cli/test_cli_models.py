@@ -120,3 +120,19 @@ def test_evaluate_refuses_a_csv_file(tmp_path, capsys):
     path.write_text("a,b\n1,2\n")
     assert main(["evaluate", str(path)]) == 2
     assert "not a .parquet panel" in capsys.readouterr().err
+
+
+def test_flag_writes_drivers_in_percentage_points(register_dir, tmp_path, capsys):
+    out = tmp_path / "flags.csv"
+    args = ["flag", str(register_dir), "--margin", "1", "--n-boot", "4", "--out", str(out)]
+    assert main(args) == 0
+    table = pd.read_csv(out, keep_default_na=False)
+    assert "drivers_pp" in table.columns and "drivers" not in table.columns
+    flagged = table[table["flag"].isin(["elevated", "low"])]
+    assert len(flagged), "margin=1 on 10 units flags some"
+    for text in flagged["drivers_pp"]:
+        parts = text.split("; ")
+        assert len(parts) == 3
+        assert all(p.endswith("percentage points vs. all units") for p in parts)
+    assert not table["drivers_pp"].str.contains("log-odds").any()
+    assert (table.loc[~table["flag"].isin(["elevated", "low"]), "drivers_pp"] == "").all()

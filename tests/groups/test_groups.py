@@ -263,10 +263,10 @@ def test_retrospective_suppresses_small_group_everywhere():
     numeric = [
         c
         for c in res.table.columns
-        if c not in ("unit_id", "n_persons", "flag", "drivers", "suppressed")
+        if c not in ("unit_id", "n_persons", "flag", "drivers_pp", "suppressed")
     ]
     assert e[numeric].isna().all()
-    assert e["drivers"] == ""
+    assert e["drivers_pp"] == ""
 
 
 @pytest.mark.parametrize("mode", ["prospective", "retrospective"])
@@ -667,10 +667,20 @@ def test_planted_high_risk_unit_is_flagged_with_its_cause_among_drivers():
     drivers = res.drivers[res.drivers["unit_id"] == planted]
     assert len(drivers) == 3 and list(drivers["rank"]) == [1, 2, 3]
     assert CASELOAD_FEATURES & set(drivers["feature"])
-    assert "log-odds vs. all units" in row["drivers"]
+    # the text gives each driver in percentage points of the unit's risk, from its log-odds
+    # difference and the unit's predicted share (the report's conversion)
+    assert "percentage points vs. all units" in row["drivers_pp"]
+    assert "log-odds" not in row["drivers_pp"]
+    s = row["exit_share"]
+    d = drivers["difference"].to_numpy()
+    expected_pp = 100 * (s - 1 / (1 + np.exp(-(np.log(s / (1 - s)) - d))))
+    assert np.allclose(drivers["difference_pp"], expected_pp)
+    assert (np.sign(drivers["difference_pp"]) == np.sign(drivers["difference"])).all()
+    for text, pp in zip(drivers["text"], drivers["difference_pp"], strict=True):
+        assert f"{pp:+.1f} percentage points" in text and text in row["drivers_pp"]
     # drivers only for flagged groups, never for suppressed ones
     assert set(res.drivers["unit_id"]) == set(res.flagged["unit_id"])
-    assert (res.table.loc[res.table["suppressed"], "drivers"] == "").all()
+    assert (res.table.loc[res.table["suppressed"], "drivers_pp"] == "").all()
 
 
 @pytest.mark.slow

@@ -66,10 +66,14 @@ def test_flag_threshold_flags_exactly_what_benjamini_hochberg_flags(seed):
 
 def test_percentage_points_of_a_family_by_hand():
     # share 0.40 and a family pushing +0.5 log-odds: without it the share would be
-    # expit(logit(0.4) - 0.5) = 0.287929, so the family adds 11.2 percentage points
-    from turnover_risk.report._format import _expit, _logit
+    # expit(logit(0.4) - 0.5) = 0.287929, so the family adds 11.2 percentage points; the
+    # report and the flags table share this one conversion
+    from turnover_risk.groups._driver_text import _risk_points
 
-    assert math.isclose(0.4 - _expit(_logit(0.4) - 0.5), 0.112071, abs_tol=1e-6)
+    assert math.isclose(_risk_points(0.4, 0.5), 0.112071, abs_tol=1e-6)
+    # vectorised, and a share at 0 or 1 is clipped rather than giving NaN
+    got = _risk_points(np.array([0.4, 0.0, 1.0]), np.array([0.5, 0.5, -0.5]))
+    assert np.allclose(got, [0.112071, 0.0, 0.0], atol=1e-6)
 
 
 class _Flags:

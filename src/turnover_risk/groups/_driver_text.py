@@ -4,10 +4,17 @@ The top features of each flagged group by the difference of its mean SHAP value 
 population's (:func:`turnover_risk.group_drivers`), the short English and bokmål
 feature labels (:func:`feature_label`) and the one-line driver texts (:func:`driver_text`).
 Both functions are re-exported by :mod:`turnover_risk.groups`.
+
+A driver's difference is in log-odds (what the model adds up); it is shown in percentage
+points of risk (:func:`_risk_points`, also used by the report): for a group with predicted
+share ``s`` and a difference ``d``, ``s - expit(logit(s) - d)`` — how much lower the group's
+share would be if that feature's contribution were at the population's level, everything
+else as it is.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from turnover_risk.groups._common import _with_spec
@@ -138,8 +145,24 @@ def feature_label(name: str, lang: str = "en") -> str:
     return name.replace("_", " ")
 
 
-def driver_text(feature: str, difference: float, by: str, lang: str = "en") -> str:
+def driver_text(
+    feature: str, difference: float, by: str, lang: str = "en", *, points: float | None = None
+) -> str:
     """One driver as a sentence, e.g. ``"caseload 3-month mean, +0.31 log-odds vs. all units"``.
+
+    Parameters
+    ----------
+    feature : str
+        Feature name.
+    difference : float
+        The group's mean attribution minus the population's, in log-odds.
+    by : str
+        The group column (names the groups compared with).
+    lang : {"en", "nb"}
+        Language (bokmål with a decimal comma).
+    points : float, optional
+        The same difference in percentage points of risk (e.g. ``1.8``); when given, the
+        sentence states it instead of the log-odds (as the flags table does).
 
     Examples
     --------
@@ -147,12 +170,38 @@ def driver_text(feature: str, difference: float, by: str, lang: str = "en") -> s
     'caseload 3-month mean, +0.31 log-odds vs. all units'
     >>> driver_text("caseload_3m_mean", -0.2, "municipality", lang="nb")
     'saksmengde, snitt 3 mnd., -0.20 log-odds mot alle kommuner'
+    >>> driver_text("caseload_3m_mean", 0.314, "unit_id", points=4.06)
+    'caseload 3-month mean, +4.1 percentage points vs. all units'
+    >>> driver_text("caseload_3m_mean", 0.314, "unit_id", lang="nb", points=4.06)
+    'saksmengde, snitt 3 mnd., +4,1 prosentpoeng mot alle enheter'
     """
     if lang == "nb":
         noun = _GROUP_NOUNS_NB.get(by, "grupper")
+        if points is not None:
+            value = f"{points:+.1f}".replace(".", ",")
+            return f"{feature_label(feature, 'nb')}, {value} prosentpoeng mot alle {noun}"
         return f"{feature_label(feature, 'nb')}, {difference:+.2f} log-odds mot alle {noun}"
     noun = _GROUP_NOUNS.get(by, "groups")
+    if points is not None:
+        return f"{feature_label(feature)}, {points:+.1f} percentage points vs. all {noun}"
     return f"{feature_label(feature)}, {difference:+.2f} log-odds vs. all {noun}"
+
+
+def _risk_points(share, difference):
+    """A driver's log-odds ``difference`` as a difference of risk for a group whose predicted
+    share is ``share``: ``share - expit(logit(share) - difference)`` (a share difference;
+    times 100 for percentage points). ``share`` is clipped to ``[1e-9, 1 - 1e-9]``. Works on
+    numbers and arrays.
+
+    Examples
+    --------
+    >>> round(float(_risk_points(0.2, 0.5)), 4)  # 0.2 - expit(logit(0.2) - 0.5)
+    0.0683
+    """
+    s = np.clip(np.asarray(share, dtype=float), 1e-9, 1 - 1e-9)
+    d = np.asarray(difference, dtype=float)
+    out = s - 1.0 / (1.0 + np.exp(-(np.log(s / (1 - s)) - d)))
+    return float(out) if out.ndim == 0 else out
 
 
 def _empty_drivers(by_cols) -> pd.DataFrame:
@@ -163,18 +212,21 @@ def _empty_drivers(by_cols) -> pd.DataFrame:
             "feature": pd.Series(dtype="str"),
             "label": pd.Series(dtype="str"),
             "difference": pd.Series(dtype=float),
+            "difference_pp": pd.Series(dtype=float),
             "se": pd.Series(dtype=float),
             "text": pd.Series(dtype="str"),
         }
     )
 
 
-def _top_drivers(model, rows, spec, by_cols, flagged_keys, n_drivers, rng) -> pd.DataFrame:
+def _top_drivers(model, rows, spec, by_cols, flagged, n_drivers, rng) -> pd.DataFrame:
+    """The ``n_drivers`` largest drivers of each flagged group; ``flagged`` holds the group
+    column(s) and ``share``, the group's predicted share (for percentage points)."""
     from turnover_risk.groups._group_drivers import group_drivers
 
     X = _with_spec(rows.reset_index(drop=True), rows)
     d = group_drivers(model, X, list(by_cols) if len(by_cols) > 1 else by_cols[0], random_state=rng)
-    d = d.merge(flagged_keys.drop_duplicates(), on=list(by_cols), how="inner")
+    d = d.merge(flagged.drop_duplicates(list(by_cols)), on=list(by_cols), how="inner")
     if d.empty:
         return _empty_drivers(by_cols)
     d = d.assign(_abs=d["difference"].abs()).sort_values(
@@ -183,10 +235,10 @@ def _top_drivers(model, rows, spec, by_cols, flagged_keys, n_drivers, rng) -> pd
     d["rank"] = d.groupby(list(by_cols), sort=False).cumcount() + 1
     d = d[d["rank"] <= n_drivers].copy()
     d["label"] = [feature_label(f) for f in d["feature"]]
+    d["difference_pp"] = 100 * _risk_points(d["share"].to_numpy(), d["difference"].to_numpy())
     d["text"] = [
-        driver_text(f, diff, by_cols[-1])
-        for f, diff in zip(d["feature"], d["difference"], strict=True)
+        driver_text(f, diff, by_cols[-1], points=pp)
+        for f, diff, pp in zip(d["feature"], d["difference"], d["difference_pp"], strict=True)
     ]
-    return d[[*by_cols, "rank", "feature", "label", "difference", "se", "text"]].reset_index(
-        drop=True
-    )
+    cols = [*by_cols, "rank", "feature", "label", "difference", "difference_pp", "se", "text"]
+    return d[cols].reset_index(drop=True)

@@ -2,24 +2,22 @@
 horizon?
 
 One row per person of the latest (or given) period; a group's expected leavers are the sum of
-its members' predicted risks. Model uncertainty comes from refitting ``sklearn.base.clone`` of
-the model on bootstrap samples of persons; the group's ratio to the reference share is tested
+its members' predicted risks. Model uncertainty comes from refitting the model on bootstrap
+samples of persons (``_bootstrap``: only the classifier is refitted, on the design transformed
+once, when the model allows it); the group's ratio to the reference share is tested
 against the margin with a t-test on the log scale over the refits; the prediction interval of
 the number who will leave mixes the Poisson-binomial count over the refits.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-import pandas as pd
 from scipy import stats
 
+from turnover_risk.groups._bootstrap import _bootstrap_predictions
 from turnover_risk.groups._common import (
     _group_codes,
     _latest_or_given_period,
-    _model_input,
     _one_row_per_person,
     _persons_per_group,
     _predict,
@@ -93,55 +91,3 @@ def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResu
     direction = np.sign(ratio - 1)
     info["margin"] = margin
     return _finish(req, table, rows, period_ts, "prospective", reference, {}, direction, info)
-
-
-def _bootstrap_predictions(model, panel, spec, rows, n_boot, rng) -> list[np.ndarray]:
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
-
-    label = spec.label_col
-    if label not in panel.columns or not panel[label].notna().any():
-        raise ValueError(
-            "prospective mode refits the model on bootstrap samples of the panel's labelled "
-            "rows, but the panel has none; pass the training panel (with the current period), "
-            "or n_boot=0 to skip model uncertainty."
-        )
-    # Periods where most labels are censored (the last horizon of the data) hold a sample of
-    # leavers only; refitting on them would inflate the risk (models.py leaves them out too).
-    censored_share = panel[label].isna().groupby(panel[spec.period_col]).transform("mean")
-    train = panel.loc[panel[label].notna() & (censored_share <= 0.5)]
-    ids = [c for c in spec.id_cols if c in train.columns]
-    if ids:
-        person = pd.MultiIndex.from_frame(train[ids]).factorize()[0]
-    else:
-        person = np.arange(len(train))
-    n_persons = int(person.max()) + 1
-    order = np.argsort(person, kind="stable")
-    counts = np.bincount(person, minlength=n_persons)
-    starts = np.cumsum(counts) - counts
-    fit_on_panel = getattr(model, "spec_", None) is not None
-    out = []
-    for _ in range(n_boot):
-        chosen = rng.integers(0, n_persons, n_persons)
-        lens = counts[chosen]
-        offsets = np.repeat(starts[chosen] - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
-        sample = train.iloc[order[offsets]].reset_index(drop=True)
-        y = sample[label]
-        if y.nunique() < 2:
-            continue
-        refit = clone(model)
-        # Small problems, many tiny BLAS calls (L-BFGS): threads only contend, and on a busy
-        # 2-core machine they made refits five times slower.
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-            warnings.simplefilter("ignore")
-            if fit_on_panel:
-                refit.fit(_with_spec(sample, panel))
-            else:
-                refit.fit(_model_input(model, sample, spec), y.astype(int))
-            out.append(_predict(refit, rows, spec))
-    if len(out) < 2:
-        raise ValueError(
-            "fewer than 2 bootstrap refits succeeded (the labelled rows have a single class); "
-            "use n_boot=0 or a panel with both leavers and stayers."
-        )
-    return out

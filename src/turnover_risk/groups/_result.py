@@ -19,6 +19,10 @@ from turnover_risk.groups._driver_text import _empty_drivers, _top_drivers
 from turnover_risk.groups._stats import FUNNEL_LEVELS, benjamini_hochberg, funnel_limits
 from turnover_risk.privacy import blank_suppressed, protect_groups
 
+DRIVERS_COLUMN = "drivers_pp"
+"""Column of :attr:`FlagResult.table` with the top drivers of a flagged group as text, each
+in percentage points of risk (0.1.0 had ``drivers``, in log-odds)."""
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class FlagResult:
@@ -50,7 +54,9 @@ class FlagResult:
         ``kappa`` (pooled ``V / E``, used for the funnel curves). Prospective: ``{}``.
     drivers : DataFrame
         Long table of the top drivers of each flagged group: group column(s), ``rank``,
-        ``feature``, ``label``, ``difference`` (log-odds vs. the population), ``se``, ``text``.
+        ``feature``, ``label``, ``difference`` (log-odds vs. the population),
+        ``difference_pp`` (the same in percentage points of the group's risk, see
+        :func:`driver_text`), ``se`` (of ``difference``), ``text`` (in percentage points).
     reason : str or None
         Why no group could be assessed, when that is the case.
     info : dict
@@ -246,9 +252,13 @@ def _finish(
     drivers = _empty_drivers(by_cols)
     flagged_mask = table["flag"].isin(["elevated", "low"]).to_numpy()
     if n_drivers and flagged_mask.any():
-        drivers = _top_drivers(
-            model, rows, spec, by_cols, table.loc[flagged_mask, list(by_cols)], n_drivers, rng
+        flagged = table.loc[flagged_mask, list(by_cols)].copy()
+        # the predicted share the drivers explain: prospective exit_share, retrospective E / n
+        share = (
+            table["exit_share"] if mode == "prospective" else table["expected"] / table["n_persons"]
         )
+        flagged["share"] = share[flagged_mask].to_numpy(dtype=float)
+        drivers = _top_drivers(model, rows, spec, by_cols, flagged, n_drivers, rng)
     texts = (
         drivers.groupby(list(by_cols), sort=False)["text"].agg("; ".join)
         if len(drivers)
@@ -258,9 +268,9 @@ def _finish(
         joined = table[list(by_cols)].merge(
             texts.rename("drivers").reset_index(), on=list(by_cols), how="left"
         )
-        table["drivers"] = joined["drivers"].fillna("").astype("str").to_numpy()
+        table[DRIVERS_COLUMN] = joined["drivers"].fillna("").astype("str").to_numpy()
     else:
-        table["drivers"] = pd.Series([""] * len(table), index=table.index, dtype="str")
+        table[DRIVERS_COLUMN] = pd.Series([""] * len(table), index=table.index, dtype="str")
     cols = [c for c in table.columns if c not in ("suppressed",)] + ["suppressed"]
     table = table[cols].reset_index(drop=True)
     return FlagResult(

@@ -234,12 +234,17 @@ def _what_ifs(
     )
     p_all = _predict(model, batch, spec)
     codes, keys = _group_codes(rows, by_cols)
+    # who is shown depends on the groups, not on the change: decided once for all scenarios
+    n_persons = _persons_per_group(rows, spec, codes, len(keys))
+    hidden = protect_groups(
+        keys.assign(n_persons=n_persons), by=by_cols, rows=rows, min_group_size=min_group_size
+    )
     out = []
     for k, (_after, changed, descriptions) in enumerate(prepared):
         p_after = p_all[k * len(rows) : (k + 1) * len(rows)]
         result = _result(
             rows, spec, codes, keys, by_cols, p_before, p_after, changed, descriptions,
-            period_ts, min_group_size,
+            period_ts, min_group_size, (n_persons, hidden),
         )  # fmt: skip
         totals = {
             "n_persons": int(rows[spec.id_cols[0]].nunique()) if spec.id_cols else len(rows),
@@ -277,13 +282,22 @@ def _changed_rows(rows, change, where, model_features):
 
 def _result(
     rows, spec, codes, keys, by_cols, p_before, p_after, changed, descriptions, period_ts,
-    min_group_size,
+    min_group_size, shown_groups=None,
 ) -> WhatIfResult:  # fmt: skip
-    """The per-group table (small groups suppressed) and the overall figures of one change."""
+    """The per-group table (small groups suppressed) and the overall figures of one change.
+
+    ``shown_groups``: ``(n_persons, hidden)`` per group when already known (several scenarios
+    on the same rows).
+    """
     n = len(keys)
     n_rows = np.bincount(codes, minlength=n)
     table = keys.copy()
-    table["n_persons"] = _persons_per_group(rows, spec, codes, n)
+    if shown_groups is None:
+        n_persons = _persons_per_group(rows, spec, codes, n)
+        hidden = None
+    else:
+        n_persons, hidden = shown_groups
+    table["n_persons"] = n_persons
     table["n_changed"] = np.bincount(codes, weights=changed, minlength=n).astype(int)
     e_before = np.bincount(codes, weights=p_before, minlength=n)
     e_after = np.bincount(codes, weights=p_after, minlength=n)
@@ -293,7 +307,8 @@ def _result(
     table["relative_change"] = table["difference"] / table["exit_share_before"]
     table["expected_leavers_before"] = e_before
     table["expected_leavers_after"] = e_after
-    hidden = protect_groups(table, by=by_cols, rows=rows, min_group_size=min_group_size)
+    if hidden is None:
+        hidden = protect_groups(table, by=by_cols, rows=rows, min_group_size=min_group_size)
     table = blank_suppressed(table, hidden, [c for c in table.columns if c not in by_cols])
     table.attrs["note"] = ASSOCIATION_NOTE
     # overall figures over the shown groups only, so no suppressed group is a difference

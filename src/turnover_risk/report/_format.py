@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 
 import numpy as np
 import pandas as pd
@@ -238,12 +237,3 @@ def _details(summary: str, body: str, details_id: str | None = None) -> str:
 def _flag(flag: str, L) -> str:
     label = html.escape(L.get(f"flag_{flag}", flag))
     return f'<span class="flag-{html.escape(flag.replace(" ", "-"))}">{label}</span>'
-
-
-def _logit(p: float) -> float:
-    p = min(max(float(p), 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
-
-
-def _expit(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))

@@ -10,7 +10,8 @@ for every group, and the main lever of each flagged group.
 Percentage points of a family for a group with predicted share ``s``: with ``d`` the sum of
 the family's attributions (the group's mean minus the population's, log-odds),
 ``s - expit(logit(s) - d)`` — how much lower the group's share would be if that family's
-contribution were at the service's level, everything else as it is.
+contribution were at the service's level, everything else as it is (the conversion of the
+flags table's drivers, ``turnover_risk.groups._driver_text._risk_points``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from turnover_risk.report._format import _expit, _logit
 
 CASELOAD_CAP = 15
 """The union's asked-for maximum caseload (``docs/sources.md``), used by the caseload what-if."""
@@ -160,6 +159,7 @@ def _metrics(evaluation, model) -> dict:
 def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
     """Per flagged group and feature family: summed attribution, percentage points, lever."""
     from turnover_risk.groups import group_drivers
+    from turnover_risk.groups._driver_text import _risk_points
     from turnover_risk.panel import FEATURES
 
     cols = ["group", "family", "cause", "lever", "difference", "pp", "lead", "group_value"]
@@ -182,8 +182,7 @@ def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
     for (g, fam), part in d.groupby(["group", "family"], sort=False):
         lead = part.sort_values("abs", ascending=False)["feature"].iloc[0]
         diff = float(part["difference"].sum())
-        s = share[g]
-        pp = s - _expit(_logit(s) - diff)
+        pp = _risk_points(share[g], diff)
         gv = sv = float("nan")
         if lead in rows.columns and pd.api.types.is_numeric_dtype(rows[lead]):
             gv = float(rows.loc[rows[by].astype(str) == g, lead].mean())

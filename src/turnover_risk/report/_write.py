@@ -99,7 +99,8 @@ def write_report(
         Smallest group shown; smaller groups (and the groups that would reveal them) read "hidden".
     n_boot, margin, random_state
         Passed to :func:`turnover_risk.flag_groups`; ``random_state`` also seeds the driver
-        sample.
+        sample. The ``n_boot`` refits refit only the model's classifier on the training rows
+        transformed once (``docs/flags.md``); they are most of the report's time with a gbm.
     title : str, optional
         Page title (default: a title in the chosen language).
     show_progress : bool, optional
@@ -125,6 +126,8 @@ def write_report(
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
     min_group_size = check_min_group_size(min_group_size)
+    from threadpoolctl import threadpool_limits
+
     from turnover_risk._progress import bar
     from turnover_risk._version import __version__
     from turnover_risk.groups import flag_groups
@@ -134,7 +137,10 @@ def write_report(
     L = LABELS[lang]
     spec = getattr(model, "spec_", None)
     progress = bar(total=7, desc="report", unit="steps", show=show_progress, unit_scale=False)
-    with warnings.catch_warnings():
+    # One thread for BLAS and OpenMP: the report makes many small calls (predictions of a
+    # period's rows, TreeSHAP of a sample); with the gbm's OpenMP threads they took seconds
+    # each on a busy 2-core machine (threads spinning), and gained nothing on an idle one.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")  # data-quality notes belong in the sections, not stderr
         if panel is None:
             kwargs = {}
