@@ -191,3 +191,13 @@ def test_what_if_sentence_says_fewer_none_or_more(after):
     else:
         assert "omtrent 0,3 flere av de 6" in s
     assert _whatif_sentence(res, "sc_supervision", "A", PHRASES["nb"], "nb") is None
+
+
+def test_feature_names_are_replaced_as_whole_words_only():
+    """'fte' (position share) is a feature; the word 'drifted' must survive the naming."""
+    from turnover_risk.report._fairness import _named
+
+    text = "3 of 36 input features have drifted from the training data: fte (PSI 0.2)."
+    out = _named(text, "en")
+    assert "have drifted from" in out
+    assert "fte (PSI" not in out and out.endswith("(PSI 0.2).")

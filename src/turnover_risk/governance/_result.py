@@ -117,8 +117,19 @@ class AuditResult:
     def __repr__(self) -> str:
         return f"AuditResult({self.summary()})"
 
-    def plot(self, metrics: tuple[str, ...] = ("oe", "auc", "tpr", "fpr"), axes: Any = None):
-        """One panel per metric: each shown group's value and interval; the overall line."""
+    def plot(
+        self,
+        metrics: tuple[str, ...] = ("oe", "auc", "tpr", "fpr"),
+        axes: Any = None,
+        *,
+        labels: Any = None,
+        titles: Any = None,
+    ):
+        """One panel per metric: each shown group's value and interval; the overall line.
+
+        ``labels`` (one per shown group, in table order) and ``titles`` (``{metric: text}``)
+        replace the default English labels, e.g. for a report in another language.
+        """
         import matplotlib.pyplot as plt
 
         t = self.table[~self.table["suppressed"]]
@@ -127,7 +138,9 @@ class AuditResult:
                 1, len(metrics), figsize=(3.2 * len(metrics), 0.35 * len(t) + 1.5), sharey=True
             )
         axes = np.atleast_1d(axes)
-        labels = [f"{b}: {g}" for b, g in zip(t["by"], t["group"], strict=True)]
+        if labels is None:
+            labels = [f"{b}: {g}" for b, g in zip(t["by"], t["group"], strict=True)]
+        titles = {**_LABELS, **dict(titles or {})}
         ypos = np.arange(len(t))[::-1]
         for ax, m in zip(axes, metrics, strict=True):
             err = np.vstack([t[m] - t[f"{m}_low"], t[f"{m}_high"] - t[m]]).clip(min=0)
@@ -136,6 +149,6 @@ class AuditResult:
             ax.scatter(t[m], ypos, c=np.where(diff, "#c0392b", "#2c3e50"), zorder=3, s=18)
             if m == "oe":
                 ax.axvline(1.0, ls="--", lw=0.8, color="black")
-            ax.set_title(_LABELS[m], fontsize=9)
+            ax.set_title(titles[m], fontsize=9)
         axes[0].set_yticks(ypos, labels)
         return axes

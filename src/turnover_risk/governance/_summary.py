@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from turnover_risk.governance._drift import PSI_SMALL
+
 __all__ = ["TEXTS", "fairness_summary"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Is the model fair, and still valid?",
         "audit_intro": "Accuracy by gender and age band on the periods with known outcomes "
-        "(person-months; intervals from a bootstrap over persons). Groups under {min} persons "
+        "(person-months; intervals with units as clusters). Groups under {min} persons "
         "are not shown. A person counts as flagged from a risk of {thr}.",
         "no_diff": "No group differs from the rest in calibration, ranking or flag rates "
         "beyond chance (false discovery rate {alpha}).",
@@ -57,6 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "outside": "unseen / out of range",
         "drift": "drift",
         "yes": "yes",
+        "drift_note": "“Drift” marks a feature whose change is both at least small (PSI of "
+        "{psi} or more) and more than chance, counting each person - or, for a unit feature, "
+        "each unit - once. A large PSI without “yes” rests on few persons or units and may be "
+        "chance.",
         "negligible": "negligible",
         "small": "small",
         "moderate": "moderate",
@@ -65,7 +71,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "nb": {
         "title": "Er modellen rettferdig, og fortsatt gyldig?",
         "audit_intro": "Treffsikkerhet etter kjønn og aldersgruppe i periodene med kjent utfall "
-        "(personmåneder; intervaller fra bootstrap over personer). Grupper med færre enn {min} "
+        "(personmåneder; intervaller med enhetene som klynger). Grupper med færre enn {min} "
         "personer vises ikke. En person regnes som flagget fra en risiko på {thr}.",
         "no_diff": "Ingen gruppe skiller seg fra resten i kalibrering, rangering eller "
         "flaggrater utover tilfeldigheter (falsk funnrate {alpha}).",
@@ -106,6 +112,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "outside": "ukjente / utenfor",
         "drift": "endret",
         "yes": "ja",
+        "drift_note": "«Endret» markerer en variabel der endringen både er minst liten (PSI "
+        "på {psi} eller mer) og større enn tilfeldigheter, når hver person - eller, for en "
+        "enhetsvariabel, hver enhet - telles én gang. En høy PSI uten «ja» bygger på få "
+        "personer eller enheter og kan være tilfeldig.",
         "negligible": "ubetydelig",
         "small": "liten",
         "moderate": "moderat",
@@ -183,7 +193,9 @@ def _audit_part(audit: Any, T: dict[str, str], lang: str) -> tuple[list[str], di
         ]
         for _, r in t.iterrows()
     ]
-    return sentences, {"header": header, "rows": rows}
+    labels = [r[0] for r in rows]  # the plot's groups, named as in the table
+    titles = {m: T[m] for m in ("oe", "auc", "tpr", "fpr")}
+    return sentences, {"header": header, "rows": rows, "labels": labels, "titles": titles}
 
 
 def _drift_part(drift: Any, T: dict[str, str], lang: str) -> tuple[list[str], dict]:
@@ -219,7 +231,8 @@ def _drift_part(drift: Any, T: dict[str, str], lang: str) -> tuple[list[str], di
             T["yes"] if r.drift else ""]
         for r in shown.itertuples()
     ]  # fmt: skip
-    return sentences, {"header": header, "rows": rows, "drifted": drift.drifted}
+    note = T["drift_note"].format(psi=_num(PSI_SMALL, lang, 2))
+    return sentences, {"header": header, "rows": rows, "drifted": drift.drifted, "note": note}
 
 
 def fairness_summary(audit: Any = None, drift: Any = None, *, lang: str = "en") -> dict:

@@ -10,6 +10,7 @@ appear; groups under ``min_group_size`` are suppressed by the audit.
 from __future__ import annotations
 
 import html
+import re
 import warnings
 from typing import Any
 
@@ -19,7 +20,7 @@ from turnover_risk.governance import audit as run_audit
 from turnover_risk.governance import check_drift
 from turnover_risk.governance._summary import fairness_summary
 from turnover_risk.panel import panel_spec
-from turnover_risk.report._format import _img, _table
+from turnover_risk.report._format import _img, _localise_axes, _table
 
 __all__ = ["SECTION_ID", "_fairness_section"]
 
@@ -33,8 +34,8 @@ def _named(text: str, lang: str) -> str:
     from turnover_risk.panel import FEATURES
 
     for name in sorted(FEATURES, key=len, reverse=True):  # longest first: no partial hits
-        if name in text:
-            text = text.replace(name, feature_label(name, lang))
+        if name in text:  # whole words only: "fte" is not replaced inside "drifted"
+            text = re.sub(rf"\b{re.escape(name)}\b", feature_label(name, lang), text)
     return text
 
 
@@ -88,7 +89,9 @@ def _fairness_section(
     if s["audit_table"] is not None:
         t = s["audit_table"]
         parts.append(_table(t["header"], t["rows"], text_cols=(0,), table_id="fairness-audit"))
-        axes = audit.plot()
+        axes = audit.plot(labels=t["labels"], titles=t["titles"])
+        for ax in axes:  # decimal commas in bokmål; the group labels stay as given
+            _localise_axes(ax, lang, y=None)
         alt = {
             "nb": "Figur: treffsikkerhet per gruppe (kjønn og aldersgruppe), med intervaller, "
             "sammenlignet med resten av de ansatte.",
@@ -103,4 +106,6 @@ def _fairness_section(
     if s["drift_table"] is not None and s["drift_table"]["rows"]:
         t = s["drift_table"]
         parts.append(_table(t["header"], t["rows"], text_cols=(0, 2, 5), table_id="fairness-drift"))
+        if t.get("note"):
+            parts.append(f'<p class="note">{html.escape(t["note"])}</p>')
     return s["title"], "\n".join(parts)
