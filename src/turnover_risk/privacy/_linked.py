@@ -345,21 +345,38 @@ class LinkedSuppressor:
         dimension (a child's parent: the same key with the dimension's finest real level
         replaced by the total)."""
         cols = list(keys.columns)
-        arr = keys.to_numpy(dtype=object)
-        index = {tuple(r): i for i, r in enumerate(arr)}
-        rel: dict[tuple[int, int], list[int]] = {}
-        groups = self._dim_columns(cols)
-        for di, dcols in enumerate(groups):
-            for i, row in enumerate(arr):
-                real = [j for j in dcols if row[j] != _T]
-                if not real:
-                    continue
-                parent = list(row)
-                parent[real[0]] = _T
-                p = index.get(tuple(parent))
-                if p is not None:
-                    rel.setdefault((di, p), []).append(i)
-        return [np.array([p, *ch], dtype=np.int64) for (_, p), ch in rel.items()]
+        n = len(keys)
+        codes = np.empty((n, len(cols)), dtype=np.int64)
+        total = np.full(len(cols), -1, dtype=np.int64)  # each column's code of the total
+        for k, c in enumerate(cols):
+            codes[:, k], uniques = pd.factorize(keys[c].to_numpy(dtype=object))
+            hit = np.flatnonzero(np.asarray(uniques, dtype=object) == _T)
+            if len(hit):
+                total[k] = hit[0]
+        index = pd.MultiIndex.from_arrays(list(codes.T))
+        out: list[np.ndarray] = []
+        for dcols in self._dim_columns(cols):
+            if not dcols:
+                continue
+            real = codes[:, dcols] != total[dcols]
+            rows = np.flatnonzero(real.any(axis=1))
+            if not len(rows) or (total[dcols] < 0).all():
+                continue
+            finest = np.asarray(dcols)[real[rows].argmax(axis=1)]  # first real level
+            parent_codes = codes[rows].copy()
+            parent_codes[np.arange(len(rows)), finest] = total[finest]
+            parent_codes[total[finest] < 0] = -1  # no total in that column: no parent
+            parents = index.get_indexer(pd.MultiIndex.from_arrays(list(parent_codes.T)))
+            keep = parents >= 0
+            child, parent = rows[keep], parents[keep]
+            # one relation per parent, in the order of its first child; children in row order
+            order = np.argsort(parent, kind="stable")
+            bounds = np.flatnonzero(np.r_[True, parent[order][1:] != parent[order][:-1]])
+            groups = np.split(child[order], bounds[1:])
+            heads = parent[order][bounds]
+            for g in np.argsort([grp[0] for grp in groups], kind="stable"):
+                out.append(np.concatenate([[heads[g]], groups[g]]).astype(np.int64))
+        return out
 
     def _dim_columns(self, cols: list[str]) -> list[list[int]]:
         """Positions of each dimension's key columns that have a total, finest first."""
