@@ -34,7 +34,8 @@ def _poisson_scaled(
     count = np.asarray(count, dtype=float)
     lo = np.where(count > 0, stats.chi2.ppf(a / 2, 2 * count) / 2, 0.0)
     hi = stats.chi2.ppf(1 - a / 2, 2 * (count + 1)) / 2
-    return lo * scale, hi * scale
+    with np.errstate(invalid="ignore"):  # a cell without a denominator: no interval (NaN)
+        return lo * scale, hi * scale
 
 
 def _ratio_interval(
