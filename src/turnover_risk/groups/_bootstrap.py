@@ -24,6 +24,13 @@ Two ways to refit a draw, with the same draws:
   as in 0.1.0. Used for calibrated models (the calibration folds are part of the fit), plain
   scikit-learn classifiers, and as the reference in ``benchmarks/bench_report.py``.
 
+A :class:`~turnover_risk.HazardModel` (through the scoring adapter ``HazardRisk``) is refitted
+whole on each draw: persons drawn as above from *all* the panel's rows (the model's own fit
+keeps every fully observed month, censored labels or not), refitted with the same parameters
+and the register (``HazardModel.fit(sample, register)``), then its risk at the adapter's horizon.
+On the shipped sample (18 802 person-months) a refit of the default cloglog model takes about
+2.7 s and of the gbm about 1.5 s, single-threaded.
+
 Each refit runs on one thread (BLAS and OpenMP): small problems where threads only contend; on
 a busy 2-core machine the gbm's OpenMP threads made a refit 30 times slower.
 """
@@ -92,16 +99,23 @@ def _refits_classifier_only(model) -> bool:
     )
 
 
-def _bootstrap_predictions(model, panel, spec, rows, n_boot, rng) -> list[np.ndarray]:
+def _bootstrap_predictions(
+    model, panel, spec, rows, n_boot, rng, register=None
+) -> list[np.ndarray]:
     """Predicted risks of ``rows`` from each successful refit (at least 2, else ValueError)."""
     from threadpoolctl import threadpool_limits
 
-    train = _training_rows(panel, spec)
+    from turnover_risk.scoring._hazard import HazardRisk
+
+    hazard = isinstance(model, HazardRisk)
+    train = _with_spec(panel, panel) if hazard else _training_rows(panel, spec)
     draws = _person_draws(train, spec, n_boot, rng)
-    y_all = train[spec.label_col].to_numpy()
+    y_all = None if hazard else train[spec.label_col].to_numpy()
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
-        if _refits_classifier_only(model):
+        if hazard:
+            out = _hazard_refits(model, panel, train, rows, register, draws)
+        elif _refits_classifier_only(model):
             out = _classifier_refits(model, train, rows, y_all, draws)
         else:
             out = _pipeline_refits(model, panel, train, rows, spec, draws)
@@ -130,6 +144,29 @@ def _pipeline_refits(model, panel, train, rows, spec, draws) -> list[np.ndarray]
             refit.fit(_model_input(model, sample, spec), y.astype(int))
         out.append(_predict(refit, rows, spec))
     return out
+
+
+def _hazard_refits(risk, panel, train, rows, register, draws) -> list[np.ndarray]:
+    """Refit the adapter's HazardModel on each draw; its risks of ``rows`` at the horizon."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    from turnover_risk.scoring._hazard import HazardRisk
+
+    params = risk.model.get_params()
+
+    def refit(idx: np.ndarray) -> np.ndarray:
+        with threadpool_limits(limits=1):
+            sample = _with_spec(train.iloc[idx].reset_index(drop=True), panel)
+            fitted = type(risk.model)(**params).fit(sample, register)
+            return HazardRisk(fitted, risk.horizon).predict_risk(rows)
+
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(draws))
+    if workers <= 1:
+        return [refit(idx) for idx in draws]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(refit, draws))
 
 
 def _classifier_refits(model, train, rows, y_all, draws) -> list[np.ndarray]:

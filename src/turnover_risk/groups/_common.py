@@ -4,7 +4,7 @@ Choosing the period (the latest, a given one, or the latest one whose outcomes a
 checking one row per person, integer codes of the groups and persons per group, which rows
 belong to shown (not suppressed) groups, the model's risk for panel rows (a
 ``TurnoverRiskModel`` fitted on a panel, or any classifier with ``predict_proba``), and the
-check of the ``by=`` group columns.
+check of the ``by=`` group columns, and the adapter of a HazardModel at a horizon.
 """
 
 from __future__ import annotations
@@ -157,6 +157,16 @@ def _predict(model, frame: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
     if proba.ndim == 2:
         proba = proba[:, -1]
     return proba
+
+
+def _risk_model(model, horizon):
+    """The model to predict with and facts for ``info``: a HazardModel becomes the
+    :class:`~turnover_risk.scoring._hazard.HazardRisk` adapter at ``horizon`` (default 12
+    months, as :func:`turnover_risk.score_dataset`); with any other model ``horizon`` must be
+    left out (ValueError: a classifier gives the risk within the horizon it was trained with)."""
+    from turnover_risk.scoring._hazard import scoring_model
+
+    return scoring_model(model, horizon)
 
 
 def _check_by(panel: pd.DataFrame, by: str | Sequence[str]) -> list[str]:

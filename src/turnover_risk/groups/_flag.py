@@ -50,6 +50,7 @@ from turnover_risk._engine import get_engine, uses_dask
 from turnover_risk.groups._common import (
     MAX_CENSORED_SHARE,  # noqa: F401 (re-exported)
     _check_by,
+    _risk_model,
 )
 from turnover_risk.groups._driver_text import driver_text, feature_label
 from turnover_risk.groups._prospective import _flag_prospective
@@ -113,13 +114,17 @@ def flag_groups(
     n_drivers: int = 3,
     random_state: int | np.random.Generator | None = None,
     engine: str = "pandas",
+    horizon: int | None = None,
+    register: Any = None,
 ) -> FlagResult:
     """Flag groups (units, municipalities, ...) whose turnover risk stands out.
 
     Parameters
     ----------
-    model : TurnoverRiskModel or fitted classifier
-        A fitted model with ``predict_proba``. Prospective mode refits it on bootstrap samples
+    model : TurnoverRiskModel, HazardModel or fitted classifier
+        A fitted model with ``predict_proba``, or a fitted
+        :class:`~turnover_risk.HazardModel` (its risk is the cumulative incidence of its first
+        outcome within ``horizon`` months; see ``horizon``). Prospective mode refits it on bootstrap samples
         of the panel's labelled rows, so pass the panel the model was trained on (plus the
         current period). A :class:`~turnover_risk.TurnoverRiskModel` fitted on a panel
         without ``calibrate`` refits only its classifier, on the training rows transformed
@@ -170,6 +175,15 @@ def flag_groups(
     engine : {"pandas", "dask"}
         ``"dask"`` (or a Dask panel from ``build_panel(..., engine="dask")``): see
         the Dask engine (:mod:`turnover_risk.engines`); the result is identical.
+    horizon : int, optional
+        HazardModel only: months of the risk (default 12). A classifier gives the risk within
+        the horizon it was trained with, so passing another ``horizon`` with it is a
+        ValueError. Retrospective mode needs ``horizon`` equal to the panel's own horizon (the
+        observed labels count exits within it).
+    register : Register, optional
+        HazardModel with ``n_boot >= 2`` only: the register the panel was built from. Each
+        bootstrap draw of persons refits the whole HazardModel (the exits' months and reasons
+        come from the register, as in ``HazardModel.fit``).
 
     Returns
     -------
@@ -247,11 +261,24 @@ def flag_groups(
     very small expected counts. The drivers explain the group's *expected* risk (its case mix as
     the model sees it), not the excess the model did not predict.
 
+    HazardModel. The risk of a person is the cumulative incidence of the model's first outcome
+    within ``horizon`` months, the other exits competing (the adapter of
+    :func:`turnover_risk.score_dataset`). Bootstrap draws are persons as above (all of a
+    person's panel rows; the model's own fit drops the months not fully observed) and each
+    draw refits the whole model with the same parameters. ``info`` gives ``horizon`` and
+    ``outcome``. No drivers are computed: they are the classifier's log-odds contributions,
+    and a HazardModel's ``explain`` gives log-hazard ones.
+
     Examples
     --------
     >>> import turnover_risk as tr  # doctest: +SKIP
     >>> flags = tr.flag_groups(model, panel, by="unit_id")  # doctest: +SKIP
     >>> flags.table[["unit_id", "exit_share", "ratio", "flag", "drivers_pp"]]  # doctest: +SKIP
+
+    A HazardModel at 6 months (its refits need the register):
+
+    >>> hm = tr.HazardModel().fit(monthly, reg)  # doctest: +SKIP
+    >>> tr.flag_groups(hm, monthly, register=reg, horizon=6, random_state=0)  # doctest: +SKIP
     """
     if uses_dask(engine, panel):
         return get_engine("dask").flag_groups(
@@ -268,6 +295,8 @@ def flag_groups(
             margin=margin,
             n_drivers=n_drivers,
             random_state=random_state,
+            horizon=horizon,
+            register=register,
         )
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not known; choose one of: {', '.join(MODES)}.")
@@ -289,10 +318,16 @@ def flag_groups(
         )
     spec = panel_spec(panel)
     by_cols = _check_by(panel, by)
+    risk_model, risk_info = _risk_model(model, horizon)
+    if risk_info:
+        _check_hazard_use(risk_info, spec, mode, n_boot, register)
+        n_drivers = 0  # drivers are log-odds contributions of a classifier (see Notes)
+        risk_info = {**risk_info, "drivers": "not computed for a HazardModel"}
     rng = np.random.default_rng(random_state)
     req = _FlagRequest(
-        model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_drivers, rng
-    )
+        risk_model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_drivers, rng,
+        register, risk_info,
+    )  # fmt: skip
     if mode == "prospective":
         return _flag_prospective(req, n_boot, margin)
     return _flag_retrospective(req, overdispersion)
@@ -301,6 +336,22 @@ def flag_groups(
 # ---------------------------------------------------------------------------------------------
 # argument checks
 # ---------------------------------------------------------------------------------------------
+
+
+def _check_hazard_use(risk_info: dict, spec, mode: str, n_boot: int, register: Any) -> None:
+    if mode == "retrospective" and risk_info["horizon"] != int(spec.horizon):
+        raise ValueError(
+            f"horizon={risk_info['horizon']} differs from the panel's horizon ({spec.horizon} "
+            "periods): retrospective mode compares the observed exits within the panel's "
+            f"horizon with the expected ones, so pass horizon={spec.horizon}."
+        )
+    if mode == "prospective" and n_boot and register is None:
+        raise ValueError(
+            "prospective flags refit a HazardModel on bootstrap draws of persons, which needs "
+            "the register the panel was built from (the month and reason of each exit): "
+            "tr.flag_groups(model, panel, register=reg, ...), or n_boot=0 to skip model "
+            "uncertainty."
+        )
 
 
 def _check_alpha(alpha: float) -> None:

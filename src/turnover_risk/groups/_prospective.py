@@ -49,7 +49,7 @@ def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResu
 
     info = {"rows": int(shown.sum()), "n_boot": n_boot}
     if n_boot:
-        boot = _bootstrap_predictions(model, panel, spec, rows, n_boot, rng)
+        boot = _bootstrap_predictions(model, panel, spec, rows, n_boot, rng, req.register)
         info["refits"] = len(boot)
         draws = np.stack(boot)
         expected_b = np.stack([np.bincount(codes, weights=pb, minlength=n_groups) for pb in boot])

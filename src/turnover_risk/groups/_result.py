@@ -203,6 +203,8 @@ class _FlagRequest:
     fdr: bool
     n_drivers: int
     rng: np.random.Generator
+    register: Any = None  # a HazardModel's refits need the register (month and reason of exits)
+    risk_info: dict = field(default_factory=dict)  # a HazardModel's horizon and outcome
 
 
 def _finish(
@@ -273,6 +275,7 @@ def _finish(
         table[DRIVERS_COLUMN] = pd.Series([""] * len(table), index=table.index, dtype="str")
     cols = [c for c in table.columns if c not in ("suppressed",)] + ["suppressed"]
     table = table[cols].reset_index(drop=True)
+    info = {**info, **req.risk_info}
     return FlagResult(
         table=table,
         mode=mode,

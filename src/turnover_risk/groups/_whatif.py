@@ -28,6 +28,7 @@ from turnover_risk.groups._common import (
     _one_row_per_person,
     _persons_per_group,
     _predict,
+    _risk_model,
     _with_spec,
 )
 from turnover_risk.panel._spec import panel_spec
@@ -130,6 +131,7 @@ def what_if(
     where: pd.Series | np.ndarray | Callable[[pd.DataFrame], Any] | None = None,
     period: Any = None,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    horizon: int | None = None,
 ) -> WhatIfResult:
     """Each group's predicted exit share before and after changing features.
 
@@ -141,7 +143,9 @@ def what_if(
 
     Parameters
     ----------
-    model : TurnoverRiskModel or fitted classifier
+    model : TurnoverRiskModel, HazardModel or fitted classifier
+        A :class:`~turnover_risk.HazardModel`'s risk is the cumulative incidence of its first
+        outcome within ``horizon`` months (the other exits competing).
     panel : DataFrame
         A panel from :func:`turnover_risk.build_panel`; the latest period (or ``period``) is
         used, one row per person.
@@ -170,6 +174,9 @@ def what_if(
         Period to use; default the latest.
     min_group_size : int
         Groups with fewer persons are suppressed.
+    horizon : int, optional
+        HazardModel only: months of the risk (default 12). With a classifier, which gives the
+        risk within the horizon it was trained with, another ``horizon`` is a ValueError.
 
     Returns
     -------
@@ -187,10 +194,15 @@ def what_if(
     ...            where=lambda p: p["tenure_service_months"] < 6)
     >>> tr.what_if(model, panel, change={"caseload_3m_mean": ("at_most", 15),  # doctest: +SKIP
     ...                                  "caseload_last": ("at_most", 15)})
+
+    The same with a HazardModel, as the risk of leaving within 6 months:
+
+    >>> tr.what_if(hazard_model, monthly_panel, horizon=6,  # doctest: +SKIP
+    ...            change={"caseload_3m_mean": ("at_most", 15)})
     """
     _check_change(change)
     min_group_size = check_min_group_size(min_group_size)
-    return _what_ifs(model, panel, [(change, where)], by, period, min_group_size)[0][0]
+    return _what_ifs(model, panel, [(change, where)], by, period, min_group_size, horizon)[0][0]
 
 
 def _check_change(change: Any) -> None:
@@ -209,6 +221,7 @@ def _what_ifs(
     by: str | Sequence[str],
     period: Any,
     min_group_size: int,
+    horizon: int | None = None,
 ) -> list[tuple[WhatIfResult, dict]]:
     """:func:`what_if` for several ``(change, where)`` scenarios on the same rows.
 
@@ -220,6 +233,7 @@ def _what_ifs(
     """
     for change, _where in scenarios:
         _check_change(change)
+    model, _info = _risk_model(model, horizon)  # a HazardModel scores at ``horizon``
     spec = panel_spec(panel)
     by_cols = _check_by(panel, by)
     period_ts = _latest_or_given_period(panel, spec, period)
