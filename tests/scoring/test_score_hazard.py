@@ -114,3 +114,32 @@ def test_bad_arguments(fitted, tmp_path):
     with pytest.raises(ValueError, match="applies to a HazardModel"):
         score_dataset(clf, panel, tmp_path / "g.parquet", horizon=6, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_cli_score_takes_a_horizon_for_a_hazard_model(fitted, tmp_path):
+    """`turnover-risk score --horizon 6` scores a saved hazard model at 6 months, as
+    score_dataset does; a classifier refuses the flag (exit 2, bad input)."""
+    from turnover_risk.cli import main
+
+    reg, panel, m = fitted
+    model = m.save(tmp_path / "hazard.skops")
+    panel_path = tmp_path / "panel.parquet"
+    panel.to_parquet(panel_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tr.DataQualityWarning)
+        code = main(["--quiet", "score", str(model), str(panel_path), "--row-level",
+                     "--horizon", "6", "--out", str(tmp_path / "rows.parquet")])  # fmt: skip
+    assert code == 0
+    rows = pd.read_parquet(tmp_path / "rows.parquet")
+    expected = m.predict_risk(panel, horizon=6)["risk_voluntary"].to_numpy()
+    np.testing.assert_array_equal(rows["risk"].to_numpy(), expected)
+    classifier = tr.TurnoverRiskModel(kind="logistic", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yearly = tr.build_panel(reg)
+        path = classifier.fit(yearly).save(tmp_path / "clf.skops")
+        yearly.to_parquet(tmp_path / "yearly.parquet")
+        code = main(["--quiet", "score", str(path), str(tmp_path / "yearly.parquet"),
+                     "--horizon", "6", "--out", str(tmp_path / "groups.csv")])  # fmt: skip
+    assert code == 2
+    assert not (tmp_path / "groups.csv").exists()

@@ -43,6 +43,12 @@ def _add_score(sub) -> None:
         help="row-level output: replace employee ids by a keyed pseudonym (HMAC-SHA256 with the "
         "key in TURNOVER_RISK_KEY)",
     )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        help="months: for a hazard model, the risk of leaving within this many months "
+        "(default 12); a classifier has its own horizon and refuses it",
+    )
     p.add_argument("--batch-rows", type=int, default=262_144, help="rows per record batch")
     p.add_argument("--min-group-size", type=int, default=5)
     p.add_argument("--engine", choices=("pandas", "dask"), default="pandas")
@@ -140,6 +146,10 @@ def _score(args, model, source, out: Path, *, overwrite: bool):
     from turnover_risk.scoring import score_dataset
 
     extra = {"scheduler": args.scheduler, "connect_timeout": args.connect_timeout}
+    if args.horizon is not None:
+        extra_horizon = {"horizon": args.horizon}
+    else:
+        extra_horizon = {}
     return score_dataset(
         model,
         source,
@@ -150,6 +160,7 @@ def _score(args, model, source, out: Path, *, overwrite: bool):
         engine=args.engine,
         by=args.by or "unit_id",
         min_group_size=args.min_group_size,
+        **extra_horizon,
         **(extra if args.engine == "dask" else {}),
     )
 
