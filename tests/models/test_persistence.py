@@ -350,3 +350,32 @@ def test_0_1_0_file_migrates_to_skops_and_predicts_the_same(kind, register_panel
     np.testing.assert_array_equal(
         new.predict_proba(register_panel), old.predict_proba(register_panel)
     )
+
+
+class _Payload:
+    """A pickle that calls ``os.system`` on load (what a crafted model file does)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch SHOULD_NOT_EXIST",))
+
+
+@pytest.mark.parametrize("payload", ["system", "eval"])
+def test_a_crafted_0_1_0_file_is_refused_even_when_trusted(tmp_path, monkeypatch, payload):
+    """trusted=True reads a 0.1.0 joblib file with an allow-list: a file naming os.system or
+    builtins.eval is refused by name, and nothing from it runs."""
+    import joblib
+
+    monkeypatch.chdir(tmp_path)
+    obj = _Payload() if payload == "system" else {"x": _Eval()}
+    path = tmp_path / "model.joblib"
+    joblib.dump(obj, path)
+    with pytest.raises(TurnoverRiskInputError, match="not part of a turnover_risk 0.1.0 model"):
+        load_model(path, trusted=True)
+    assert not (tmp_path / "SHOULD_NOT_EXIST").exists()
+
+
+class _Eval:
+    def __reduce__(self):
+        return (eval, ("open('SHOULD_NOT_EXIST', 'w')",))

@@ -341,9 +341,10 @@ def _add_migrate_model(sub) -> None:
         "migrate-model",
         help="rewrite a 0.1.0 joblib model file as a .skops file (needs --trust)",
         description="Load a model file saved by turnover_risk 0.1.0 (a joblib pickle) and save "
-        "it as a .skops file, which loads without running code. Loading a pickle runs any code "
-        "it holds: pass --trust only for a file you made yourself and that has not been out of "
-        "your hands. The manifest's SHA-256 beside it (model.json), when there, must match.",
+        "it as a .skops file, which loads without running code. The pickle is read with an "
+        "allow-list of the types a 0.1.0 model is made of, so a crafted file is refused; still, "
+        "pass --trust only for a file you made yourself. The manifest's SHA-256 beside it "
+        "(model.json), when there, must match.",
     )
     p.add_argument("--trust", metavar="FILE", required=True, help="the 0.1.0 .joblib file")
     p.add_argument("--out", required=True, help="the new model file (.skops)")

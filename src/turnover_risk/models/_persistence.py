@@ -171,9 +171,10 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     path : str or Path
         The model file (``.skops``).
     trusted : bool
-        Also load a pickle: the ``.joblib`` files of turnover_risk 0.1.0. Unpickling runs any
-        code the file holds, so pass ``True`` only for a file you made yourself and that has not
-        been out of your hands; then save it again as ``.skops``
+        Also load a pickle: the ``.joblib`` files of turnover_risk 0.1.0. It is read with an
+        allow-list of the types a 0.1.0 model is made of (scikit-learn estimators, numpy
+        arrays, our model classes), so a crafted file is refused rather than run; still, pass
+        ``True`` only for a file you made yourself, then save it again as ``.skops``
         (``turnover-risk migrate-model --trust FILE --out NEW.skops`` does both).
 
     Returns
@@ -243,9 +244,8 @@ def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any
     if trusted is not True:  # never unpickle a file nobody vouched for
         raise TurnoverRiskInputError(f"refusing to unpickle {str(path)!r} without trusted=True.")
     import hashlib
-    import io
 
-    import joblib
+    from turnover_risk.models._legacy_pickle import load_0_1_0
 
     manifest: dict[str, Any] = {}
     mpath = path.with_suffix(".json")
@@ -264,7 +264,7 @@ def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any
         # a 0.1.0 file names the module paths of 0.1.0 (turnover_risk._spec); they resolve
         # through turnover_risk._legacy, whose deprecation notice is for code, not for files
         warnings.simplefilter("ignore", TurnoverRiskDeprecationWarning)
-        model = joblib.load(io.BytesIO(data))  # trusted=True: the caller vouched for the file
+        model = load_0_1_0(data, repr(str(path)))  # only the types a 0.1.0 model is made of
     return model, manifest
 
 
