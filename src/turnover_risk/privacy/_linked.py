@@ -13,11 +13,12 @@ cells to hide by looking at the *lattice* of tables a user can request from the 
   ``doctor``).
 
 A *grain* is one choice of level per dimension (units by month, municipalities by year ...).
-A grain's *cube* is every grain keeping the same categories or fewer, over the whole
-organisation chain and all period kinds, whatever the request. Cubes are decided in order of
-their categories (the cube without categories first, then each category's cube with the
-patterns of the smaller cubes fixed), so a grain's pattern depends on the data of its cube only
-and never on the request: a cell is hidden or shown the same way whichever table it appears
+A grain is decided at a *stage*: the categories it keeps and its period level. The *cube* of a
+stage is every grain keeping the same categories or fewer, at the same period level or a coarser
+one, over the whole organisation chain, whatever the request. Stages are decided one after the
+other (first those with one category fewer, and those with a coarser period), the earlier
+stages' patterns fixed; so a grain's pattern depends on the data of its cube only and never on
+the request: a cell is hidden or shown the same way whichever table it appears
 in. In each cube:
 
 1. **primary** suppression: cells under ``min_group_size`` persons, and cells a rule of the
