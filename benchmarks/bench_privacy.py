@@ -26,7 +26,8 @@ from turnover_risk.privacy import blank_suppressed
 
 
 def _table_only(kernel, data, *, by, kind, wanted, margins, min_group_size, value_cols,
-                totals=None, sensitive=None, bounds=None, **args):  # fmt: skip
+                totals=None, sensitive=None, bounds=None, contributions=False,
+                **args):  # fmt: skip
     """The 0.1.0 path: one kernel pass for the requested table, cells under the minimum
     blanked."""
     out = kernel(data, by=by, kind=kind, wanted=wanted, margins=margins, raw=True,

@@ -142,3 +142,64 @@ def test_bounds_only_skip_work(monkeypatch, by, period):
         exact = tr.sick_leave_rate(reg, by=by, period=period, margins=True)
     assert fast["suppressed"].any()
     pd.testing.assert_frame_equal(fast, exact)
+
+
+def test_exact_largest_contribution_by_hand():
+    """Given each person's part of each fine cell, a coarse cell's largest contribution is the
+    largest person's *sum* over its children, not the sum of the children's largest."""
+    fine = pd.DataFrame(
+        {
+            "_o_unit_id": ["a", "b", "c"],
+            "_o_municipality": ["m", "m", "n"],
+            "numerator": [6.0, 4.0, 2.0],
+            "_top_lost": [4.0, 3.0, 2.0],
+        }
+    )
+    # person 0: 2 days in a and 3 in b; person 1: 4 in a; person 2: 1 in b; person 3: 2 in c
+    cell = np.array([0, 1, 0, 1, 2])
+    who = np.array([0, 0, 1, 2, 3])
+    amount = np.array([2.0, 3.0, 4.0, 1.0, 2.0])
+    keys, agg = ["_o_unit_id", "_o_municipality"], ["_o_unit_id"]
+    spec = {"numerator": "sum", "_top_lost": "top"}
+    loose = bound_cells(fine, keys, agg, spec).set_index("_o_municipality")
+    exact = bound_cells(fine, keys, agg, spec, (cell, who, amount)).set_index("_o_municipality")
+    assert loose.loc["m", "_top_lost"] == 7.0  # 4 + 3
+    assert exact.loc["m", "_top_lost"] == 5.0  # person 0: 2 + 3
+    assert exact.loc["n", "_top_lost"] == 2.0
+    # with the primary rule, only the cells it flags on the loose bounds are made exact
+    flagged = bound_cells(fine, keys, agg, spec, (cell, who, amount),
+                          lambda t: (t["_o_municipality"] == "n").to_numpy())  # fmt: skip
+    flagged = flagged.set_index("_o_municipality")
+    assert flagged.loc["m", "_top_lost"] == 7.0 and flagged.loc["n", "_top_lost"] == 2.0
+
+
+@pytest.mark.parametrize("period", ["year", "quarter"])
+def test_the_kernels_contributions_give_the_coarse_grains_largest(period):
+    """The sick-leave kernel's per-person contributions, summed over the units of each
+    municipality, give exactly the largest contribution the kernel computes by municipality."""
+    from turnover_risk.rates._sick_leave_table import sick_leave_table
+
+    reg = tr.load_sample()
+    args = {"kind": period, "wanted": None, "certification": "all", "start": None, "end": None,
+            "long_spell_days": 16, "min_group_size": 5, "margins": False, "confidence": 0.95,
+            "raw": True}  # fmt: skip
+    holder: list = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        units = sick_leave_table(reg, by=["unit_id"], contributions=holder, **args)
+        munis = sick_leave_table(reg, by=["municipality"], **args)
+    ((row, who, amount),) = holder
+    assert len(row) and row.max() < len(units)
+    parent = reg.units.set_index("unit_id")["municipality"]
+    fine = units.assign(_o_unit_id=units["unit_id"].astype(str),
+                        _o_municipality=parent.reindex(units["unit_id"]).to_numpy(),
+                        _p=units["period"].astype(str))  # fmt: skip
+    keys = ["_o_unit_id", "_o_municipality", "_p"]
+    out = bound_cells(fine, keys, ["_o_unit_id"], {"_top_lost": "top"}, (row, who, amount))
+    got = out.set_index(["_o_municipality", "_p"])["_top_lost"]
+    want = munis.set_index([munis["municipality"].astype(str), munis["period"].astype(str)])
+    want = want["_top_lost"].reindex(got.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12)
+    # the conservative bound (the sum of the units' largest) is looser than the exact one
+    loose = bound_cells(fine, keys, ["_o_unit_id"], {"_top_lost": "sum"})
+    assert (loose["_top_lost"].to_numpy() > got.to_numpy() + 1e-9).any()

@@ -53,29 +53,22 @@ def _derivable(constraints: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
     graph = sparse.bmat([[None, link], [link.T, None]]).tocsr()
     _, comp = connected_components(graph, directed=False)
     rel_comp, col_comp = comp[:n_rel], comp[n_rel:]
-    touched = np.zeros(n, dtype=bool)
-    touched[cj] = True
     out = []
     big_cols: list[np.ndarray] = []
     big_rels: list[np.ndarray] = []
-    order_c = np.argsort(col_comp, kind="stable")
-    order_r = np.argsort(rel_comp, kind="stable")
+    order_c, start_c, local_c = _by_block(col_comp)
+    order_r, start_r, local_r = _by_block(rel_comp)
+    order_t, start_t, _ = _by_block(col_comp[cj])
     for label in np.unique(col_comp[cj]):
-        cols = order_c[
-            np.searchsorted(col_comp[order_c], label) : np.searchsorted(
-                col_comp[order_c], label, side="right"
-            )
-        ]
-        rels = order_r[
-            np.searchsorted(rel_comp[order_r], label) : np.searchsorted(
-                rel_comp[order_r], label, side="right"
-            )
-        ]
+        cols = order_c[start_c[label] : start_c[label + 1]]
+        rels = order_r[start_r[label] : start_r[label + 1]]
         if len(cols) > _DENSE_BLOCK:
             big_cols.append(cols)
             big_rels.append(rels)
             continue
-        block = A[rels][:, cols].toarray()
+        t = order_t[start_t[label] : start_t[label + 1]]
+        block = np.zeros((len(rels), len(cols)))
+        block[local_r[ri[t]], local_c[cj[t]]] = v[t]
         _, sv, vt = np.linalg.svd(block, full_matrices=True)
         rank = int((sv > 1e-9 * max(1.0, sv[0] if len(sv) else 1.0)).sum())
         null = vt[rank:]
@@ -90,6 +83,17 @@ def _derivable(constraints: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
 
 _DENSE_BLOCK = 400
 """Largest block (hidden rows) audited with a dense SVD; larger ones use LSQR."""
+
+
+def _by_block(label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Items grouped by block label: their order, each label's first position in it (labels
+    ``0 .. max``, one past the end last) and each item's position within its block."""
+    order = np.argsort(label, kind="stable")
+    n_labels = int(label.max(initial=-1)) + 1
+    start = np.searchsorted(label[order], np.arange(n_labels + 1))
+    local = np.empty(len(label), dtype=np.int64)
+    local[order] = np.arange(len(label)) - start[label[order]]
+    return order, start, local
 
 
 def _determined_sparse(A: object) -> np.ndarray:

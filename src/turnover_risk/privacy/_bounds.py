@@ -6,7 +6,9 @@ finer grain, a coarse cell's
 
 * persons (and persons contributing) are at least the largest child's (``"max"``),
 * additive values are the children's sum (``"sum"``), and
-* its largest single contribution is at most the sum of the children's largest (``"sum"``).
+* its largest single contribution (``"top"``) is at most the sum of the children's largest; or,
+  given each person's contribution to each child (``contributions``), exactly the largest of
+  the persons' sums over the children.
 
 When the primary rule finds nothing sensitive even on these conservative bounds, the grain has
 no sensitive cell, and :class:`~turnover_risk.privacy.LinkedSuppressor` shows it whole without a
@@ -15,8 +17,9 @@ second pass over the data. Otherwise the grain is computed exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 __all__: list[str] = []
@@ -29,6 +32,8 @@ def bound_cells(
     key_cols: Sequence[str],
     aggregated: Sequence[str],
     bounds: Mapping[str, str],
+    contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    primary: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Conservative cells of a coarser grain from the exact cells ``fine`` of a finer one.
 
@@ -41,7 +46,15 @@ def bound_cells(
     aggregated : sequence of str
         The key columns the coarser grain aggregates (set to the total marker).
     bounds : mapping
-        ``{column: "max" | "sum"}``: how each value column the primary rule reads is bounded.
+        ``{column: "max" | "sum" | "top"}``: how each value column the primary rule reads is
+        bounded (``"top"``: the largest single contribution).
+    contributions : tuple of arrays, optional
+        ``(cell, who, amount)``: each person's (``who``, integer codes) contribution to each
+        row ``cell`` of ``fine``. With it, ``"top"`` columns are exact: a person's contribution
+        to a coarse cell is the sum of theirs to its children.
+    primary : callable, optional
+        The primary rule: with it, only the cells it finds sensitive on the conservative
+        bounds get exact ``"top"`` values (the others are cleared already).
 
     Examples
     --------
@@ -58,8 +71,38 @@ def bound_cells(
         keys[c] = _T
     values = fine[list(bounds)].fillna(0)
     frame = pd.concat([keys, values], axis=1)
-    out = frame.groupby(list(key_cols), sort=False, dropna=False).agg(dict(bounds))
-    return out.reset_index()
+    grouped = frame.groupby(list(key_cols), sort=False, dropna=False)
+    how = {c: "sum" if k == "top" else k for c, k in bounds.items()}
+    out = grouped.agg(how).reset_index()
+    tops = [c for c, k in bounds.items() if k == "top"]
+    if contributions is not None and tops:
+        coarse = grouped.ngroup().to_numpy()
+        todo = np.ones(len(out), dtype=bool)
+        if primary is not None:
+            todo = np.asarray(primary(out), dtype=bool)
+        if todo.any():
+            cell, who, amount = contributions
+            pick = todo[coarse[cell]]
+            exact = _largest_sums(coarse, len(out), cell[pick], who[pick], amount[pick])
+            for c in tops:
+                out[c] = np.where(todo, exact, out[c].to_numpy(dtype=float))
+    return out
+
+
+def _largest_sums(
+    coarse_of_fine: np.ndarray, n: int, cell: np.ndarray, who: np.ndarray, amount: np.ndarray
+) -> np.ndarray:
+    """Per coarse cell, the largest of the persons' summed contributions to its fine cells."""
+    top = np.zeros(n)
+    if len(cell) == 0:
+        return top
+    width = np.int64(who.max()) + 1
+    key = coarse_of_fine[cell].astype(np.int64) * width + who
+    per_person = pd.Series(amount).groupby(key, sort=False).sum()  # hashing: no sort
+    coarse = per_person.index.to_numpy() // width
+    largest = per_person.groupby(coarse, sort=False).max()
+    top[largest.index.to_numpy()] = largest.to_numpy()
+    return top
 
 
 def aggregated_columns(

@@ -91,7 +91,7 @@ class LinkedSuppressor:
     org : sequence of str, optional
         The organisation levels ``compute`` can group by (default: the whole chain).
     bounds : mapping, optional
-        ``{column: "max" | "sum"}`` for every column ``primary`` reads: how a coarser cell's
+        ``{column: "max" | "sum" | "top"}`` for every column ``primary`` reads: how a coarser cell's
         value is bounded by its children's (see :mod:`~turnover_risk.privacy._bounds`). With
         it, a grain the bounds clear is not computed; without it, every grain is.
     """
@@ -124,6 +124,7 @@ class LinkedSuppressor:
         self.dims = self._dims()
         self._cells: dict[tuple[int, ...], pd.DataFrame] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
+        self._contributions: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
 
     # ---------------------------------------------------------------- lattice
     def _dims(self) -> list[_Dim]:
@@ -222,18 +223,32 @@ class LinkedSuppressor:
         keep = table[self.count_col].fillna(0).to_numpy(dtype=float) > 0
         return table[keep].reset_index(drop=True)
 
-    def seed(self, table: pd.DataFrame, *, total_label: str) -> None:
+    def seed(
+        self,
+        table: pd.DataFrame,
+        *,
+        total_label: str,
+        contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         """Take the exact cells of the request's grains from the requested table itself
-        (every period of the window, margin rows holding ``total_label``)."""
+        (every period of the window, margin rows holding ``total_label``).
+
+        ``contributions``: ``(row, who, amount)``, each person's (integer codes) contribution
+        to each row of ``table``; it makes the ``"top"`` bounds of coarser grains exact."""
         table = self._as_chain(table, total_label).reset_index(drop=True)
         for grain, rows in self._grains_of_rows(table, total_label):
-            if grain not in self._cells:
-                part = self._nonempty(table.iloc[rows])
-                cells = pd.concat([part, self.keys(part, grain)], axis=1)
-                # rows of a level that adds nothing repeat the cells of the level it equals
-                cells = cells.drop_duplicates(self._key_columns(), ignore_index=True)
-                self._cells[grain] = cells
-                self._exact.add(grain)
+            if grain in self._cells:
+                continue
+            counts = table[self.count_col].fillna(0).to_numpy(dtype=float)
+            rows = rows[counts[rows] > 0]  # as _nonempty
+            part = table.iloc[rows].reset_index(drop=True)
+            cells = pd.concat([part, self.keys(part, grain)], axis=1)
+            # rows of a level that adds nothing repeat the cells of the level it equals
+            first = ~cells.duplicated(self._key_columns()).to_numpy()
+            self._cells[grain] = cells[first].reset_index(drop=True)
+            self._exact.add(grain)
+            if contributions is not None:
+                self._contributions[grain] = _restrict(contributions, rows[first], len(table))
 
     def _primary(self, grain: tuple[int, ...]) -> np.ndarray:
         """Sensitive cells of a grain; zeros without computing it when the bounds from an
@@ -243,7 +258,8 @@ class LinkedSuppressor:
                 agg = aggregated_columns(self.dims, fine, grain, self.hierarchy.chain)
                 if agg is None:
                     continue
-                cells = bound_cells(self._cells[fine], self._key_columns(), agg, self.bounds)
+                cells = bound_cells(self._cells[fine], self._key_columns(), agg, self.bounds,
+                                    self._contributions.get(fine), self.primary)  # fmt: skip
                 if not np.asarray(self.primary(cells), dtype=bool).any():
                     self._cells[grain] = cells
                     return np.zeros(len(cells), dtype=bool)
@@ -443,6 +459,19 @@ class LinkedSuppressor:
             mapped = lookup.reindex(vals.fillna("<NA>").to_numpy()).to_numpy(dtype=object)
             table[target] = np.where(vals.eq(total_label).fillna(False), total_label, mapped)
         return table
+
+
+def _restrict(
+    contributions: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The contributions to the table rows ``rows``, their cell renumbered to the position
+    in ``rows``."""
+    row, who, amount = contributions
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    cell = pos[row]
+    keep = cell >= 0
+    return cell[keep], who[keep], amount[keep]
 
 
 def _time_keys(labels: np.ndarray, level: str) -> dict[str, np.ndarray]:

@@ -44,6 +44,7 @@ def protected(
     totals: Mapping[str, str] | None = None,
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
     bounds: Mapping[str, str] | None = None,
+    contributions: bool = False,
     **args: object,
 ) -> pd.DataFrame:
     """Run a rate kernel for the request and protect its rows with :func:`protect`.
@@ -51,6 +52,9 @@ def protected(
     The kernel runs once for the requested table. Only when that table has a sensitive cell
     does :func:`protect` run it again, once per period kind of the lattice, with every grouping
     of the lattice in one pass. A table without sensitive cells costs nothing more.
+    ``contributions=True``: the kernel also hands over each person's contribution to each row
+    (``contributions=[]`` is filled with ``(row, who, amount)``), which makes the ``"top"``
+    bounds exact.
 
     ``kernel(data, by=, kind=, wanted=, margins=, subsets=, raw=True, min_group_size=, **args)``
     returns the unsuppressed table (margin format for ``subsets``).
@@ -60,12 +64,15 @@ def protected(
         return kernel(data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs,
                       raw=True, min_group_size=min_group_size, **args)  # fmt: skip
 
+    holder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    extra = {"contributions": holder} if contributions else {}
     out = kernel(data, by=by, kind=kind, wanted=wanted, margins=margins, raw=True,
-                 min_group_size=min_group_size, **args)  # fmt: skip
+                 min_group_size=min_group_size, **extra, **args)  # fmt: skip
     attrs = dict(out.attrs)
     out = protect(
         out, data=data, by=by, kind=kind, wanted=wanted, min_group_size=min_group_size,
         value_cols=value_cols, run=run, totals=totals, sensitive=sensitive, bounds=bounds,
+        contributions=holder[0] if holder else None,
     )  # fmt: skip
     out.attrs.update(attrs)
     return out
@@ -85,6 +92,7 @@ def protect(
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
     cells: _Cells | None = None,
     bounds: Mapping[str, str] | None = None,
+    contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Hide the rows of ``out`` the linked pattern hides and blank their values.
 
@@ -111,6 +119,9 @@ def protect(
         How each column the primary rules read bounds a coarser cell from its children
         (``{"n_persons": "max"}`` by default; see ``LinkedSuppressor``). Coarser grains these
         bounds clear are not computed again.
+    contributions : tuple of arrays, optional
+        ``(row, who, amount)``: each person's contribution to each row of ``out``, for exact
+        ``"top"`` bounds (see :meth:`~turnover_risk.privacy.LinkedSuppressor.seed`).
     """
     totals = dict(totals or {})
     extra = [c for c in totals if c in out.columns]
@@ -131,7 +142,7 @@ def protect(
                                bounds=bounds)  # fmt: skip
         cells.requests = sup.grain_requests()
         if wanted is None:  # every period of the window: the request's own cells are exact
-            sup.seed(out, total_label=TOTAL_LABEL)
+            sup.seed(out, total_label=TOTAL_LABEL, contributions=contributions)
         hidden = sup.apply(out, total_label=TOTAL_LABEL)
     result = blank_suppressed(out, hidden, [*value_cols, "n_persons"])
     if len(result) and hidden.all():

@@ -60,7 +60,7 @@ _VALUE_COLS = ("numerator", "denominator", "rate", "percent", "ci_low", "ci_high
                "n_persons_absent", "long_spell_share")  # fmt: skip
 
 
-_BOUNDS = {"n_persons": "max", "n_persons_absent": "max", "numerator": "sum", "_top_lost": "sum"}
+_BOUNDS = {"n_persons": "max", "n_persons_absent": "max", "numerator": "sum", "_top_lost": "top"}
 """How a coarser cell's columns that the primary rules read are bounded by its children's."""
 
 
@@ -79,18 +79,21 @@ def sick_leave_table(
     confidence: float,
     subsets: list[tuple[str, ...]] | None = None,
     raw: bool = False,
+    contributions: list | None = None,
 ) -> pd.DataFrame:
     """The numbers of :func:`turnover_risk.rates.sick_leave_rate` (arguments already checked).
 
     ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice),
-    with the largest contribution of one person in ``_top_lost``."""
+    with the largest contribution of one person in ``_top_lost``; a list ``contributions`` is
+    given ``(row, person, lost days)`` per person and row (each person's part of ``_top_lost``)."""
     if not raw:
         value_cols = [*_VALUE_COLS]
         return protected(
             sick_leave_table, data, by=by, kind=kind, wanted=wanted, margins=margins,
             min_group_size=min_group_size, value_cols=value_cols,
             totals={"certification": "all"} if certification == "split" else None,
-            sensitive=dominated, bounds=_BOUNDS, certification=certification, start=start, end=end,
+            sensitive=dominated, bounds=_BOUNDS, contributions=True, certification=certification,
+            start=start, end=end,
             long_spell_days=long_spell_days, confidence=confidence,
         ).drop(columns="_top_lost")  # fmt: skip
     ab = data.absences
@@ -152,7 +155,7 @@ def sick_leave_table(
         ag = agreed_side.result()
         frames = _rate_frames(
             pool, ag, pc, groups, K, labels, p0, p1, certification, len(ab), sp.n_person,
-            confidence,
+            confidence, contributions,
         )  # fmt: skip
     value_cols = [*_VALUE_COLS]
     within = ("period", "certification")
@@ -165,6 +168,14 @@ def sick_leave_table(
         within=within,
         raw=True,
     )
+    if contributions is not None:
+        cell = out.pop("_cell").to_numpy()
+        row_of_cell = np.full(int(cell.max(initial=-1)) + 1, -1, dtype=np.int64)
+        row_of_cell[cell] = np.arange(len(cell))
+        c_cell, who, lost = (np.concatenate(a) for a in zip(*contributions, strict=True))
+        row = row_of_cell[c_cell]
+        keep = row >= 0  # cells of absent groups have no row
+        contributions[:] = [(row[keep], who[keep], lost[keep])]
     out.attrs["observation_window"] = dict(sp.window)
     return out
 
@@ -341,11 +352,16 @@ def _rate_frames(
     n_absences: int,
     n_person: int,
     confidence: float,
+    contributions: list | None = None,
 ) -> list[pd.DataFrame]:
-    """One frame per grouping and certification variant (the distinct counts run on ``pool``)."""
+    """One frame per grouping and certification variant (the distinct counts run on ``pool``).
+
+    ``contributions`` (a list) is given ``(cell, person, lost days)`` per cluster, where cell
+    numbers the frames' cells in order (the frames' ``_cell`` column)."""
     variants = {"all": None, "self": True, "doctor": False}
     wanted_certs = ["all", "self", "doctor"] if certification == "split" else [certification]
     frames = []
+    n_cells = 0
     for (g_of_cell, table), (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl, n_any) in zip(
         groups.groupings, ag.per_grouping, strict=True
     ):
@@ -376,6 +392,11 @@ def _rate_frames(
                 long_share = np.where(L > 0, long_l / L, np.nan)
             top = _top_per_group(cl_gp, l_cl, G * K)
             rate = np.where(D > 0, R, np.nan)
+            extra = {}
+            if contributions is not None:
+                extra["_cell"] = n_cells + np.arange(G * K)
+                contributions.append((n_cells + cl_gp, cl_u % max(n_person, 1), l_cl))
+                n_cells += G * K
             frames.append(
                 _result_frame(
                     table,
@@ -396,6 +417,7 @@ def _rate_frames(
                         "n_persons_absent": absent.result(),
                         "long_spell_share": long_share,
                         "_top_lost": top,
+                        **extra,
                     },
                 )
             )
