@@ -188,7 +188,8 @@ def test_the_kernels_contributions_give_the_coarse_grains_largest(period):
         warnings.simplefilter("ignore")
         units = sick_leave_table(reg, by=["unit_id"], contributions=holder, **args)
         munis = sick_leave_table(reg, by=["municipality"], **args)
-    ((row, who, amount),) = holder
+    (get,) = holder
+    row, who, amount = get()
     assert len(row) and row.max() < len(units)
     parent = reg.units.set_index("unit_id")["municipality"]
     fine = units.assign(_o_unit_id=units["unit_id"].astype(str),

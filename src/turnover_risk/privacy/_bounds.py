@@ -24,6 +24,11 @@ import pandas as pd
 
 __all__: list[str] = []
 
+Contributions = (
+    tuple[np.ndarray, np.ndarray, np.ndarray]
+    | Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
+)
+
 _T = "\x00total"  # the lattice's marker of an aggregated key (as in _linked)
 
 
@@ -32,7 +37,7 @@ def bound_cells(
     key_cols: Sequence[str],
     aggregated: Sequence[str],
     bounds: Mapping[str, str],
-    contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    contributions: Contributions | None = None,
     primary: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Conservative cells of a coarser grain from the exact cells ``fine`` of a finer one.
@@ -48,9 +53,9 @@ def bound_cells(
     bounds : mapping
         ``{column: "max" | "sum" | "top"}``: how each value column the primary rule reads is
         bounded (``"top"``: the largest single contribution).
-    contributions : tuple of arrays, optional
+    contributions : tuple of arrays or callable returning one, optional
         ``(cell, who, amount)``: each person's (``who``, integer codes) contribution to each
-        row ``cell`` of ``fine``. With it, ``"top"`` columns are exact: a person's contribution
+        row ``cell`` of ``fine`` (a callable is called only if an exact value is needed). With it, ``"top"`` columns are exact: a person's contribution
         to a coarse cell is the sum of theirs to its children.
     primary : callable, optional
         The primary rule: with it, only the cells it finds sensitive on the conservative
@@ -81,7 +86,7 @@ def bound_cells(
         if primary is not None:
             todo = np.asarray(primary(out), dtype=bool)
         if todo.any():
-            cell, who, amount = contributions
+            cell, who, amount = contributions() if callable(contributions) else contributions
             pick = todo[coarse[cell]]
             exact = _largest_sums(coarse, len(out), cell[pick], who[pick], amount[pick])
             for c in tops:

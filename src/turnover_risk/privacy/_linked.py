@@ -39,6 +39,7 @@ into the level they equal before the lattice is built (:attr:`Hierarchy.aliases`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -124,7 +125,7 @@ class LinkedSuppressor:
         self.dims = self._dims()
         self._cells: dict[tuple[int, ...], pd.DataFrame] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
-        self._contributions: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
+        self._contributions: dict[tuple[int, ...], Callable[[], tuple[np.ndarray, ...]]] = {}
 
     # ---------------------------------------------------------------- lattice
     def _dims(self) -> list[_Dim]:
@@ -228,13 +229,14 @@ class LinkedSuppressor:
         table: pd.DataFrame,
         *,
         total_label: str,
-        contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        contributions: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         """Take the exact cells of the request's grains from the requested table itself
         (every period of the window, margin rows holding ``total_label``).
 
-        ``contributions``: ``(row, who, amount)``, each person's (integer codes) contribution
-        to each row of ``table``; it makes the ``"top"`` bounds of coarser grains exact."""
+        ``contributions``: a function returning ``(row, who, amount)``, each person's (integer
+        codes) contribution to each row of ``table``; it makes the ``"top"`` bounds of coarser
+        grains exact, and is called only when a bound needs it."""
         table = self._as_chain(table, total_label).reset_index(drop=True)
         for grain, rows in self._grains_of_rows(table, total_label):
             if grain in self._cells:
@@ -248,7 +250,9 @@ class LinkedSuppressor:
             self._cells[grain] = cells[first].reset_index(drop=True)
             self._exact.add(grain)
             if contributions is not None:
-                self._contributions[grain] = _restrict(contributions, rows[first], len(table))
+                self._contributions[grain] = functools.cache(
+                    functools.partial(_restrict, contributions, rows[first], len(table))
+                )
 
     def _primary(self, grain: tuple[int, ...]) -> np.ndarray:
         """Sensitive cells of a grain; zeros without computing it when the bounds from an
@@ -462,11 +466,11 @@ class LinkedSuppressor:
 
 
 def _restrict(
-    contributions: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray, n: int
+    contributions: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], rows: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The contributions to the table rows ``rows``, their cell renumbered to the position
     in ``rows``."""
-    row, who, amount = contributions
+    row, who, amount = contributions()
     pos = np.full(n, -1, dtype=np.int64)
     pos[rows] = np.arange(len(rows))
     cell = pos[row]

@@ -53,8 +53,8 @@ def protected(
     does :func:`protect` run it again, once per period kind of the lattice, with every grouping
     of the lattice in one pass. A table without sensitive cells costs nothing more.
     ``contributions=True``: the kernel also hands over each person's contribution to each row
-    (``contributions=[]`` is filled with ``(row, who, amount)``), which makes the ``"top"``
-    bounds exact.
+    (``contributions=[]`` is given a function returning ``(row, who, amount)``, called only if
+    needed), which makes the ``"top"`` bounds exact.
 
     ``kernel(data, by=, kind=, wanted=, margins=, subsets=, raw=True, min_group_size=, **args)``
     returns the unsuppressed table (margin format for ``subsets``).
@@ -64,7 +64,7 @@ def protected(
         return kernel(data, by=by_all, kind=kind_, wanted=None, margins=True, subsets=subs,
                       raw=True, min_group_size=min_group_size, **args)  # fmt: skip
 
-    holder: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    holder: list[Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     extra = {"contributions": holder} if contributions else {}
     out = kernel(data, by=by, kind=kind, wanted=wanted, margins=margins, raw=True,
                  min_group_size=min_group_size, **extra, **args)  # fmt: skip
@@ -92,7 +92,7 @@ def protect(
     sensitive: Callable[[pd.DataFrame], np.ndarray] | None = None,
     cells: _Cells | None = None,
     bounds: Mapping[str, str] | None = None,
-    contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    contributions: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Hide the rows of ``out`` the linked pattern hides and blank their values.
 
@@ -119,8 +119,8 @@ def protect(
         How each column the primary rules read bounds a coarser cell from its children
         (``{"n_persons": "max"}`` by default; see ``LinkedSuppressor``). Coarser grains these
         bounds clear are not computed again.
-    contributions : tuple of arrays, optional
-        ``(row, who, amount)``: each person's contribution to each row of ``out``, for exact
+    contributions : callable, optional
+        Returns ``(row, who, amount)``: each person's contribution to each row of ``out``, for exact
         ``"top"`` bounds (see :meth:`~turnover_risk.privacy.LinkedSuppressor.seed`).
     """
     totals = dict(totals or {})

@@ -14,6 +14,7 @@ are concatenated in order, so every array, and every sum, is the same as on one 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import NamedTuple
 
@@ -85,7 +86,7 @@ def sick_leave_table(
 
     ``raw=True``: unsuppressed, every grouping in ``subsets`` (the privacy layer's lattice),
     with the largest contribution of one person in ``_top_lost``; a list ``contributions`` is
-    given ``(row, person, lost days)`` per person and row (each person's part of ``_top_lost``)."""
+    given a function returning ``(row, person, lost days)``: each person's part of each row."""
     if not raw:
         value_cols = [*_VALUE_COLS]
         return protected(
@@ -168,14 +169,9 @@ def sick_leave_table(
         within=within,
         raw=True,
     )
-    if contributions is not None:
-        cell = out.pop("_cell").to_numpy()
-        row_of_cell = np.full(int(cell.max(initial=-1)) + 1, -1, dtype=np.int64)
-        row_of_cell[cell] = np.arange(len(cell))
-        c_cell, who, lost = (np.concatenate(a) for a in zip(*contributions, strict=True))
-        row = row_of_cell[c_cell]
-        keep = row >= 0  # cells of absent groups have no row
-        contributions[:] = [(row[keep], who[keep], lost[keep])]
+    if contributions is not None:  # computed only if the privacy layer asks for them
+        parts = functools.partial(_person_parts, contributions[:], out.pop("_cell").to_numpy())
+        contributions[:] = [functools.cache(parts)]
     out.attrs["observation_window"] = dict(sp.window)
     return out
 
@@ -356,8 +352,9 @@ def _rate_frames(
 ) -> list[pd.DataFrame]:
     """One frame per grouping and certification variant (the distinct counts run on ``pool``).
 
-    ``contributions`` (a list) is given ``(cell, person, lost days)`` per cluster, where cell
-    numbers the frames' cells in order (the frames' ``_cell`` column)."""
+    ``contributions`` (a list) is given, per frame, the arrays :func:`_person_parts` needs:
+    the frame's first cell number (the frames' ``_cell`` column numbers their cells in order)
+    and its clusters."""
     variants = {"all": None, "self": True, "doctor": False}
     wanted_certs = ["all", "self", "doctor"] if certification == "split" else [certification]
     frames = []
@@ -395,7 +392,7 @@ def _rate_frames(
             extra = {}
             if contributions is not None:
                 extra["_cell"] = n_cells + np.arange(G * K)
-                contributions.append((n_cells + cl_gp, cl_u % max(n_person, 1), l_cl))
+                contributions.append((n_cells, cl_gp, cl_u, max(n_person, 1), l_cl))
                 n_cells += G * K
             frames.append(
                 _result_frame(
@@ -422,6 +419,23 @@ def _rate_frames(
                 )
             )
     return frames
+
+
+def _person_parts(
+    frames: list[tuple], cell_of_row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(row, person, lost days)``: each person's lost days in each row of the table, from the
+    clusters of :func:`_rate_frames` (``cell_of_row``: the table's ``_cell`` column)."""
+    row_of_cell = np.full(int(cell_of_row.max(initial=-1)) + 1, -1, dtype=np.int64)
+    row_of_cell[cell_of_row] = np.arange(len(cell_of_row))
+    rows, persons, lost = [], [], []
+    for first, cl_gp, cl_u, m, l_cl in frames:
+        row = row_of_cell[first + cl_gp]
+        keep = row >= 0  # cells of absent groups have no row
+        rows.append(row[keep])
+        persons.append((cl_u % m)[keep])
+        lost.append(l_cl[keep])
+    return np.concatenate(rows), np.concatenate(persons), np.concatenate(lost)
 
 
 def _top_per_group(cl_gp: np.ndarray, l_cl: np.ndarray, n: int) -> np.ndarray:
