@@ -79,6 +79,8 @@ class HazardModel:
         ``ci_high``, ``hazard_ratio``.
     info_ : dict
         Rows used, rows dropped (the month not fully observed), events per cause.
+    training_periods_ : dict
+        ``first`` and ``last`` month of the rows used (ISO dates) and ``n_periods``.
 
     Examples
     --------
@@ -218,6 +220,12 @@ class HazardModel:
         ids = used[spec.id_cols[0]] if spec.id_cols and spec.id_cols[0] in used else None
         feats_in = list(self.features_in_)
         self.input_profile_ = build_profile(used[feats_in], feats_in, feats_in, ids)  # drift
+        months = pd.to_datetime(used[spec.period_col])
+        self.training_periods_ = {  # as TurnoverRiskModel's (the model card shows it)
+            "first": str(months.min().date()) if len(months) else None,
+            "last": str(months.max().date()) if len(months) else None,
+            "n_periods": int(months.nunique()),
+        }
         self.models_ = {}
         self.info_ = {
             "rows": int(len(panel)),
