@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk.models._hazard_fit import cll, exit_months, fit_one
+from turnover_risk.models._hazard_risk import check_horizon as _check_horizon
+from turnover_risk.models._hazard_risk import cumulative_incidence
 from turnover_risk.models._profile import build_profile
 from turnover_risk.panel import panel_spec
 
@@ -284,27 +286,33 @@ class HazardModel:
                 out[:, k] = model.predict_proba(X)[:, 1]
         return out
 
+    def monthly_hazards(self, panel: pd.DataFrame, horizon: int = 12) -> np.ndarray:
+        """Monthly hazard of each cause in months 1..horizon after each row's month.
+
+        Returns an array of shape ``(rows, horizon, causes)`` (causes in ``causes_``); month
+        ``j`` holds the row's features aged by ``j - 1`` months (see the module docstring).
+        :meth:`risk_curves` is :func:`cumulative_incidence` of it.
+        """
+        self._check_fitted()
+        horizon = _check_horizon(horizon)
+        out = np.zeros((len(panel), horizon, len(self.causes_)))
+        for lo in range(0, len(panel), _CHUNK):
+            part = panel.iloc[lo : lo + _CHUNK]
+            for j in range(horizon):
+                out[lo : lo + len(part), j] = self._hazards(part, j)
+        return out
+
     def risk_curves(self, panel: pd.DataFrame, horizon: int = 12) -> np.ndarray:
         """Cumulative incidence of each cause after 1..horizon months, per row.
 
         Returns an array of shape ``(rows, horizon, causes)`` (causes in ``causes_``).
         """
         self._check_fitted()
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-            raise ValueError(f"horizon={horizon!r} must be a positive number of months.")
+        horizon = _check_horizon(horizon)
         out = np.zeros((len(panel), horizon, len(self.causes_)))
         for lo in range(0, len(panel), _CHUNK):
             part = panel.iloc[lo : lo + _CHUNK]
-            surv = np.ones(len(part))
-            cif = np.zeros((len(part), len(self.causes_)))
-            for j in range(horizon):
-                h = self._hazards(part, j)
-                total = h.sum(axis=1)
-                scale = np.where(total > 1, 1 / np.maximum(total, 1e-300), 1.0)
-                h = h * scale[:, None]
-                cif += surv[:, None] * h
-                surv = surv * (1 - np.minimum(total, 1.0))
-                out[lo : lo + len(part), j] = cif
+            out[lo : lo + len(part)] = cumulative_incidence(self.monthly_hazards(part, horizon))
         return out
 
     def predict_risk(self, panel: pd.DataFrame, horizon: int = 12) -> pd.DataFrame:
