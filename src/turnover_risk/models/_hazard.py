@@ -35,10 +35,14 @@ KINDS: tuple[str, ...] = ("cloglog", "gbm")
 _OTHER = "other_exits"
 _AGING = {"tenure_service_months": 1.0, "tenure_unit_months": 1.0, "age": 1.0 / 12}
 _CHUNK = 50_000
-DEFAULT_ALPHA: float = 0.01
-"""cloglog penalty with all the panel's features: on simulated registers (200 units, 6 years,
-trained before the last two years) it ranks the 12-month voluntary exits as well as the
-12-month classifier and calibrates out of time (slope about 1; unpenalised: about 0.6)."""
+DEFAULT_ALPHA_SCALE: float = 3.0
+"""The default cloglog penalty with all the panel's features is ``DEFAULT_ALPHA_SCALE /
+sqrt(n)``, ``n`` the person-months fitted (0.016 for 37 000, 0.039 for 6 000). A fixed penalty
+(0.01 until issue 19's validity benchmark) calibrated on large registers only: trained on
+6 000 person-months (60 simulated units) its 12-month risks had an out-of-time calibration
+slope of 0.53 and ranked 0.015 below the 12-month classifier. Penalties that gave a slope
+near 1, by ``n``: about 0.04 at 6 000 (5 registers of 60 units), about 0.016 at 37 000 (2 of
+200 units); ``3 / sqrt(n)`` goes through both (``benchmarks/bench_hazard_validity.py``)."""
 
 
 class HazardModel:
@@ -69,7 +73,8 @@ class HazardModel:
         maximum-likelihood fit with Wald intervals (for inference on chosen terms); a penalty
         gives better calibrated risks with many correlated features but no intervals (``se``,
         ``ci_low``, ``ci_high`` are NaN). Default (``None``): 0 when ``features`` are given,
-        :data:`DEFAULT_ALPHA` (0.01) with all the panel's features (``alpha_`` says which).
+        ``3 / sqrt(n)`` (:data:`DEFAULT_ALPHA_SCALE`; ``n`` the person-months fitted) with all
+        the panel's features (``alpha_`` says which).
     horizon : int
         Months of :meth:`predict_proba` (the risk of the first outcome within it), so the
         model can stand in for a classifier in ``what_if`` and retrospective ``flag_groups``.
@@ -203,7 +208,7 @@ class HazardModel:
         constant = [c for c in feats if panel[c].astype(float).nunique(dropna=False) <= 1]
         self.features_in_ = tuple(c for c in feats if c not in constant)
         if self.alpha is None:
-            self.alpha_ = 0.0 if self.features is not None else DEFAULT_ALPHA
+            self.alpha_ = 0.0  # set below from the number of rows when features is None
         elif (
             isinstance(self.alpha, bool)
             or not isinstance(self.alpha, int | float)
@@ -217,6 +222,8 @@ class HazardModel:
         self.classes_ = np.array([0, 1])
         self.causes_ = (*outs, _OTHER)
         rows, cause = self._rows(panel, register)
+        if self.alpha is None and self.features is None:
+            self.alpha_ = DEFAULT_ALPHA_SCALE / float(np.sqrt(max(int(rows.sum()), 1)))
         used = panel.loc[rows]
         X = self._design(used, fit=True)
         ids = used[spec.id_cols[0]] if spec.id_cols and spec.id_cols[0] in used else None
