@@ -72,9 +72,12 @@ def test_hazard_model_flags_the_planted_unit(planted):
     assert np.allclose(shown["exit_share"], means.loc[shown.index], rtol=1e-12)
     assert res.info["horizon"] == 12 and res.info["outcome"] == "voluntary"
     assert res.info["refits"] == 10
-    # no classifier drivers for a hazard model; said so in info
-    assert res.drivers.empty and (res.table["drivers_pp"] == "").all()
-    assert "HazardModel" in res.info["drivers"]
+    # drivers in log hazard, shown in points of the 12-month risk (test_hazard_drivers.py)
+    flagged = res.table.loc[res.table["flag"].isin(["elevated", "low"]), "unit_id"]
+    assert set(res.drivers["unit_id"]) == set(flagged) and "log hazard" in res.info["drivers"]
+    first = res.drivers[(res.drivers["unit_id"] == unit) & (res.drivers["rank"] == 1)]
+    assert first["feature"].item() == "caseload_3m_mean"
+    assert row["drivers_pp"].startswith("caseload 3-month mean, +")
     # same seed, same table
     again = tr.flag_groups(model, panel, register=reg, horizon=12, random_state=0, n_boot=3)
     once = tr.flag_groups(model, panel, register=reg, horizon=12, random_state=0, n_boot=3)

@@ -212,3 +212,19 @@ def test_ridge_path_converges_to_the_maximum_likelihood_fit(sample):
     assert (mle.alpha_, tr.HazardModel(kind="cloglog").alpha) == (0.0, None)
     with pytest.raises(ValueError, match="alpha="):
         tr.HazardModel(features=feats, alpha=-1).fit(panel, reg)
+
+
+def test_default_penalty_is_three_over_the_root_of_the_rows(sample):
+    """With all the panel's features the default penalty is 3 / sqrt(person-months fitted):
+    a half-size panel gets sqrt(2) times the penalty (a fixed one over-fitted small ones)."""
+    reg, panel = sample
+    full = tr.HazardModel().fit(panel, reg)
+    assert full.alpha_ == pytest.approx(3 / np.sqrt(full.info_["rows_used"]), rel=1e-12)
+    units = sorted(panel["unit_id"].unique())
+    half = panel[panel["unit_id"].isin(units[: len(units) // 2])]
+    small = tr.HazardModel().fit(half, reg)
+    ratio = np.sqrt(full.info_["rows_used"] / small.info_["rows_used"])
+    assert small.alpha_ == pytest.approx(full.alpha_ * ratio, rel=1e-12)
+    assert small.alpha_ > full.alpha_
+    # an explicit alpha is used as given, whatever the size
+    assert tr.HazardModel(alpha=0.01).fit(half, reg).alpha_ == 0.01

@@ -9,7 +9,8 @@ A driver's difference is in log-odds (what the model adds up); it is shown in pe
 points of risk (:func:`_risk_points`, also used by the report): for a group with predicted
 share ``s`` and a difference ``d``, ``s - expit(logit(s) - d)`` — how much lower the group's
 share would be if that feature's contribution were at the population's level, everything
-else as it is.
+else as it is. A HazardModel's drivers are log-hazard differences, in percentage points of the
+group's cumulative incidence at the horizon (``_hazard_drivers``).
 """
 
 from __future__ import annotations
@@ -221,8 +222,16 @@ def _empty_drivers(by_cols) -> pd.DataFrame:
 
 def _top_drivers(model, rows, spec, by_cols, flagged, n_drivers, rng) -> pd.DataFrame:
     """The ``n_drivers`` largest drivers of each flagged group; ``flagged`` holds the group
-    column(s) and ``share``, the group's predicted share (for percentage points)."""
+    column(s) and ``share``, the group's predicted share (for percentage points). A
+    HazardModel's flags (``model`` its :class:`~turnover_risk.scoring._hazard.HazardRisk`) get
+    log-hazard drivers in points of the risk at the horizon (``_hazard_drivers``)."""
     from turnover_risk.groups._group_drivers import group_drivers
+    from turnover_risk.scoring._hazard import HazardRisk
+
+    if isinstance(model, HazardRisk):
+        from turnover_risk.groups._hazard_drivers import hazard_top_drivers
+
+        return hazard_top_drivers(model, rows, list(by_cols), flagged, n_drivers)
 
     X = _with_spec(rows.reset_index(drop=True), rows)
     d = group_drivers(model, X, list(by_cols) if len(by_cols) > 1 else by_cols[0], random_state=rng)

@@ -209,7 +209,8 @@ def flag_groups(
         ``s`` (prospective ``exit_share``, retrospective ``expected / n_persons``) and the
         driver's difference ``d`` in log-odds, ``100 (s - expit(logit(s) - d))`` — how much
         lower the share would be with that feature's contribution at the population's level.
-        ``.drivers`` has them one per row, in both units.
+        ``.drivers`` has them one per row, in both units. A HazardModel's ``d`` is in log
+        hazard and its points are recomputed from the cumulative incidence (see Notes).
 
     Raises
     ------
@@ -266,8 +267,19 @@ def flag_groups(
     :func:`turnover_risk.score_dataset`). Bootstrap draws are persons as above (all of a
     person's panel rows; the model's own fit drops the months not fully observed) and each
     draw refits the whole model with the same parameters. ``info`` gives ``horizon`` and
-    ``outcome``. No drivers are computed: they are the classifier's log-odds contributions,
-    and a HazardModel's ``explain`` gives log-hazard ones.
+    ``outcome``. Drivers: ``d`` is the group's mean contribution to the log hazard of the
+    outcome (``HazardModel.explain``; a missing-value indicator counts with its feature) minus
+    the mean over all persons of the period, so ``.drivers["difference"]`` is in log hazard,
+    not log-odds; ``se`` is 0 (every member is explained). Its percentage points are computed,
+    not linearised: each member's monthly hazard of the outcome is moved by ``-d`` on the
+    complementary log-log scale in every month of the horizon (``h -> 1 - (1 - h)^exp(-d)``,
+    the other causes as they are), the cumulative incidence within ``horizon`` months is
+    recomputed with the exits competing, and the driver is the group's mean risk minus that,
+    times 100 — the same "how much lower the group's risk would be with that feature's
+    contribution at the population's level" as for a classifier. For a cloglog model this is
+    exact (the model's risk with each member's linear predictor moved by ``-d``); for the
+    gbm the contributions are occlusion effects at the scored month applied to every month
+    of the horizon, an approximation. See ``docs/flags.md``.
 
     Examples
     --------
@@ -321,8 +333,7 @@ def flag_groups(
     risk_model, risk_info = _risk_model(model, horizon)
     if risk_info:
         _check_hazard_use(risk_info, spec, mode, n_boot, register)
-        n_drivers = 0  # drivers are log-odds contributions of a classifier (see Notes)
-        risk_info = {**risk_info, "drivers": "not computed for a HazardModel"}
+        risk_info = {**risk_info, "drivers": "log hazard, in points of the risk at the horizon"}
     rng = np.random.default_rng(random_state)
     req = _FlagRequest(
         risk_model, panel, spec, by_cols, period, min_group_size, alpha, fdr, n_drivers, rng,

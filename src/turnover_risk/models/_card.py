@@ -81,12 +81,12 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _feature_rows(model: Any) -> list[dict[str, Any]]:
+def _feature_rows(names: Any) -> list[dict[str, Any]]:
     """Every feature used, with the registry's description, source and lever (when known)."""
     from turnover_risk.panel import FEATURES
 
     rows = []
-    for name in model.features_:
+    for name in names:
         f = FEATURES.get(name)
         row: dict[str, Any] = {"name": name}
         if f is None:
@@ -136,8 +136,18 @@ def _audit(audit: Any) -> dict[str, Any] | None:
 
 
 def model_card(model: Any, *, evaluation: Any = None, audit: Any = None) -> dict[str, Any]:
-    """The card's content as a JSON-ready dict (see :func:`write_model_card`)."""
+    """The card's content as a JSON-ready dict (see :func:`write_model_card`).
+
+    A :class:`~turnover_risk.HazardModel` gets its own card
+    (:func:`turnover_risk.models._card_hazard.hazard_card`): outcomes, horizons and the
+    time-dependent evaluation instead of one horizon and one outcome.
+    """
     from turnover_risk._version import __version__
+
+    if _is_hazard(model):
+        from turnover_risk.models._card_hazard import hazard_card
+
+        return hazard_card(model, evaluation=evaluation, audit=audit)
 
     spec = model.spec_
     prof = getattr(model, "input_profile_", None)
@@ -165,44 +175,62 @@ def model_card(model: Any, *, evaluation: Any = None, audit: Any = None) -> dict
             "n_censored_dropped": int(model.n_censored_),
             "reference_profile": prof is not None,
         },
-        "features": _feature_rows(model),
+        "features": _feature_rows(model.features_),
         "dropped_columns": dict(model.dropped_columns_),
         "evaluation": _jsonable(_evaluation(model, evaluation)),
         "audit": _audit(audit),
         "limits": list(LIMITS),
-        "eu_ai_act": {
-            "classification": "High-risk AI system: Annex III point 4(b) (monitoring and "
-            "evaluating persons in work relationships). The deployer is a body governed by "
-            "public law: Art 26 (deployer duties) and Art 27 (FRIA) apply.",
-            "art_13_instructions_for_use": {
-                "provider_identity_and_contact": DEPLOYER,
-                "intended_purpose": INTENDED_USE,
-                "accuracy_metrics": "See 'evaluation' (temporal validation on later periods).",
-                "accuracy_for_groups_of_persons": "See 'audit'"
-                if audit is not None
-                else "Not yet audited: run tr.audit(model, panel, register=...) and save again.",
-                "known_risks": list(LIMITS),
-                "explanations": "model.explain (exact for logistic, TreeSHAP for gbm); "
-                "tr.group_drivers for groups.",
-                "input_data": "See 'features' and 'training_data'; inputs are checked against "
-                "the training profile at scoring (drift.csv).",
-                "human_oversight_measures": HUMAN_OVERSIGHT,
-                "oversight_persons_and_training": DEPLOYER,
-                "maintenance_and_retraining": "Check drift at every scoring; refit and evaluate "
-                "at least yearly or when drift is flagged.",
-                "logging_art_12": DEPLOYER,
-            },
-            "art_27_fria": {
-                "processes_where_used": DEPLOYER,
-                "period_and_frequency_of_use": DEPLOYER,
-                "persons_and_groups_affected": "Employees of the units in the register "
-                f"({n_persons if n_persons is not None else 'unknown'} persons in training); "
-                "groups by gender and age in 'audit'. " + DEPLOYER + ": other affected groups.",
-                "specific_risks_of_harm": list(RISKS_TO_ASSESS) + [DEPLOYER + ": local risks."],
-                "human_oversight_implementation": DEPLOYER,
-                "measures_if_risks_materialise_and_complaints": DEPLOYER,
-                "notification_to_market_surveillance_authority": DEPLOYER,
-            },
+        "eu_ai_act": eu_ai_act(
+            INTENDED_USE,
+            list(LIMITS),
+            "model.explain (exact for logistic, TreeSHAP for gbm); tr.group_drivers for groups.",
+            audit is not None,
+            n_persons,
+        ),
+    }
+
+
+def _is_hazard(model: Any) -> bool:
+    from turnover_risk.models._hazard import HazardModel
+
+    return isinstance(model, HazardModel)
+
+
+def eu_ai_act(
+    intended_use: str, limits: list[str], explanations: str, audited: bool, n_persons: Any
+) -> dict[str, Any]:
+    """The card's EU AI Act part: Art 13 instructions for use and the Art 27 FRIA skeleton."""
+    return {
+        "classification": "High-risk AI system: Annex III point 4(b) (monitoring and "
+        "evaluating persons in work relationships). The deployer is a body governed by "
+        "public law: Art 26 (deployer duties) and Art 27 (FRIA) apply.",
+        "art_13_instructions_for_use": {
+            "provider_identity_and_contact": DEPLOYER,
+            "intended_purpose": intended_use,
+            "accuracy_metrics": "See 'evaluation' (temporal validation on later periods).",
+            "accuracy_for_groups_of_persons": "See 'audit'"
+            if audited
+            else "Not yet audited: run tr.audit(model, panel, register=...) and save again.",
+            "known_risks": list(limits),
+            "explanations": explanations,
+            "input_data": "See 'features' and 'training_data'; inputs are checked against "
+            "the training profile at scoring (drift.csv).",
+            "human_oversight_measures": HUMAN_OVERSIGHT,
+            "oversight_persons_and_training": DEPLOYER,
+            "maintenance_and_retraining": "Check drift at every scoring; refit and evaluate "
+            "at least yearly or when drift is flagged.",
+            "logging_art_12": DEPLOYER,
+        },
+        "art_27_fria": {
+            "processes_where_used": DEPLOYER,
+            "period_and_frequency_of_use": DEPLOYER,
+            "persons_and_groups_affected": "Employees of the units in the register "
+            f"({n_persons if n_persons is not None else 'unknown'} persons in training); "
+            "groups by gender and age in 'audit'. " + DEPLOYER + ": other affected groups.",
+            "specific_risks_of_harm": list(RISKS_TO_ASSESS) + [DEPLOYER + ": local risks."],
+            "human_oversight_implementation": DEPLOYER,
+            "measures_if_risks_materialise_and_complaints": DEPLOYER,
+            "notification_to_market_surveillance_authority": DEPLOYER,
         },
     }
 
@@ -268,7 +296,13 @@ def _markdown(card: dict[str, Any], title: str) -> str:
         lines += _md_table(rows, [c for c in rows[0]] if rows else ["fold"])
     else:
         lines.append("```json\n" + json.dumps(ev, indent=1) + "\n```")
-    lines += ["", "## Accuracy for groups of persons (audit)", ""]
+    lines += md_audit_and_act(card)
+    return "\n".join(lines) + "\n"
+
+
+def md_audit_and_act(card: dict[str, Any]) -> list[str]:
+    """The Markdown of the audit, the limits and the EU AI Act parts (every card has them)."""
+    lines = ["", "## Accuracy for groups of persons (audit)", ""]
     au = card["audit"]
     if au is None:
         lines.append("Not audited: run `tr.audit(model, panel, register=...)`.")
@@ -287,7 +321,7 @@ def _markdown(card: dict[str, Any], title: str) -> str:
         "art_13_instructions_for_use"].items()]  # fmt: skip
     lines += ["", "### Art 27: fundamental-rights impact assessment (deployer)", ""]
     lines += [f"- **{k.replace('_', ' ')}**: {_md_value(v)}" for k, v in act["art_27_fria"].items()]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _keys(card: dict[str, Any]) -> set[str]:
@@ -314,11 +348,13 @@ def write_model_card(
 
     Parameters
     ----------
-    model : TurnoverRiskModel
-        A fitted model.
+    model : TurnoverRiskModel or HazardModel
+        A fitted model. A HazardModel's card gives its outcomes (competing exits), the
+        horizons of its evaluation (time-dependent AUC and Brier score, integrated Brier score
+        against Kaplan-Meier) and its coefficients (cloglog) instead of one horizon.
     model_path : str or Path
         The model file (``model.skops``); the card files take its stem.
-    evaluation : EvaluationResult, optional
+    evaluation : EvaluationResult or HazardEvaluationResult, optional
         Its folds give "evaluation over time"; default: the summary recorded by the last
         :func:`~turnover_risk.evaluate` on this model, if any.
     audit : AuditResult, optional
@@ -346,5 +382,10 @@ def write_model_card(
     md = model_path.with_name(f"{model_path.stem}.card.md")
     js = model_path.with_name(f"{model_path.stem}.card.json")
     _atomic_write(js, json.dumps(_jsonable(card), indent=2, default=str) + "\n")
-    _atomic_write(md, _markdown(card, model_path.stem))
+    if _is_hazard(model):
+        from turnover_risk.models._card_hazard import hazard_markdown
+
+        _atomic_write(md, hazard_markdown(card, model_path.stem))
+    else:
+        _atomic_write(md, _markdown(card, model_path.stem))
     return md, js

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from turnover_risk.models._hazard_fit import cll, exit_months, fit_one
+from turnover_risk.models._hazard_risk import check_horizon as _check_horizon
+from turnover_risk.models._hazard_risk import cumulative_incidence
 from turnover_risk.models._profile import build_profile
 from turnover_risk.panel import panel_spec
 
@@ -33,10 +35,14 @@ KINDS: tuple[str, ...] = ("cloglog", "gbm")
 _OTHER = "other_exits"
 _AGING = {"tenure_service_months": 1.0, "tenure_unit_months": 1.0, "age": 1.0 / 12}
 _CHUNK = 50_000
-DEFAULT_ALPHA: float = 0.01
-"""cloglog penalty with all the panel's features: on simulated registers (200 units, 6 years,
-trained before the last two years) it ranks the 12-month voluntary exits as well as the
-12-month classifier and calibrates out of time (slope about 1; unpenalised: about 0.6)."""
+DEFAULT_ALPHA_SCALE: float = 3.0
+"""The default cloglog penalty with all the panel's features is ``DEFAULT_ALPHA_SCALE /
+sqrt(n)``, ``n`` the person-months fitted (0.016 for 37 000, 0.039 for 6 000). A fixed penalty
+(0.01 until issue 19's validity benchmark) calibrated on large registers only: trained on
+6 000 person-months (60 simulated units) its 12-month risks had an out-of-time calibration
+slope of 0.53 and ranked 0.015 below the 12-month classifier. Penalties that gave a slope
+near 1, by ``n``: about 0.04 at 6 000 (5 registers of 60 units), about 0.016 at 37 000 (2 of
+200 units); ``3 / sqrt(n)`` goes through both (``benchmarks/bench_hazard_validity.py``)."""
 
 
 class HazardModel:
@@ -67,7 +73,8 @@ class HazardModel:
         maximum-likelihood fit with Wald intervals (for inference on chosen terms); a penalty
         gives better calibrated risks with many correlated features but no intervals (``se``,
         ``ci_low``, ``ci_high`` are NaN). Default (``None``): 0 when ``features`` are given,
-        :data:`DEFAULT_ALPHA` (0.01) with all the panel's features (``alpha_`` says which).
+        ``3 / sqrt(n)`` (:data:`DEFAULT_ALPHA_SCALE`; ``n`` the person-months fitted) with all
+        the panel's features (``alpha_`` says which).
     horizon : int
         Months of :meth:`predict_proba` (the risk of the first outcome within it), so the
         model can stand in for a classifier in ``what_if`` and retrospective ``flag_groups``.
@@ -79,6 +86,8 @@ class HazardModel:
         ``ci_high``, ``hazard_ratio``.
     info_ : dict
         Rows used, rows dropped (the month not fully observed), events per cause.
+    training_periods_ : dict
+        ``first`` and ``last`` month of the rows used (ISO dates) and ``n_periods``.
 
     Examples
     --------
@@ -199,7 +208,7 @@ class HazardModel:
         constant = [c for c in feats if panel[c].astype(float).nunique(dropna=False) <= 1]
         self.features_in_ = tuple(c for c in feats if c not in constant)
         if self.alpha is None:
-            self.alpha_ = 0.0 if self.features is not None else DEFAULT_ALPHA
+            self.alpha_ = 0.0  # set below from the number of rows when features is None
         elif (
             isinstance(self.alpha, bool)
             or not isinstance(self.alpha, int | float)
@@ -213,11 +222,19 @@ class HazardModel:
         self.classes_ = np.array([0, 1])
         self.causes_ = (*outs, _OTHER)
         rows, cause = self._rows(panel, register)
+        if self.alpha is None and self.features is None:
+            self.alpha_ = DEFAULT_ALPHA_SCALE / float(np.sqrt(max(int(rows.sum()), 1)))
         used = panel.loc[rows]
         X = self._design(used, fit=True)
         ids = used[spec.id_cols[0]] if spec.id_cols and spec.id_cols[0] in used else None
         feats_in = list(self.features_in_)
         self.input_profile_ = build_profile(used[feats_in], feats_in, feats_in, ids)  # drift
+        months = pd.to_datetime(used[spec.period_col])
+        self.training_periods_ = {  # as TurnoverRiskModel's (the model card shows it)
+            "first": str(months.min().date()) if len(months) else None,
+            "last": str(months.max().date()) if len(months) else None,
+            "n_periods": int(months.nunique()),
+        }
         self.models_ = {}
         self.info_ = {
             "rows": int(len(panel)),
@@ -276,27 +293,33 @@ class HazardModel:
                 out[:, k] = model.predict_proba(X)[:, 1]
         return out
 
+    def monthly_hazards(self, panel: pd.DataFrame, horizon: int = 12) -> np.ndarray:
+        """Monthly hazard of each cause in months 1..horizon after each row's month.
+
+        Returns an array of shape ``(rows, horizon, causes)`` (causes in ``causes_``); month
+        ``j`` holds the row's features aged by ``j - 1`` months (see the module docstring).
+        :meth:`risk_curves` is :func:`cumulative_incidence` of it.
+        """
+        self._check_fitted()
+        horizon = _check_horizon(horizon)
+        out = np.zeros((len(panel), horizon, len(self.causes_)))
+        for lo in range(0, len(panel), _CHUNK):
+            part = panel.iloc[lo : lo + _CHUNK]
+            for j in range(horizon):
+                out[lo : lo + len(part), j] = self._hazards(part, j)
+        return out
+
     def risk_curves(self, panel: pd.DataFrame, horizon: int = 12) -> np.ndarray:
         """Cumulative incidence of each cause after 1..horizon months, per row.
 
         Returns an array of shape ``(rows, horizon, causes)`` (causes in ``causes_``).
         """
         self._check_fitted()
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-            raise ValueError(f"horizon={horizon!r} must be a positive number of months.")
+        horizon = _check_horizon(horizon)
         out = np.zeros((len(panel), horizon, len(self.causes_)))
         for lo in range(0, len(panel), _CHUNK):
             part = panel.iloc[lo : lo + _CHUNK]
-            surv = np.ones(len(part))
-            cif = np.zeros((len(part), len(self.causes_)))
-            for j in range(horizon):
-                h = self._hazards(part, j)
-                total = h.sum(axis=1)
-                scale = np.where(total > 1, 1 / np.maximum(total, 1e-300), 1.0)
-                h = h * scale[:, None]
-                cif += surv[:, None] * h
-                surv = surv * (1 - np.minimum(total, 1.0))
-                out[lo : lo + len(part), j] = cif
+            out[lo : lo + len(part)] = cumulative_incidence(self.monthly_hazards(part, horizon))
         return out
 
     def predict_risk(self, panel: pd.DataFrame, horizon: int = 12) -> pd.DataFrame:

@@ -142,7 +142,7 @@ def _save_model(
     data = write_archive(model, manifest)
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
         tmp.write_bytes(data)
-    if hasattr(model, "input_profile_") and not _is_hazard(model):  # the model card beside it
+    if hasattr(model, "input_profile_"):  # the model card beside it
         from turnover_risk.models._card import write_model_card
 
         write_model_card(model, path, evaluation=evaluation)
