@@ -188,7 +188,16 @@ def write_report(
             evaluation = evaluate(model, panel)
         progress.update(1)
         res = _gather(
-            model, panel, flags, retro, evaluation, by, horizon, min_group_size, random_state
+            model,
+            panel,
+            flags,
+            retro,
+            evaluation,
+            by,
+            horizon,
+            min_group_size,
+            random_state,
+            register=register,
         )
         res.L = L
         progress.update(1)
