@@ -84,12 +84,14 @@ def test_retention_line_shows_tr_retention_numbers(sample, lang):
     assert len(_numbers(line)) == 9  # 2 times x (share, low, high) + 95 + 2 experienced
     if lang == "nb":
         assert line.startswith("Av nyutdannede som begynte, er <b>")
-        assert "fortsatt i tjenesten etter ett år (95\u00a0%-intervall " in line
+        assert (
+            'fortsatt i tjenesten etter ett år (<span class="nowrap">95\u00a0%-intervall ' in line
+        )
         assert " etter to år (" in line and "; for erfarne er tallene " in line
         assert "\u00a0%" in line and "," not in line.split("begynte,")[1]  # whole percents
     else:
         assert line.startswith("Of newly qualified staff who started, <b>")
-        assert "are still in the service after one year (95% interval " in line
+        assert 'are still in the service after one year (<span class="nowrap">95% interval ' in line
         assert " after two years (" in line and "; for experienced staff the figures are " in line
     assert line.endswith(".")
 
@@ -100,7 +102,8 @@ def test_retention_line_by_hand_on_the_sample(sample):
     # 75.4 % and 57.0 %
     assert _line(sample, "nb") == (
         "Av nyutdannede som begynte, er <b>56\u00a0%</b> fortsatt i tjenesten etter ett år "
-        "(95\u00a0%-intervall 48–63\u00a0%) og <b>41\u00a0%</b> etter to år (34–49\u00a0%); "
+        '(<span class="nowrap">95\u00a0%-intervall 48–63\u00a0%</span>) og <b>41\u00a0%</b> '
+        'etter to år (<span class="nowrap">34–49\u00a0%</span>); '
         "for erfarne er tallene 75\u00a0% og 57\u00a0%."
     )
 

@@ -52,8 +52,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "unit_word": "enheten",
         "group_word": "gruppen",
         "retention_first": "Av nyutdannede som begynte, er <b>{share}</b> fortsatt {place} "
-        "{after} ({level}-intervall {lo}–{hi})",
-        "retention_more": " og <b>{share}</b> {after} ({lo}–{hi})",
+        '{after} (<span class="nowrap">{level}-intervall {lo}–{hi}</span>)',
+        "retention_more": ' og <b>{share}</b> {after} (<span class="nowrap">{lo}–{hi}</span>)',
         "retention_experienced": "; for erfarne er tallene {values}",
         "retention_too_few": "Det er for få nyutdannede til å si hvor mange av dem som blir.",
         "interval_level": "{level}\u00a0%",
@@ -100,8 +100,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "unit_word": "unit",
         "group_word": "group",
         "retention_first": "Of newly qualified staff who started, <b>{share}</b> are still "
-        "{place} {after} ({level} interval {lo}–{hi})",
-        "retention_more": " and <b>{share}</b> {after} ({lo}–{hi})",
+        '{place} {after} (<span class="nowrap">{level} interval {lo}–{hi}</span>)',
+        "retention_more": ' and <b>{share}</b> {after} (<span class="nowrap">{lo}–{hi}</span>)',
         "retention_experienced": "; for experienced staff the figures are {values}",
         "retention_too_few": "There are too few newly qualified staff to say how many of them "
         "stay.",
