@@ -171,3 +171,59 @@ def test_cluster_option():
     assert not np.allclose(unit.table["oe_low"], person.table["oe_low"])
     with pytest.raises(ValueError, match="cluster"):
         tr.audit(ColumnModel(), panel, by="team", n_boot=20, cluster="nope")
+
+
+def _metricframe_by_group(labelled, attrs, cols, p, threshold):
+    """fairlearn's MetricFrame with the audit's metric functions: the reference the audit's
+    point estimates (computed per group without it) must equal exactly."""
+    fl = pytest.importorskip("fairlearn.metrics")
+    from turnover_risk.governance._audit import _labels
+    from turnover_risk.governance._bootstrap import metric_functions
+
+    lab = _labels(attrs, cols)
+    mf = fl.MetricFrame(
+        metrics=metric_functions(threshold),
+        y_true=labelled["left_within_horizon"].to_numpy(dtype=float),
+        y_pred=p,
+        sensitive_features=pd.Series(lab, name=" x ".join(cols)),
+    )
+    return mf.by_group
+
+
+def _assert_same_points(res, by_group, name):
+    from turnover_risk.governance._bootstrap import METRICS
+
+    t = res.table[(res.table["by"] == name) & ~res.table["suppressed"].astype(bool)]
+    assert len(t) >= 2
+    got = t.set_index("group")[list(METRICS)].astype(float)
+    want = by_group.loc[got.index, list(METRICS)].astype(float)
+    # identical, not approximately equal: the same functions on the same rows in the same order
+    assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
+    assert set(by_group.index) == set(res.table.loc[res.table["by"] == name, "group"])
+
+
+@pytest.mark.parametrize("by", [("team",), ("team", "band")])
+def test_point_estimates_equal_fairlearn_metricframe(by):
+    panel = _panel(n_persons=150, groups=("a", "b", "c", "d"))
+    panel.loc[panel["employee_id"].isin(["P000", "P004", "P008"]), "team"] = None  # a missing group
+    panel["band"] = np.where(panel["age"] >= 40, "40+", "<40")
+    res = tr.audit(ColumnModel(), panel, by=[by], n_boot=20)
+    p = panel["risk"].to_numpy(dtype=float)
+    _assert_same_points(
+        res, _metricframe_by_group(panel, panel, by, p, res.threshold), " x ".join(by)
+    )
+
+
+def test_point_estimates_equal_fairlearn_on_the_sample(fitted_sample):
+    from turnover_risk.governance._audit import _attributes
+    from turnover_risk.panel import panel_spec
+
+    reg, panel, models = fitted_sample
+    model = models["logistic"]
+    res = tr.audit(model, panel, register=reg, n_boot=20)
+    labelled = panel[panel["left_within_horizon"].notna()]
+    attrs = _attributes(labelled, panel_spec(panel), {"gender", "age_band"}, reg)
+    p = model.predict_proba(labelled)[:, 1]
+    for cols in (("gender",), ("age_band",)):
+        by_group = _metricframe_by_group(labelled, attrs, cols, p, res.threshold)
+        _assert_same_points(res, by_group, cols[0])

@@ -135,6 +135,12 @@ def test_page_one_comes_first_and_names_every_flagged_group(job):
         for unit in flagged:
             assert f'id="group-{unit}"' in one and f"<b>{unit}</b>" in one
         assert 'id="cannot-say"' in one
+    # the retention line, written from tr.retention on the same register (model scope)
+    t = tr.retention(job["reg"], cohort="newly_qualified", times=(12, 24)).table
+    nq12 = t[(t["newly_qualified"] == True) & (t["time_months"] == 12)].iloc[0]  # noqa: E712
+    share = f"{100 * nq12['retention']:.0f}"
+    assert f"Av nyutdannede som begynte, er <b>{share}\u00a0%</b>" in job["nb_html"]
+    assert f"Of newly qualified staff who started, <b>{share}%</b>" in job["en_html"]
 
 
 @pytest.mark.slow

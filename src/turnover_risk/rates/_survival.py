@@ -170,10 +170,12 @@ def _suppress(
 
 def _warn_all_suppressed(table: pd.DataFrame, who: str, mgs: int) -> None:
     if len(table) and table["suppressed"].all():
+        largest = table["at_risk"].max()  # blanked (NA) by the linked suppression of groups
+        shown = "" if pd.isna(largest) else f" (largest: {int(largest)})"
         warnings.warn(
             f"{who}: every one of the {len(table)} rows is suppressed: fewer than "
-            f"min_group_size={mgs} stays are at risk at each requested time (largest: "
-            f"{int(table['at_risk'].max())}). Use a coarser `by`/`cohort` or earlier `times`.",
+            f"min_group_size={mgs} stays are at risk at each requested time{shown}. Use a "
+            "coarser `by`/`cohort` or earlier `times`.",
             DataQualityWarning,
             stacklevel=3,
         )

@@ -16,7 +16,14 @@ import html
 import pandas as pd
 
 from turnover_risk.report._format import _date, _flag, _int, _num, _pct, _pp
-from turnover_risk.report._phrases import GROUP_NOUNS, OTHER_GROUP, PHRASES
+from turnover_risk.report._phrases import (
+    AFTER_MONTHS,
+    AFTER_OTHER,
+    GROUP_NOUNS,
+    OTHER_GROUP,
+    PHRASES,
+    RETENTION_PLACE,
+)
 from turnover_risk.report._results import MAX_DRIVERS
 
 UNIT_WORDS = {
@@ -119,6 +126,70 @@ def _service_lines(res, P, lang) -> list[str]:
     return lines
 
 
+def _after(months: float, lang: str) -> str:
+    m = int(round(months))
+    return AFTER_MONTHS[lang].get(m) or AFTER_OTHER[lang].format(months=m)
+
+
+def _retention_cells(table: pd.DataFrame, newly_qualified: bool) -> list:
+    """(months, retention, ci_low, ci_high) of one cohort at the times shown (not suppressed,
+    within follow-up), in time order."""
+    cohort = table["newly_qualified"].astype("boolean")
+    rows = table[
+        (cohort == newly_qualified).fillna(False).to_numpy(bool)
+        & ~table["suppressed"].astype(bool).to_numpy()
+        & table["retention"].notna().to_numpy()
+    ].sort_values("time_months")
+    return list(
+        zip(rows["time_months"], rows["retention"], rows["ci_low"], rows["ci_high"], strict=True)
+    )
+
+
+def _retention_line(res, P, lang) -> str | None:
+    """How many newly qualified staff stay after one and two years, with the interval, and
+    the experienced staff's shares beside them; a short "too few to say" when the newly
+    qualified cells are all suppressed; nothing when the register cannot say."""
+    r = res.retention
+    if not r:
+        return None
+    t = r["table"]
+    new, old = _retention_cells(t, True), _retention_cells(t, False)
+    if not new:
+        has_new = bool(t["newly_qualified"].astype("boolean").fillna(False).any())
+        return P["retention_too_few"] if has_new else None
+    place = RETENTION_PLACE[lang].get(r["scope"], RETENTION_PLACE[lang]["service"])
+    level = P["interval_level"].format(level=_num(100 * r.get("confidence", 0.95), lang, 0))
+    months, share, lo, hi = new[0]
+    text = P["retention_first"].format(
+        share=_pct(share, lang, 0),
+        place=place,
+        after=_after(months, lang),
+        level=level,
+        lo=_num(100 * lo, lang, 0),
+        hi=_pct(hi, lang, 0),
+    )
+    for months, share, lo, hi in new[1:]:
+        text += P["retention_more"].format(
+            share=_pct(share, lang, 0),
+            after=_after(months, lang),
+            lo=_num(100 * lo, lang, 0),
+            hi=_pct(hi, lang, 0),
+        )
+    if old:
+        same_times = [c[0] for c in old] == [c[0] for c in new]
+        values = [
+            _pct(c[1], lang, 0) if same_times else f"{_pct(c[1], lang, 0)} {_after(c[0], lang)}"
+            for c in old
+        ]
+        joined = (
+            values[0]
+            if len(values) == 1
+            else (", ".join(values[:-1]) + f" {P['and']} " + values[-1])
+        )
+        text += P["retention_experienced"].format(values=joined)
+    return text + "."
+
+
 def _driver_items(res, group: str, P, lang) -> list[str]:
     from turnover_risk.groups import feature_label
     from turnover_risk.panel import FEATURES
@@ -213,7 +284,9 @@ def _page_one(res, lang: str) -> str:
     """The HTML of page one (a ``<section id="page-one">``)."""
     P = PHRASES[lang]
     lines = _service_lines(res, P, lang)
-    # A line on how many newly qualified staff stay (survival) belongs to this list.
+    stay = _retention_line(res, P, lang)
+    if stay:
+        lines.append(stay)
     parts = ['<ul class="lead">' + "".join(f"<li>{x}</li>" for x in lines) + "</ul>"]
     t = res.flags.table
     flagged = t[t["flag"].isin(["elevated", "low"])]

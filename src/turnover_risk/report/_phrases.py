@@ -51,6 +51,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "om enkeltpersoner.",
         "unit_word": "enheten",
         "group_word": "gruppen",
+        "retention_first": "Av nyutdannede som begynte, er <b>{share}</b> fortsatt {place} "
+        '{after} (<span class="nowrap">{level}-intervall {lo}–{hi}</span>)',
+        "retention_more": ' og <b>{share}</b> {after} (<span class="nowrap">{lo}–{hi}</span>)',
+        "retention_experienced": "; for erfarne er tallene {values}",
+        "retention_too_few": "Det er for få nyutdannede til å si hvor mange av dem som blir.",
+        "interval_level": "{level}\u00a0%",
     },
     "en": {
         "page_one": "In short",
@@ -93,6 +99,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "about individual employees.",
         "unit_word": "unit",
         "group_word": "group",
+        "retention_first": "Of newly qualified staff who started, <b>{share}</b> are still "
+        '{place} {after} (<span class="nowrap">{level} interval {lo}–{hi}</span>)',
+        "retention_more": ' and <b>{share}</b> {after} (<span class="nowrap">{lo}–{hi}</span>)',
+        "retention_experienced": "; for experienced staff the figures are {values}",
+        "retention_too_few": "There are too few newly qualified staff to say how many of them "
+        "stay.",
+        "interval_level": "{level}%",
     },
 }
 
@@ -110,6 +123,29 @@ GROUP_NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 OTHER_GROUP = {"nb": ("gruppe", "grupper"), "en": ("group", "groups")}
+
+RETENTION_PLACE: dict[str, dict[str, str]] = {
+    # the model's scope (what counts as leaving) -> where a person who stays still is
+    "nb": {
+        "service": "i tjenesten",
+        "unit": "i samme enhet",
+        "municipality": "i kommunen",
+        "any": "ansatt",
+    },
+    "en": {
+        "service": "in the service",
+        "unit": "in the same unit",
+        "municipality": "in the municipality",
+        "any": "employed",
+    },
+}
+
+AFTER_MONTHS: dict[str, dict[int, str]] = {
+    # months of tenure -> "after ..." (other months: the "after_months" phrase)
+    "nb": {12: "etter ett år", 24: "etter to år", 36: "etter tre år"},
+    "en": {12: "after one year", 24: "after two years", 36: "after three years"},
+}
+AFTER_OTHER = {"nb": "etter {months} måneder", "en": "after {months} months"}
 
 GLOSSARY: dict[str, tuple[tuple[str, str], ...]] = {
     "nb": (
@@ -157,6 +193,12 @@ GLOSSARY: dict[str, tuple[tuple[str, str], ...]] = {
             "Traktplott",
             "Hver prikk er en enhet. Grensene viser hvor langt fra snittet en enhet kan ligge "
             "av ren usikkerhet; prikker utenfor er flagget.",
+        ),
+        (
+            "Nyutdannet",
+            "Begynte i tjenesten mindre enn to år etter fullført utdanning. Andelen som blir, "
+            "er regnet fra ansettelsen (Kaplan–Meier); de som alt var ansatt da registreringen "
+            "startet, telles fra den ansienniteten de hadde da.",
         ),
         (
             "Sammenheng og årsak",
@@ -209,6 +251,12 @@ GLOSSARY: dict[str, tuple[tuple[str, str], ...]] = {
             "Funnel plot",
             "Each dot is a unit. The limits show how far from the average a unit can fall by "
             "uncertainty alone; dots outside are flagged.",
+        ),
+        (
+            "Newly qualified",
+            "Started in the service less than two years after completing their education. The "
+            "share who stay is counted from hire (Kaplan–Meier); staff already employed when "
+            "recording began count from the tenure they had then.",
         ),
         (
             "Association and cause",

@@ -64,6 +64,9 @@ SCENARIOS: tuple[tuple[str, str, dict[str, Any], Any], ...] = (
 MAX_DRIVERS = 3
 """Families shown per group on page one."""
 
+RETENTION_TIMES: tuple[int, ...] = (12, 24)
+"""Months of tenure of page one's retention line (one and two years)."""
+
 
 @dataclass
 class _Results:
@@ -83,6 +86,7 @@ class _Results:
     whatif_service: dict = field(default_factory=dict)
     main_lever: dict = field(default_factory=dict)
     outcome: str = "voluntary"
+    retention: dict = field(default_factory=dict)
     L: dict = field(default_factory=dict)
 
 
@@ -236,10 +240,52 @@ def _main_levers(drivers: pd.DataFrame, whatif: dict) -> dict:
     return out
 
 
-def _gather(model, panel, flags, retro, evaluation, by, horizon, min_group_size, random_state):
+def _retention(register, scope: str, min_group_size: int) -> dict:
+    """Retention of newly qualified and experienced staff after one and two years.
+
+    :func:`turnover_risk.retention` with ``cohort="newly_qualified"`` on the whole register,
+    in the model's scope (what counts as leaving), with the report's ``min_group_size``: its
+    table (rows under ``min_group_size`` at risk suppressed) and the scope, or ``{}`` when
+    the register cannot say (no register, or no ``employment.qualified_year``).
+    """
+    if register is None:
+        return {}
+    import warnings
+
+    from turnover_risk.rates import retention
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "all rows suppressed" is said on page one
+            res = retention(
+                register,
+                cohort="newly_qualified",
+                scope=scope,
+                times=RETENTION_TIMES,
+                min_group_size=min_group_size,
+            )
+    except ValueError:  # no qualified_year: page one leaves the line out
+        return {}
+    return {"scope": res.scope, "table": res.table, "confidence": res.confidence}
+
+
+def _gather(
+    model,
+    panel,
+    flags,
+    retro,
+    evaluation,
+    by,
+    horizon,
+    min_group_size,
+    random_state,
+    register=None,
+):
     drivers = _family_drivers(model, panel, flags, by, random_state)
     whatif, whatif_service = _what_ifs(model, panel, by, min_group_size)
-    spec_outcome = getattr(getattr(model, "spec_", None), "outcome", "voluntary")
+    spec = getattr(model, "spec_", None)
+    spec_outcome = getattr(spec, "outcome", "voluntary")
+    scope = getattr(spec, "scope", None)
     return _Results(
         by=by,
         horizon=horizon,
@@ -255,4 +301,7 @@ def _gather(model, panel, flags, retro, evaluation, by, horizon, min_group_size,
         whatif_service=whatif_service,
         main_lever=_main_levers(drivers, whatif),
         outcome=spec_outcome if isinstance(spec_outcome, str) else "several exit reasons",
+        retention=_retention(
+            register, scope if isinstance(scope, str) else "service", min_group_size
+        ),
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -154,46 +155,75 @@ def write_report(
             panel = build_panel(register, **kwargs)
         horizon = spec.horizon if spec is not None else panel_spec(panel).horizon
         progress.update(1)
-        if (
+        recompute = (
             flags is None
             or flags.mode != "prospective"
             or flags.by != (by,)
             or (flags.min_group_size != min_group_size)
-        ):
-            flags = flag_groups(
-                model,
-                panel,
-                by=by,
-                min_group_size=min_group_size,
-                n_boot=n_boot,
-                margin=margin,
-                n_drivers=0,  # the report computes every family's drivers itself
-                random_state=random_state,
+        )
+        # The prospective flags' bootstrap refits spend their time in fitting loops that
+        # release the GIL (on two threads, groups/_bootstrap.py); the parts of the report that
+        # do not need the flags run meanwhile on this thread, where a core is often free (the
+        # gbm's refits are most of the report's time). Same numbers: the draws are fixed
+        # before any refit, and nothing here writes to the model or the panel.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = (
+                pool.submit(
+                    _one_openmp_thread,
+                    flag_groups,
+                    model,
+                    panel,
+                    by=by,
+                    min_group_size=min_group_size,
+                    n_boot=n_boot,
+                    margin=margin,
+                    n_drivers=0,  # the report computes every family's drivers itself
+                    random_state=random_state,
+                )
+                if recompute
+                else None
             )
-        progress.update(1)
-        try:
-            retro = flag_groups(
-                model,
-                panel,
-                by=by,
-                mode="retrospective",
-                min_group_size=min_group_size,
-                n_drivers=0,
-                random_state=random_state,
+            try:
+                retro = flag_groups(
+                    model,
+                    panel,
+                    by=by,
+                    mode="retrospective",
+                    min_group_size=min_group_size,
+                    n_drivers=0,
+                    random_state=random_state,
+                )
+            except ValueError:
+                retro = None
+            progress.update(1)
+            if evaluation is None and not getattr(model, "_evaluation_summary", None):
+                evaluation = evaluate(model, panel)
+            progress.update(1)
+            rates = _rates_section(register, L, lang, min_group_size)
+            # "Is the model fair, and still valid?" (audit by gender and age band, drift)
+            fairness = _fairness(
+                model, panel, register, lang, horizon, min_group_size, random_state
             )
-        except ValueError:
-            retro = None
-        progress.update(1)
-        if evaluation is None and not getattr(model, "_evaluation_summary", None):
-            evaluation = evaluate(model, panel)
+            tables = _data_block(register, L, lang)
+            if pending is not None:
+                flags = pending.result()
         progress.update(1)
         res = _gather(
-            model, panel, flags, retro, evaluation, by, horizon, min_group_size, random_state
+            model,
+            panel,
+            flags,
+            retro,
+            evaluation,
+            by,
+            horizon,
+            min_group_size,
+            random_state,
+            register=register,
         )
         res.L = L
         progress.update(1)
         evidence = [
-            ("rates", L["rates"], _rates_section(register, L, lang, min_group_size)),
+            ("rates", L["rates"], rates),
             (
                 "model",
                 L["model"],
@@ -203,9 +233,8 @@ def write_report(
             ("backtest", L["backtest"], _backtest_section(res, L, lang)),
             ("drivers", L["drivers"], _drivers_section(res, L, lang)),
             ("whatif", L["whatif"], _whatif_section(res, L, lang)),
-            # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            _fairness(model, panel, register, lang, horizon, min_group_size, random_state),
-            ("tables", L["tables"], _data_block(register, L, lang)),
+            fairness,
+            ("tables", L["tables"], tables),
             ("glossary", L["glossary"], _glossary(lang)),
         ]
         progress.update(1)
@@ -218,6 +247,15 @@ def write_report(
     progress.update(1)
     progress.close()
     return out
+
+
+def _one_openmp_thread(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with one OpenMP thread: OpenMP's thread count is set per
+    thread, so a worker thread limits its own (as the report's thread does)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return fn(*args, **kwargs)
 
 
 def _fairness(model, panel, register, lang, horizon, min_group_size, random_state):
