@@ -3,7 +3,9 @@
 :func:`build_panel` turns a register into one row per person and period; :data:`FEATURES`
 documents every feature (what it measures, its source and unit, whether a leader can change
 it, what it needs).
-:func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs.
+:func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs;
+:func:`prepare_base`, :func:`split_person_rows`, :func:`build_person_part`,
+:func:`finish_context` and :func:`partition_context` split the context itself by employees.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ if TYPE_CHECKING:
         build_panel,
         build_partition,
         context_spec,
+        prepare_base,
         prepare_context,
     )
-    from turnover_risk.panel._context import PanelContext
+    from turnover_risk.panel._context import (
+        PanelContext,
+        PersonPart,
+        build_person_part,
+        finish_context,
+        partition_context,
+        person_tables,
+        split_person_rows,
+    )
     from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
     from turnover_risk.panel._spec import PanelSpec, attach_spec, panel_spec
 
@@ -31,12 +42,19 @@ __all__ = [
     "FeatureRegistry",
     "PanelContext",
     "PanelSpec",
+    "PersonPart",
     "attach_spec",
     "build_panel",
     "build_partition",
+    "build_person_part",
     "context_spec",
+    "finish_context",
     "panel_spec",
+    "partition_context",
+    "person_tables",
+    "prepare_base",
     "prepare_context",
+    "split_person_rows",
 ]
 
 __getattr__, __dir__ = _lazy.attach(
@@ -47,9 +65,18 @@ __getattr__, __dir__ = _lazy.attach(
             "build_panel",
             "build_partition",
             "context_spec",
+            "prepare_base",
             "prepare_context",
         ),
-        "turnover_risk.panel._context": ("PanelContext",),
+        "turnover_risk.panel._context": (
+            "PanelContext",
+            "PersonPart",
+            "build_person_part",
+            "finish_context",
+            "partition_context",
+            "person_tables",
+            "split_person_rows",
+        ),
         "turnover_risk.panel._registry": (
             "FEATURES",
             "Feature",

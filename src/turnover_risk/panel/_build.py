@@ -62,7 +62,16 @@ import pandas as pd
 
 from turnover_risk._engine import check_engine, get_engine
 from turnover_risk.data import EXIT_REASONS, Register
-from turnover_risk.panel._context import PanelContext
+from turnover_risk.panel._context import (
+    PanelContext,
+    PersonPart,
+    build_person_part,
+    finish_context,
+    partition_context,
+    person_tables,
+    split_person_rows,
+)
+from turnover_risk.panel._context import prepare_base as _prepare_base
 from turnover_risk.panel._context import prepare_context as _prepare
 from turnover_risk.panel._person import build_rows
 from turnover_risk.panel._registry import FEATURES, Feature, FeatureRegistry
@@ -75,9 +84,16 @@ __all__ = [
     "Feature",
     "FeatureRegistry",
     "PanelContext",
+    "PersonPart",
     "build_panel",
     "build_partition",
+    "build_person_part",
+    "finish_context",
+    "partition_context",
+    "person_tables",
+    "prepare_base",
     "prepare_context",
+    "split_person_rows",
 ]
 
 SCOPES: tuple[str, ...] = ("unit", "service", "municipality", "any")
@@ -187,31 +203,84 @@ def prepare_context(
     The returned :class:`PanelContext` holds the period grid, the employment spells and their
     episodes, sorted event indexes of the optional tables and every unit-level feature on a
     (unit x period) grid. It is what :func:`build_partition` needs to build the rows of any
-    subset of employees; parameters are those of :func:`build_panel`.
+    subset of employees; parameters are those of :func:`build_panel`. It is computed in the
+    same steps a distributed engine runs partition by partition (:func:`prepare_base`,
+    :func:`build_person_part`, :func:`finish_context`).
     """
-    register = _check_register(register)
-    freq = _check_freq(freq)
-    horizon = _check_horizon(horizon)
-    outcome_label, counted = _check_outcome(outcome)
+    return _prepare(register, **_validated(locals()))
+
+
+def prepare_base(
+    register: Register,
+    *,
+    freq: str = "M",
+    horizon: int = 12,
+    outcome: str | Sequence[str] = "voluntary",
+    scope: str = "service",
+    start: object = None,
+    end: object = None,
+    as_of: object = None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    newly_qualified_years: float = 2,
+) -> PanelContext:
+    """The part of the shared state that is not keyed by person (first step of a partitioned
+    context).
+
+    Period grid, employment spells and episodes, and which features the register supports:
+    it reads the employment and units tables and only the dates of the others. The person
+    tables are then processed per range of employee codes, e.g. on different workers:
+    :func:`split_person_rows` (rows by range), :func:`build_person_part` (event indexes and
+    unit partials of a range), :func:`finish_context` (the unit-level features from all the
+    partials, in range order) and :func:`partition_context` (the context of one range, for
+    :func:`build_partition`). The rows equal those of :func:`build_panel` for any split.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import turnover_risk as tr
+    >>> from turnover_risk import panel as tp
+    >>> reg = tr.make_register(n_units=3, years=2, random_state=0)
+    >>> base = tp.prepare_base(reg)
+    >>> bounds = np.linspace(0, len(base.employee_ids), 3).astype(int)   # two ranges
+    >>> pieces = tp.split_person_rows(base, tp.person_tables(reg), bounds)
+    >>> parts = [tp.build_person_part(base, tables, lo, hi, codes)
+    ...          for (tables, codes), lo, hi in zip(pieces, bounds[:-1], bounds[1:])]
+    >>> unit = tp.finish_context(base, parts)
+    >>> rows = [tp.build_partition(tp.partition_context(base, p, unit),
+    ...                            base.employee_ids[p.lo:p.hi]) for p in parts]
+    >>> whole = tr.build_panel(reg)
+    >>> pd.concat(rows, ignore_index=True).equals(whole)
+    True
+    """
+    return _prepare_base(register, **_validated(locals()))
+
+
+def _validated(args: dict) -> dict:
+    _check_register(args.pop("register"))
+    freq = _check_freq(args["freq"])
+    horizon = _check_horizon(args["horizon"])
+    outcome_label, counted = _check_outcome(args["outcome"])
+    scope = args["scope"]
     if scope not in SCOPES:
         raise ValueError(
             f"scope={scope!r} is not a known scope; choose one of: {', '.join(SCOPES)}."
         )
-    min_group_size = check_min_group_size(min_group_size)
+    min_group_size = check_min_group_size(args["min_group_size"])
+    newly_qualified_years = args["newly_qualified_years"]
     if not isinstance(newly_qualified_years, int | float) or newly_qualified_years <= 0:
         raise ValueError(
             f"newly_qualified_years={newly_qualified_years!r} must be a positive number of years."
         )
-    return _prepare(
-        register,
+    return dict(
         freq=freq,
         horizon=horizon,
         counted=counted,
         outcome=outcome_label,
         scope=scope,
-        start=start,
-        end=end,
-        as_of=as_of,
+        start=args["start"],
+        end=args["end"],
+        as_of=args["as_of"],
         min_group_size=min_group_size,
         newly_qualified_years=float(newly_qualified_years),
     )

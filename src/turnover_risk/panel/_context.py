@@ -11,14 +11,20 @@ tables (:mod:`._events`) and the unit-level features on a (unit x period) grid
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.data import EXIT_REASONS, Register, WorkdayIndex, follow_unit_changes
-from turnover_risk.panel._events import _build_events, _codes, _float
+from turnover_risk.panel._events import (
+    PERSON_TABLES,
+    _build_events,
+    _codes,
+    _float,
+    absent_features,
+)
 from turnover_risk.panel._registry import FEATURES
 from turnover_risk.panel._time import (
     OPEN_DAY,
@@ -29,7 +35,7 @@ from turnover_risk.panel._time import (
     month_start,
     to_days,
 )
-from turnover_risk.panel._unit import build_unit_features
+from turnover_risk.panel._unit import finish_unit_features, unit_partial, workdays_index
 from turnover_risk.panel._window import (
     FEATURE_WINDOW_MONTHS,
     MONTHS_PER_PERIOD,
@@ -73,6 +79,9 @@ class PanelContext:
     absent: tuple[str, ...] = ()
     absence_frame: pd.DataFrame | None = None
     workdays: tuple[WorkdayIndex, int, int] | None = None
+    scope_key_unit: np.ndarray | None = None  # scope key of every unit code
+    caseload_m0: int = 0  # first caseload month of the register (origin of slopes)
+    survey_canon: dict[str, str] = field(default_factory=dict)  # raw -> instrument name
 
     def codes_of(self, employee_ids: object) -> np.ndarray:
         """Codes of the given employee ids (ids not in the employment table are dropped)."""
@@ -114,7 +123,7 @@ def _scope_keys(
     return pd.factorize(key)[0].astype(np.int64)
 
 
-def prepare_context(
+def prepare_base(
     register: Register,
     *,
     freq: str,
@@ -128,7 +137,12 @@ def prepare_context(
     min_group_size: int,
     newly_qualified_years: float,
 ) -> PanelContext:
-    """Compute the shared state of a panel (arguments already validated by ``build_panel``)."""
+    """The part of the context that is not keyed by person: period grid, spells, episodes.
+
+    Reads the employment and units tables and only the dates of the other tables (where the
+    data end and begin); event indexes and unit features come later, per partition of
+    employees (:func:`build_person_part`, :func:`finish_context`).
+    """
     emp = register.employment
     if register.unit_changes is not None and len(register.unit_changes):
         # a renamed or merged unit continues under its latest id (its features continue)
@@ -245,9 +259,101 @@ def prepare_context(
         scope_ep=scope_ep,
         service_ep=service_ep,
         unit_ep=unit_ep,
+        scope_key_unit=scope_key_unit,
     )
-    absent = _build_events(ctx, register)
-    build_unit_features(ctx, register, scope_key_unit, absent)
+    workdays_index(ctx)
+    absent = absent_features(ctx, register)
     ctx.absent = tuple(n for n in FEATURES if n in absent)
     ctx.present = tuple(n for n in FEATURES if n not in absent)
     return ctx
+
+
+@dataclass(eq=False)
+class PersonPart:
+    """The part of a panel context that belongs to a range of employees (codes ``lo..hi-1``).
+
+    ``events``: their event indexes (what their rows read); ``partial``: what they contribute
+    to the unit-level grid (:func:`turnover_risk.panel._unit.unit_partial`).
+    """
+
+    lo: int
+    hi: int
+    events: dict[str, Events]
+    partial: dict[str, np.ndarray]
+
+
+def person_tables(register: Register) -> dict[str, pd.DataFrame | None]:
+    """The register's tables keyed by person (``None`` for a table it lacks)."""
+    return {name: getattr(register, name) for name in PERSON_TABLES}
+
+
+def build_person_part(
+    base: PanelContext,
+    tables: dict[str, pd.DataFrame | None],
+    lo: int,
+    hi: int,
+    codes: dict[str, np.ndarray] | None = None,
+) -> PersonPart:
+    """Event indexes and unit partials of employees ``lo <= code < hi`` (exact for any split).
+
+    ``tables`` must hold every row of those employees (other rows may be present: they are
+    indexed but contribute nothing to the partial); ``codes`` are the employee codes of the
+    rows when already known.
+    """
+    ctx = replace(base, events={}, unit={}, absence_frame=None)
+    _build_events(ctx, tables, codes)
+    partial = unit_partial(ctx, lo, hi)
+    return PersonPart(lo=lo, hi=hi, events=ctx.events, partial=partial)
+
+
+def finish_context(base: PanelContext, parts: list[PersonPart]) -> dict[str, np.ndarray]:
+    """The unit-level features from the parts of consecutive employee ranges covering all."""
+    parts = sorted(parts, key=lambda p: p.lo)
+    return finish_unit_features(base, [p.partial for p in parts], base.absent)
+
+
+def partition_context(
+    base: PanelContext, part: PersonPart, unit: dict[str, np.ndarray]
+) -> PanelContext:
+    """The context of the employees of ``part`` (codes ``part.lo`` to ``part.hi - 1``): the
+    base, their event indexes and the unit features from :func:`finish_context`."""
+    return replace(base, events=part.events, unit=unit, absence_frame=None)
+
+
+def prepare_context(register: Register, **options: object) -> PanelContext:
+    """Compute the shared state of a panel (arguments already validated by ``build_panel``).
+
+    The same three steps a distributed engine runs per partition, here on the whole
+    register at once: :func:`prepare_base`, :func:`build_person_part`, :func:`finish_context`.
+    """
+    base = prepare_base(register, **options)
+    part = build_person_part(base, person_tables(register), 0, len(base.employee_ids))
+    return partition_context(base, part, finish_context(base, [part]))
+
+
+def split_person_rows(
+    base: PanelContext, tables: dict[str, pd.DataFrame | None], bounds: object
+) -> list[tuple[dict[str, pd.DataFrame | None], dict[str, np.ndarray]]]:
+    """Split rows of the person tables by ranges of employee codes ``[bounds[i], bounds[i+1])``.
+
+    Returns, per range, its rows of every table (in their order; ``None`` stays ``None``) and
+    their employee codes. Rows of employees not in the employment table are dropped (no
+    feature reads them).
+    """
+    bounds = np.asarray(bounds, dtype=np.int64)
+    n_parts = len(bounds) - 1
+    out: list[tuple[dict, dict]] = [({}, {}) for _ in range(n_parts)]
+    for name, df in tables.items():
+        if df is None:
+            for tabs, _ in out:
+                tabs[name] = None
+            continue
+        code = _codes(df["employee_id"], base.employee_ids)
+        part = np.where(code >= 0, np.searchsorted(bounds, code, side="right") - 1, -1)
+        order = np.argsort(part, kind="stable")
+        cuts = np.searchsorted(part[order], np.arange(n_parts + 1))
+        for i, (tabs, codes) in enumerate(out):
+            rows = order[cuts[i] : cuts[i + 1]]
+            tabs[name] = df.take(rows)
+            codes[name] = code[rows]
+    return out

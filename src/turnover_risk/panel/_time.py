@@ -118,7 +118,15 @@ class Events:
         q = np.asarray(codes, dtype=np.int64) * SPAN + (np.asarray(times, dtype=np.int64) + _OFF)
         return np.searchsorted(self.keys, q, side="left")
 
-    def _cumsum(self, name: str) -> np.ndarray:
+    def _cumsum(self, name: str) -> tuple[np.ndarray, bool]:
+        """Cumulative sums of a value, and whether they restart at every employee.
+
+        Whole numbers (counts, minutes, cases) are summed over all records at once: their
+        sums are exact, so a window total does not depend on which other employees the
+        index holds. Other values are summed per employee (:func:`segmented_cumsum`), so a
+        window total is the same bits whether the index holds one partition of employees or
+        the whole register.
+        """
         if name not in self._cum:
             if name == "__n__":
                 v = np.ones(len(self.keys))
@@ -126,7 +134,11 @@ class Events:
                 v = (~np.isnan(self.values[name[: -len("__valid")]])).astype(np.float64)
             else:
                 v = np.nan_to_num(self.values[name], nan=0.0)
-            self._cum[name] = np.concatenate(([0.0], np.cumsum(v)))
+            whole = bool(np.all(v == np.round(v))) and float(np.abs(v).sum()) < 2.0**52
+            if whole:
+                self._cum[name] = (np.concatenate(([0.0], np.cumsum(v))), False)
+            else:
+                self._cum[name] = (segmented_cumsum(v, self.codes), True)
         return self._cum[name]
 
     def count(self, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -138,9 +150,15 @@ class Events:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Sum of value ``name`` over ``[lo, hi)`` (NaN values skipped) and how many were not NaN."""
         a, b = self._pos(codes, lo), self._pos(codes, hi)
-        s = self._cumsum(name)
-        v = self._cumsum(name + "__valid")
-        return s[b] - s[a], v[b] - v[a]
+        v, _ = self._cumsum(name + "__valid")
+        s, per_employee = self._cumsum(name)
+        if not per_employee:
+            return s[b] - s[a], v[b] - v[a]
+        # s[i] sums the employee's records up to and including i: 0 before the first one
+        first = self._pos(codes, np.full(len(a), -_OFF))
+        sb = np.where(b > first, s[np.maximum(b - 1, 0)], 0.0)
+        sa = np.where(a > first, s[np.maximum(a - 1, 0)], 0.0)
+        return sb - sa, v[b] - v[a]
 
     def last_before(self, codes: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Index (into the sorted arrays) of each employee's latest record dated before ``hi``,
@@ -231,6 +249,30 @@ def episodes(
     }
 
 
+def segmented_cumsum(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Inclusive running sums of ``values`` restarting at every change of ``codes`` (sorted).
+
+    Each running sum is accumulated left to right from the employee's first record, so it is
+    the same floating-point number whatever records precede that employee. Vectorised over
+    employees: one step per record rank (the longest employee history), not per record.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    out = v.copy()
+    if n == 0:
+        return out
+    first = np.ones(n, dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    idx = np.arange(n)
+    rank = idx - np.maximum.accumulate(np.where(first, idx, 0))
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(1, int(rank.max()) + 2))
+    for r in range(1, len(bounds)):
+        pos = order[bounds[r - 1] : bounds[r]]
+        out[pos] = out[pos - 1] + v[pos]
+    return out
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values of an integer array (sort-based; faster than ``np.unique``'s
     hash path for large int64 keys)."""
@@ -250,8 +292,16 @@ def group_median(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     g, v = group[ok], values[ok]
     if len(g) == 0:
         return out
-    order = np.lexsort((v, g))
-    g, v = g[order], v[order]
+    g = g.astype(np.int64)
+    whole = v.min() >= 0 and v.max() < 2**20 and bool(np.all(v == np.floor(v)))
+    if whole and int(g.max()) < 2**40:
+        # small whole numbers (counts): one sort of (group, value) packed in an integer
+        width = int(v.max()) + 1
+        key = np.sort(g * width + v.astype(np.int64))
+        g, v = key // width, (key % width).astype(np.float64)
+    else:
+        order = np.lexsort((v, g))
+        g, v = g[order], v[order]
     firsts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[firsts, len(g)])
     lo = v[firsts + (sizes - 1) // 2]

@@ -7,12 +7,13 @@ every value here uses records dated before ``t`` only. Computed once per registe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from turnover_risk.data import Register, WorkdayIndex
+from turnover_risk.data import WorkdayIndex
 from turnover_risk.panel._registry import UNIT_SURVEY_MAX_AGE_MONTHS
 from turnover_risk.panel._time import (
     OPEN_DAY,
@@ -45,9 +46,9 @@ def workdays_index(ctx: PanelContext) -> tuple[WorkdayIndex, int, int]:
 # --------------------------------------------------------------------------------------------
 
 
-def _membership(ctx: PanelContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(code, unit, k): persons employed in a unit on the day before extended period k."""
-    sp = ctx.spells
+def _membership(ctx: PanelContext, sp: dict[str, np.ndarray]):
+    """(code, unit, k) of spells ``sp``: persons employed in a unit on the day before
+    extended period k, sorted by (code, unit, k)."""
     snap = ctx.ext_days - 1
     k0 = np.searchsorted(snap, sp["start"], side="left")
     k1 = np.searchsorted(snap, sp["end"], side="right") - 1
@@ -65,84 +66,76 @@ def _per_unit(unit: np.ndarray, k: np.ndarray, weights: np.ndarray | None, shape
     return flat.reshape(shape).astype(np.float64)
 
 
+def _count(cell: np.ndarray, weights: np.ndarray | None, shape) -> np.ndarray:
+    flat = np.bincount(cell, weights=weights, minlength=shape[0] * shape[1])
+    return flat.reshape(shape).astype(np.float64)
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def build_unit_features(
-    ctx: PanelContext, register: Register, scope_key_unit: np.ndarray, absent: set[str]
-) -> None:
-    n_units, n_k = len(ctx.unit_ids), len(ctx.ext_days)
-    shape = (n_units, n_k)
+def unit_partial(ctx: PanelContext, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """What employees ``lo <= code < hi`` contribute to the unit grid (see the module notes).
+
+    Cells are ``unit * n_k + k``; weighted entries keep their values in employee order, so
+    concatenating the partials of consecutive code ranges gives the arrays of the whole
+    register in the same order and :func:`finish_unit_features` sums them to the same bits.
+    ``ctx`` holds the event indexes of (at least) these employees.
+    """
+    n_k = len(ctx.ext_days)
     snap = ctx.ext_days - 1
     ext_m = month_of(ctx.ext_days)
     lag = ctx.lag
-    m_code, m_unit, m_k = _membership(ctx)
-    head = _per_unit(m_unit, m_k, None, shape)
-    data_start = int(ctx.spells["start"].min())
-    known_then = np.zeros(n_k, dtype=bool)
-    known_then[lag:] = snap[:-lag] >= data_start
-    change = np.full(shape, np.nan)
-    change[:, lag:] = head[:, lag:] - head[:, :-lag]
-    change[:, ~known_then] = np.nan
-    ctx.unit["unit_headcount"] = head
-    ctx.unit["unit_headcount_change_12m"] = change
+    mine = (ctx.spells["code"] >= lo) & (ctx.spells["code"] < hi)
+    sp = {k: v[mine] for k, v in ctx.spells.items()}
+    m_code, m_unit, m_k = _membership(ctx, sp)
+    out: dict[str, np.ndarray] = {"head": m_unit * n_k + m_k}
 
     # exit share: members 12 months earlier no longer in the same scope key
+    scope_key_unit = ctx.scope_key_unit
     n_scope = int(scope_key_unit.max()) + 1
     skey = (m_code * n_scope + scope_key_unit[m_unit]) * n_k + m_k
     skey_sorted = sorted_unique(skey)
     early = m_k + lag < n_k
     q = skey[early] + lag
-    pos = np.minimum(np.searchsorted(skey_sorted, q), len(skey_sorted) - 1)
-    gone = skey_sorted[pos] != q
-    left = _per_unit(m_unit[early], m_k[early] + lag, gone.astype(np.float64), shape)
-    base = np.zeros(shape)
-    base[:, lag:] = head[:, :-lag]
-    share = _ratio(left, base)
-    share[:, ~known_then] = np.nan
-    ctx.unit["unit_exit_share_12m"] = share
+    pos = np.minimum(np.searchsorted(skey_sorted, q), max(len(skey_sorted) - 1, 0))
+    gone = skey_sorted[pos] != q if len(skey_sorted) else np.zeros(0, dtype=bool)
+    out["left"] = (m_unit[early] * n_k + m_k[early] + lag)[gone]
 
     # colleagues who left the unit in the window and were not back on the day before t
     ue = ctx.unit_ep
     ep_unit = np.empty(len(ue["start"]), dtype=np.int64)
     ep_unit[ue["spell_episode"]] = ctx.spells["unit"]
-    closed = ue["end"] < OPEN_DAY
+    ep_code = np.empty(len(ue["start"]), dtype=np.int64)
+    ep_code[ue["spell_episode"]] = ctx.spells["code"]
+    closed = (ue["end"] < OPEN_DAY) & (ep_code >= lo) & (ep_code < hi)
     e, ns, eu = ue["end"][closed], ue["next_start"][closed], ep_unit[closed]
     for months in (3, 12):
-        lo = month_start(ext_m - months)
+        lo_day = month_start(ext_m - months)
         k0 = np.searchsorted(ctx.ext_days, e, side="right")
-        k1 = np.searchsorted(lo, e, side="right") - 1
+        k1 = np.searchsorted(lo_day, e, side="right") - 1
         i, k = expand_ranges(k0, k1)
         away = ns[i] > snap[k]
-        n_left = _per_unit(eu[i][away], k[away], None, shape)
+        out[f"left_{months}m"] = eu[i][away] * n_k + k[away]
         # leavers whose last day is t-1 are still in `head` (employed on t-1): count them once
         last = away & (e[i] == snap[k])
-        n_last = _per_unit(eu[i][last], k[last], None, shape)
-        ctx.unit[f"colleagues_left_{months}m"] = n_left
-        ctx.unit[f"colleagues_left_share_{months}m"] = _ratio(n_left, n_left + head - n_last)
+        out[f"last_{months}m"] = eu[i][last] * n_k + k[last]
 
     sel = m_k >= lag
     c, u, k = m_code[sel], m_unit[sel], m_k[sel]
+    cell = u * n_k + k
     t_day, t_m = ctx.ext_days[k], ext_m[k]
     if "caseload" in ctx.events:
         ev = ctx.events["caseload"]
         j = ev.last_before(c, t_m)
         ok = (j >= 0) & (ev.time_at(j) == t_m - 1)
-        val = ev.take("open", j)[ok]
-        val_ok = ~np.isnan(val)
-        g_u, g_k = u[ok][val_ok], k[ok][val_ok]
-        n = _per_unit(g_u, g_k, None, shape)
-        ctx.unit["unit_caseload_mean"] = _ratio(_per_unit(g_u, g_k, val[val_ok], shape), n)
-        ctx.unit["unit_caseload_median"] = group_median(
-            u[ok] * n_k + k[ok], val, n_units * n_k
-        ).reshape(shape)
+        out["caseload_cell"] = cell[ok]
+        out["caseload_value"] = ev.take("open", j)[ok]
     if "supervision" in ctx.events:
         had = ctx.events["supervision"].count(c, month_start(t_m - 3), t_day) > 0
-        ctx.unit["unit_supervision_coverage_3m"] = _ratio(
-            _per_unit(u, k, had.astype(np.float64), shape), _per_unit(u, k, None, shape)
-        )
+        out["supervised"] = cell[had]
     for prefix, sub in (("cbi", "work"), ("proqol", "burnout"), ("bat", "total")):
         ev = ctx.events.get(f"survey_{prefix}")
         if ev is None:
@@ -151,14 +144,90 @@ def build_unit_features(
         recent = ev.time_at(j) >= month_start(t_m - UNIT_SURVEY_MAX_AGE_MONTHS)
         val = ev.take(sub, j)
         ok = recent & ~np.isnan(val)
-        n = _per_unit(u[ok], k[ok], None, shape)
-        mean = _ratio(_per_unit(u[ok], k[ok], val[ok], shape), n)
+        out[f"survey_{prefix}_cell"] = cell[ok]
+        out[f"survey_{prefix}_value"] = val[ok]
+    if ctx.absence_frame is not None:
+        out.update(_lost_intervals(ctx.absence_frame, sp))
+    return out
+
+
+def finish_unit_features(
+    ctx: PanelContext, parts: list[dict[str, np.ndarray]], absent: Iterable[str]
+) -> dict[str, np.ndarray]:
+    """The unit-level features from the partials of consecutive employee ranges, in order."""
+    n_units, n_k = len(ctx.unit_ids), len(ctx.ext_days)
+    shape = (n_units, n_k)
+    snap = ctx.ext_days - 1
+    lag = ctx.lag
+    names = set().union(*(p.keys() for p in parts)) if parts else {"head"}
+
+    def cat(name: str) -> np.ndarray:
+        arrays = [p[name] for p in parts if name in p]
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+
+    unit: dict[str, np.ndarray] = {}
+    head = _count(cat("head"), None, shape)
+    data_start = int(ctx.spells["start"].min())
+    known_then = np.zeros(n_k, dtype=bool)
+    known_then[lag:] = snap[:-lag] >= data_start
+    change = np.full(shape, np.nan)
+    change[:, lag:] = head[:, lag:] - head[:, :-lag]
+    change[:, ~known_then] = np.nan
+    unit["unit_headcount"] = head
+    unit["unit_headcount_change_12m"] = change
+    left = _count(cat("left"), None, shape)
+    base = np.zeros(shape)
+    base[:, lag:] = head[:, :-lag]
+    share = _ratio(left, base)
+    share[:, ~known_then] = np.nan
+    unit["unit_exit_share_12m"] = share
+    for months in (3, 12):
+        n_left = _count(cat(f"left_{months}m"), None, shape)
+        n_last = _count(cat(f"last_{months}m"), None, shape)
+        unit[f"colleagues_left_{months}m"] = n_left
+        unit[f"colleagues_left_share_{months}m"] = _ratio(n_left, n_left + head - n_last)
+
+    members = head.copy()  # members at extended periods k >= lag (the panel periods)
+    members[:, :lag] = 0
+    if "caseload_cell" in names:
+        cell, val = cat("caseload_cell"), cat("caseload_value").astype(np.float64)
+        val_ok = ~np.isnan(val)
+        n = _count(cell[val_ok], None, shape)
+        unit["unit_caseload_mean"] = _ratio(_count(cell[val_ok], val[val_ok], shape), n)
+        unit["unit_caseload_median"] = group_median(cell, val, n_units * n_k).reshape(shape)
+    if "supervised" in names:
+        unit["unit_supervision_coverage_3m"] = _ratio(
+            _count(cat("supervised"), None, shape), members
+        )
+    for prefix, sub in (("cbi", "work"), ("proqol", "burnout"), ("bat", "total")):
+        if f"survey_{prefix}_cell" not in names:
+            continue
+        cell, val = cat(f"survey_{prefix}_cell"), cat(f"survey_{prefix}_value").astype(np.float64)
+        n = _count(cell, None, shape)
+        mean = _ratio(_count(cell, val, shape), n)
         mean[n < ctx.min_group_size] = np.nan
-        ctx.unit[f"unit_{prefix}_{sub}_mean"] = mean
-    if register.absences is not None:
-        ctx.unit["unit_sick_leave_pct_12m"] = _unit_sick_leave(ctx, shape)
-    for name in [n for n in ctx.unit if n in absent]:
-        del ctx.unit[name]
+        unit[f"unit_{prefix}_{sub}_mean"] = mean
+    if "lost_unit" in names:
+        lost = {k: cat(f"lost_{k}") for k in ("unit", "start", "end", "weight")}
+        unit["unit_sick_leave_pct_12m"] = _unit_sick_leave(ctx, shape, lost)
+    absent = set(absent)
+    return {k: v for k, v in unit.items() if k not in absent}
+
+
+def _lost_intervals(a: pd.DataFrame, sp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Absence x spell overlaps (unit, first and last day, fte x grade), in employee order."""
+    spell_frame = pd.DataFrame(
+        {"c": sp["code"], "u": sp["unit"], "es": sp["start"], "ee": sp["end"], "fte": sp["fte"],
+         "si": np.arange(len(sp["code"]))}
+    )  # fmt: skip
+    both = a.assign(ai=np.arange(len(a))).merge(spell_frame, on="c", how="inner")
+    # employee, then absence, then spell order: the same for any split of the employees
+    order = np.lexsort((both["si"].to_numpy(), both["ai"].to_numpy(), both["c"].to_numpy()))
+    s = np.maximum(both["s"].to_numpy(), both["es"].to_numpy())[order]
+    e = np.minimum(both["e"].to_numpy(), both["ee"].to_numpy())[order]
+    w = (both["fte"].to_numpy() * both["grade"].to_numpy())[order]
+    return {"lost_unit": both["u"].to_numpy()[order], "lost_start": s, "lost_end": e,
+            "lost_weight": w}  # fmt: skip
 
 
 def _monthly(wd: WorkdayIndex, unit, s, e, w, m0: int, n_months: int, n_units: int) -> np.ndarray:
@@ -196,20 +265,21 @@ def _monthly(wd: WorkdayIndex, unit, s, e, w, m0: int, n_months: int, n_units: i
     return out.reshape(n_units, n_months) + full * per_month
 
 
-def _unit_sick_leave(ctx: PanelContext, shape) -> np.ndarray:
+def _unit_sick_leave(ctx: PanelContext, shape, lost_iv: dict[str, np.ndarray]) -> np.ndarray:
     wd, m0, n_months = workdays_index(ctx)
     sp = ctx.spells
     n_units = shape[0]
     agreed = _monthly(wd, sp["unit"], sp["start"], sp["end"], sp["fte"], m0, n_months, n_units)
-    a = ctx.absence_frame
-    spell_frame = pd.DataFrame(
-        {"c": sp["code"], "u": sp["unit"], "es": sp["start"], "ee": sp["end"], "fte": sp["fte"]}
+    lost = _monthly(
+        wd,
+        lost_iv["unit"].astype(np.int64),
+        lost_iv["start"].astype(np.int64),
+        lost_iv["end"].astype(np.int64),
+        lost_iv["weight"].astype(np.float64),
+        m0,
+        n_months,
+        n_units,
     )
-    both = a.merge(spell_frame, on="c", how="inner")
-    s = np.maximum(both["s"].to_numpy(), both["es"].to_numpy())
-    e = np.minimum(both["e"].to_numpy(), both["ee"].to_numpy())
-    w = both["fte"].to_numpy() * both["grade"].to_numpy()
-    lost = _monthly(wd, both["u"].to_numpy(), s, e, w, m0, n_months, n_units)
     zero = np.zeros((n_units, 1))
     cum_l = np.concatenate([zero, np.cumsum(lost, axis=1)], axis=1)
     cum_a = np.concatenate([zero, np.cumsum(agreed, axis=1)], axis=1)
