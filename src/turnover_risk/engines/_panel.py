@@ -1,10 +1,12 @@
-"""The panel on Dask: partitions of whole employees built from one shared context.
+"""The panel on Dask: partitions of whole employees, their context built partition by partition.
 
-:func:`build_panel` prepares the shared state (period grid, episodes, unit-level features:
-:func:`turnover_risk.panel.prepare_context`) once on the client and returns a lazy Dask
-DataFrame whose partitions are :func:`turnover_risk.panel.build_partition` of disjoint sets of
-employees, so concatenating them gives exactly the pandas panel. :func:`compute_panel` gathers
-one into a pandas panel. The panel spec rides on the Dask frame's meta (``_ddf_spec`` reads it).
+:func:`build_panel` prepares the base of the context (period grid, spells, episodes:
+:func:`turnover_risk.panel.prepare_base`) on the client and returns a lazy Dask DataFrame
+whose partitions are :func:`turnover_risk.panel.build_partition` of disjoint ranges of
+employees; their event indexes and the unit-level features are computed on the workers
+(:mod:`._context`), so concatenating the partitions gives exactly the pandas panel.
+:func:`compute_panel` gathers one into a pandas panel. The panel spec rides on the Dask
+frame's meta (``_ddf_spec`` reads it).
 """
 
 from __future__ import annotations
@@ -20,25 +22,36 @@ from turnover_risk.engines._cluster import (
     _compute_one,
     _gather_register,
     _import_dask,
-    _shared,
     connect,
 )
+from turnover_risk.engines._context import partition_of, partitioned_context
 from turnover_risk.panel import (
     PanelSpec,
     attach_spec,
     build_partition,
+    build_person_part,
     context_spec,
+    finish_context,
     panel_spec,
-    prepare_context,
+    person_tables,
+    prepare_base,
 )
 
 EMPLOYEES_PER_PARTITION = 5000
 """Default employees per partition of a Dask panel (about 250 000 monthly rows)."""
 
 
-def _build_chunk(context: Any, lo: int, hi: int) -> pd.DataFrame:
-    part = build_partition(context, context.employee_ids[lo:hi])
-    return part
+def _build_range(base: Any, part: Any, unit: dict, lo: int, hi: int) -> pd.DataFrame:
+    """Panel rows of employees ``lo..hi-1`` (within the range of ``part``)."""
+    context = partition_of(base, part, unit)
+    return build_partition(context, context.employee_ids[lo:hi])
+
+
+def _empty_frame(base: Any, register: Register) -> pd.DataFrame:
+    """The panel's columns and dtypes (no rows), from the base alone."""
+    empty = {k: None if t is None else t.iloc[:0] for k, t in person_tables(register).items()}
+    part = build_person_part(base, empty, 0, 0)
+    return _build_range(base, part, finish_context(base, [part]), 0, 0).iloc[:0]
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -74,29 +87,26 @@ def build_panel(
     Returns
     -------
     dask.dataframe.DataFrame
-        Lazy; partitions in employee order. The shared context is computed now and is part of
-        the task graph once (every partition task depends on it). ``compute_panel(ddf)``
-        equals ``tr.build_panel(register, **options)`` row for row.
+        Lazy; partitions in employee order. The base of the context is computed now and is part of
+        the task graph once; the event indexes and unit-level features are computed by
+        the partitions' tasks. ``compute_panel(ddf)`` equals
+        ``tr.build_panel(register, **options)`` row for row.
     """
     if check_engine(engine) != "dask":
         raise ValueError(f"distributed.build_panel runs on Dask; got engine={engine!r}.")
-    _import_dask()
+    dask, dd = _import_dask()
     register = _gather_register(register)
     size = _check_partition_size(employees_per_partition)
-    context = prepare_context(register, **options)
-    return _panel_from_context(context, size, None, spec=context_spec(context))
-
-
-def _panel_from_context(context: Any, size: int, client: Any, *, spec: PanelSpec):
-    dask, dd = _import_dask()
-    meta = _build_chunk(context, 0, 0).iloc[:0]
-    shared = _shared(client, context, "panel-context")
-    parts = [
-        dask.delayed(_build_chunk, pure=True)(shared, lo, hi)
-        for lo, hi in _chunks(len(context.employee_ids), size)
+    base = prepare_base(register, **options)
+    ranges = _chunks(len(base.employee_ids), size)
+    base_d, parts, unit = partitioned_context(register, base, ranges, None, n_workers=2)
+    frames = [
+        dask.delayed(_build_range, pure=True)(base_d, part, unit, lo, hi)
+        for part, (lo, hi) in zip(parts, ranges, strict=True)
     ]
+    meta = attach_spec(_empty_frame(base, register), context_spec(base))
     # the spec rides on the meta frame (Dask collections have no attrs of their own)
-    return dd.from_delayed(parts, meta=attach_spec(meta, spec), verify_meta=False)
+    return dd.from_delayed(frames, meta=meta, verify_meta=False)
 
 
 def compute_panel(ddf: Any, *, scheduler: Any = None) -> pd.DataFrame:

@@ -2,10 +2,9 @@
 
 Every partition is one task that runs the scoring kernel's per-partition step
 (:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition, a group of row
-groups of a panel Parquet file, or employees built from the shared panel context of a register.
-From a register with a client, the context is prepared on one worker (the client sends only
-the register) and copied worker to worker, in a multiple of the worker count of equal
-partitions. Group-level partials are combined in a tree on the workers
+groups of a panel Parquet file, or employees of a register, whose panel context is itself
+built partition by partition on the workers (:mod:`._context`: the client prepares only the
+employment-sized base), in a multiple of the worker count of equal partitions. Group-level partials are combined in a tree on the workers
 (:func:`turnover_risk.scoring.combine`); row-level risks are written by each worker to a part
 file of a temporary folder that is renamed when every part is written. Each partition also
 counts its inputs against the model's training profile (range, unseen categories, drift bins);
@@ -31,8 +30,9 @@ from turnover_risk.engines._cluster import (
     _shared,
     connect,
 )
-from turnover_risk.engines._panel import _build_chunk, _chunks
-from turnover_risk.panel import PanelSpec, attach_spec, context_spec
+from turnover_risk.engines._context import partitioned_context
+from turnover_risk.engines._panel import _build_range, _chunks
+from turnover_risk.panel import attach_spec, context_spec, prepare_base
 from turnover_risk.privacy import DEFAULT_MIN_GROUP_SIZE
 from turnover_risk.scoring import (
     DEFAULT_BATCH_ROWS,
@@ -42,7 +42,6 @@ from turnover_risk.scoring import (
     combine,
     finish_groups,
     needed_columns,
-    panel_context_for,
     parquet_files,
     replace_path,
     report_rejects,
@@ -62,10 +61,10 @@ def _read_parquet_part(path: str, row_groups: list[int], columns: list[str]) -> 
         return pf.read_row_groups(row_groups, columns=columns).to_pandas()
 
 
-def _build_and_score(context: Any, lo: int, hi: int, scorer: Any, **kw):
+def _build_and_score(base: Any, part: Any, unit: Any, lo: int, hi: int, scorer: Any, **kw):
     t0 = time.perf_counter()
     c0 = time.process_time()
-    frame = _build_chunk(context, lo, hi)
+    frame = _build_range(base, part, unit, lo, hi)
     t_build = time.perf_counter() - t0
     c_build = time.process_time() - c0
     res = score_partition(frame, scorer, **kw)
@@ -109,9 +108,10 @@ def score_dataset(
     Sources: a Dask DataFrame panel (its partitions are scored), a panel Parquet file or
     folder (one task per group of row groups of about ``batch_rows`` rows, so rejects keep
     their file and row), or a register / register folder (partitions of employees built on
-    the workers from one shared context). ``result.info`` splits the time into context
-    preparation, sending it to the workers, and the cluster run (sum of task times vs. wall
-    time: the rest is scheduling and transfer).
+    the workers, their context too: :mod:`._context`). ``result.info`` splits the time into
+    the base of the context (on the client), sending the register's rows to the workers, and
+    the cluster run (sum of build + score task times vs. wall time: the rest is the context's
+    tasks, scheduling and transfer).
     """
     dask, _ = _import_dask()
     out, batch_rows, by_cols, min_group_size = check_options(
@@ -132,25 +132,22 @@ def score_dataset(
         source = resolve_source(source)
         if isinstance(source, Register):
             register = _gather_register(source, client)
-            if client is None:
-                t0 = time.perf_counter()
-                context = panel_context_for(model, register, **panel_options)
-                info["seconds_context"] = time.perf_counter() - t0
-                spec = context_spec(context)
-                n_employees, n_periods = len(context.employee_ids), len(context.period_days)
-                shared = _shared(client, context, "panel-context")
-                n_workers = 1
-            else:
-                shared, spec, n_employees, n_periods = _context_on_a_worker(
-                    client, model, register, panel_options, info
-                )
-                n_workers = max(1, len(client.scheduler_info()["workers"]))
+            t0 = time.perf_counter()
+            base = prepare_base(register, **_model_panel_options(model, panel_options))
+            info["seconds_context"] = time.perf_counter() - t0
+            spec = context_spec(base)
+            n_employees, n_periods = len(base.employee_ids), len(base.period_days)
+            n_workers = max(1, len(client.scheduler_info()["workers"])) if client else 1
             size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
-            for i, (lo, hi) in enumerate(_chunks(n_employees, size)):
+            ranges = _chunks(n_employees, size)
+            t0 = time.perf_counter()
+            base_d, parts, unit = partitioned_context(register, base, ranges, client, n_workers)
+            info["seconds_send_register"] = time.perf_counter() - t0
+            for i, (part, (lo, hi)) in enumerate(zip(parts, ranges, strict=True)):
                 jobs.append(
                     (
                         _build_and_score,
-                        (shared, lo, hi),
+                        (base_d, part, unit, lo, hi),
                         {"label": f"<register partition {i}>", "first_row": 0},
                     )
                 )
@@ -284,37 +281,17 @@ def score_dataset(
     )
 
 
-def _remote_context(model: Any, register: Register, options: dict) -> Any:
-    return panel_context_for(model, register, **options)
-
-
-def _context_summary(context: Any) -> tuple[PanelSpec, int, int]:
-    return context_spec(context), len(context.employee_ids), len(context.period_days)
-
-
-def _context_on_a_worker(
-    client: Any, model: Any, register: Register, options: dict, info: dict
-) -> tuple[Any, PanelSpec, int, int]:
-    """Prepare the shared panel context on one worker and copy it worker to worker.
-
-    The client sends the register (smaller than the context) to one worker, which prepares
-    the context; the other workers then fetch it from that worker. Nothing register-sized
-    is computed in, or sent twice from, the client process. Timings go to ``info``.
-    """
-    dask, _ = _import_dask()
-    t0 = time.perf_counter()
-    with client.as_current():
-        reg_f = client.scatter(register, hash=False)
-        info["seconds_send_register"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ctx_f = client.submit(_remote_context, model, reg_f, options, pure=False)
-        spec, n_employees, n_periods = client.submit(_context_summary, ctx_f, pure=False).result()
-        info["seconds_context"] = time.perf_counter() - t0
-        del reg_f  # the worker drops the register once nothing needs it
-        t0 = time.perf_counter()
-        client.replicate([ctx_f])
-        info["seconds_send_context"] = time.perf_counter() - t0
-    return dask.delayed(ctx_f), spec, n_employees, n_periods
+def _model_panel_options(model: Any, options: dict) -> dict:
+    """The panel settings the model was trained with, overridden by ``options`` (as
+    :func:`turnover_risk.scoring.panel_context_for` does)."""
+    spec = getattr(model, "spec_", None)
+    opts: dict[str, Any] = {}
+    if spec is not None:
+        opts = {"freq": spec.freq, "horizon": spec.horizon, "outcome": spec.outcome,
+                "scope": spec.scope}  # fmt: skip
+        if "+" in str(spec.outcome):
+            opts["outcome"] = tuple(str(spec.outcome).split("+"))
+    return {**opts, **options}
 
 
 def _balanced_size(n: int, target: int, n_workers: int) -> int:
