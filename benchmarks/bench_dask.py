@@ -70,9 +70,22 @@ if engine == "dask":
 cpu0 = cpu()
 workers0 = client.run(cpu) if client is not None else {}
 t0 = time.perf_counter()
-res = tr.score_dataset(model, reg, out, engine=engine, batch_rows=int(batch_rows),
-                       overwrite=True, progress=False,
-                       **({"scheduler": client} if client is not None else {}))
+if client is not None:
+    from distributed import get_task_stream
+    from dask.utils import key_split
+    with get_task_stream(client) as ts:
+        res = tr.score_dataset(model, reg, out, engine=engine, batch_rows=int(batch_rows),
+                               overwrite=True, progress=False, scheduler=client)
+    tasks = {}
+    for rec in ts.data:
+        name = key_split(rec["key"])
+        dur = sum(s["stop"] - s["start"] for s in rec["startstops"] if s["action"] == "compute")
+        t = tasks.setdefault(name, [0, 0.0, 0.0])
+        t[0] += 1; t[1] += dur; t[2] = max(t[2], dur)
+    info["task_stream"] = tasks
+else:
+    res = tr.score_dataset(model, reg, out, engine=engine, batch_rows=int(batch_rows),
+                           overwrite=True, progress=False)
 info.update(res.info)
 info["seconds"] = time.perf_counter() - t0
 info["cpu_client"] = cpu() - cpu0
@@ -90,8 +103,64 @@ print(json.dumps(info, default=float))
 """
 
 
-def _child(*args: object) -> dict:
-    out = _launcher.run([sys.executable, "-c", CHILD, *map(str, args)])
+STEPS = r"""
+import json, pickle, sys, time, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import turnover_risk as tr
+from turnover_risk import panel as tp
+from turnover_risk.engines._panel import _chunks
+from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
+from turnover_risk.engines._context import CHUNKS_PER_WORKER, _row_chunks
+from turnover_risk.scoring import Scorer, score_partition
+reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
+n_workers = int(n_workers)
+reg = pickle.load(open(reg_path, "rb"))
+model = tr.load_model(model_path)
+scorer = Scorer(model)
+cpu = time.process_time
+out = {}
+t = cpu(); base = tp.prepare_base(reg, **_model_panel_options(model, {})); out["base"] = [cpu() - t]
+n = len(base.employee_ids)
+ranges = _chunks(n, _balanced_size(n, int(batch_rows) // len(base.period_days), n_workers))
+bounds = np.array([lo for lo, _ in ranges] + [n])
+chunks = _row_chunks(tp.person_tables(reg), CHUNKS_PER_WORKER * n_workers)
+split, pieces = [], []
+for c in chunks:
+    t = cpu(); pieces.append(tp.split_person_rows(base, c, bounds)); split.append(cpu() - t)
+out["split rows (per chunk)"] = split
+parts, times = [], []
+import pandas as pd
+for i, (lo, hi) in enumerate(ranges):
+    t = cpu()
+    tables = {k: (None if pieces[0][i][0][k] is None else
+                  pd.concat([p[i][0][k] for p in pieces])) for k in pieces[0][i][0]}
+    codes = {k: np.concatenate([p[i][1][k] for p in pieces]) for k in pieces[0][i][1]}
+    parts.append(tp.build_person_part(base, tables, lo, hi, codes)); times.append(cpu() - t)
+out["person part (per partition)"] = times
+t = cpu(); unit = tp.finish_context(base, parts); out["unit features (once)"] = [cpu() - t]
+build, score = [], []
+spec = tp.context_spec(base)
+for part, (lo, hi) in zip(parts, ranges):
+    t = cpu()
+    frame = tp.build_partition(tp.partition_context(base, part, unit), base.employee_ids[lo:hi])
+    build.append(cpu() - t)
+    t = cpu()
+    score_partition(frame, scorer, keys=["unit_id", "period"], key_cols=["employee_id", "period"],
+                    label="x", first_row=0, out_cols=None, part_path=None, check_inputs=True,
+                    id_col="employee_id")
+    score.append(cpu() - t)
+out["build rows (per partition)"] = build
+out["score (per partition)"] = score
+sizes = {"base": len(pickle.dumps(base)), "person part": len(pickle.dumps(parts[0])),
+         "partial": len(pickle.dumps(parts[0].partial)), "unit features": len(pickle.dumps(unit))}
+print(json.dumps({"steps": out, "mb": {k: v / 1e6 for k, v in sizes.items()},
+                  "partitions": len(ranges), "employees": n}))
+"""
+
+
+def _child(*args: object, code: str = CHILD) -> dict:
+    out = _launcher.run([sys.executable, "-c", code, *map(str, args)])
     return json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
 
 
@@ -154,55 +223,74 @@ def run(
         )
     compare = pd.DataFrame(rows)
     compare.attrs["load"] = (load0, load1)
-    dask = runs[workers[0]]
-    cluster_wall = dask["seconds_cluster"]
-    workers = dask.get("workers") or 2
-    breakdown = pd.DataFrame(
+    w_max = max(workers)
+    steps = _child(register, model, batch_rows, w_max, code=STEPS)
+    per = pd.DataFrame(
         [
             {
-                "phase": "cluster start-up (once per session, not in the job time)",
-                "seconds": round(dask["seconds_cluster_start"], 1),
-            },
-            {
-                "phase": "send the register to one worker (scatter)",
-                "seconds": round(dask.get("seconds_send_register", 0.0), 1),
-            },
-            {
-                "phase": "context on that worker (period grid, episodes, unit features)",
-                "seconds": round(dask["seconds_context"], 1),
-            },
-            {
-                "phase": "copy the context to the other worker (replicate)",
-                "seconds": round(dask["seconds_send_context"], 1),
-            },
-            {
-                "phase": f"cluster phase, wall ({dask['partitions']} partitions)",
-                "seconds": round(cluster_wall, 1),
-            },
-            {
-                "phase": "  sum of task times on workers (build + score)",
-                "seconds": round(dask["seconds_tasks_sum"], 1),
-            },
-            {
-                "phase": "    of which panel build (rest: scoring, group sums)",
-                "seconds": round(dask["seconds_build_sum"], 1),
-            },
-            {
-                "phase": "    CPU time of the tasks (rest of task time: waiting for a core)",
-                "seconds": round(dask.get("seconds_tasks_cpu_sum", 0.0), 1),
-            },
-            {
-                "phase": f"  idle/scheduling/transfer = wall x {workers} workers - task sum",
-                "seconds": round(cluster_wall * workers - dask["seconds_tasks_sum"], 1),
-            },
-            {
-                "phase": "single process total, for reference",
-                "seconds": round(single["seconds"], 1),
-            },
+                "step": name,
+                "tasks": len(v),
+                "cpu s total": round(sum(v), 2),
+                "cpu s per task (mean)": round(sum(v) / len(v), 3),
+                "max": round(max(v), 3),
+            }
+            for name, v in steps["steps"].items()
         ]
     )
+    per.attrs["mb"] = steps["mb"]
+    # wall time on idle cores, from the per-task CPU costs: the client's base, then each
+    # stage's tasks spread over w workers (the finish is one task)
+    st = {k: sum(v) for k, v in steps["steps"].items()}
+    single_cpu = single["cpu_client"]
+    expect = []
+    for w in sorted({1, *workers}):
+        wall = (
+            st["base"]
+            + (st["split rows (per chunk)"] + st["person part (per partition)"]) / w
+            + st["unit features (once)"]
+            + (st["build rows (per partition)"] + st["score (per partition)"]) / w
+        )
+        expect.append(
+            {
+                "workers": w,
+                "expected wall s (idle cores, no overhead)": round(wall, 2),
+                "single process cpu s": round(single_cpu, 2),
+                "expected speed-up": round(single_cpu / wall, 2),
+            }
+        )
+    dask = runs[workers[0]]
+    cluster_wall = dask["seconds_cluster"]
+    n_w = dask.get("workers") or workers[0]
+    rows_b = [
+        ("cluster start-up (once per session, not in the job time)", dask["seconds_cluster_start"]),
+        ("base of the context, on the client (prepare_base)", dask["seconds_context"]),
+        ("send the person tables' row chunks to the workers", dask["seconds_send_register"]),
+        (f"cluster phase, wall ({dask['partitions']} partitions)", cluster_wall),
+    ]
+    ts = dask.get("task_stream", {})
+    busy = 0.0
+    for name, (count, total, longest) in sorted(ts.items(), key=lambda kv: -kv[1][1]):
+        busy += total
+        rows_b.append((f"  task {name}: {count} tasks, longest {longest:.2f} s", total))
+    rows_b.append(
+        (f"  idle/scheduling/transfer = wall x {n_w} workers - task sum", cluster_wall * n_w - busy)
+    )
+    rows_b.append(
+        (
+            "  build + score tasks: CPU s (rest of their time: waiting for a core)",
+            dask.get("seconds_tasks_cpu_sum", 0.0),
+        )
+    )
+    rows_b.append(("single process total, for reference", single["seconds"]))
+    breakdown = pd.DataFrame([{"phase": p, "seconds": round(v, 2)} for p, v in rows_b])
     check = pd.DataFrame(checks)
-    return {"compare": compare, "breakdown": breakdown, "check": check}
+    return {
+        "compare": compare,
+        "breakdown": breakdown,
+        "per-partition costs (CPU s, one process, steps run one after another)": per,
+        "expected on idle cores (from the per-task CPU costs)": pd.DataFrame(expect),
+        "check": check,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, table in tables.items():
         print(f"\n{name}")
         print(table.to_string(index=False))
+        if "mb" in table.attrs:
+            print("pickled MB: " + ", ".join(f"{k} {v:.1f}" for k, v in table.attrs["mb"].items()))
     return 0
 
 

@@ -329,3 +329,24 @@ def test_dask_scoring_of_a_pandas_panel_equals_pandas(sample, client, tmp_path):
     np.testing.assert_allclose(
         res.table["expected_leavers"], ref["expected_leavers"], rtol=0, atol=1e-9
     )
+
+
+def test_dask_context_split_by_employees_equals_pandas_with_movers(client):
+    """Persons move between units whose other members sit in other partitions: the unit
+    features, combined from the partitions on the workers, equal the one-process panel."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "panel" / "test_partitioned_context.py"
+    spec = importlib.util.spec_from_file_location("_partitioned_context_tests", path)
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    reg = helpers._moving_register(seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = tr.build_panel(reg, min_group_size=3)
+        ddf = trd.build_panel(reg, employees_per_partition=4, min_group_size=3)
+    assert ddf.npartitions == -(-reg.employment["employee_id"].nunique() // 4)
+    got = trd.compute_panel(ddf, scheduler=client)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert tr.panel_spec(got) == tr.panel_spec(expected)
