@@ -350,3 +350,22 @@ def test_dask_context_split_by_employees_equals_pandas_with_movers(client):
     got = trd.compute_panel(ddf, scheduler=client)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert tr.panel_spec(got) == tr.panel_spec(expected)
+
+
+def test_prospective_flags_pull_only_the_rows_they_read(sample, client, monkeypatch):
+    """The latest period's rows and the labelled rows the bootstrap refits train on: the same
+    table as the pandas path on the whole panel, without gathering the panel."""
+    from turnover_risk.engines import _rates
+
+    reg, panel, models = sample
+    ddf = trd.build_panel(reg, employees_per_partition=300)
+    kw = {"mode": "prospective", "random_state": 3, "n_drivers": 0, "n_boot": 3}
+    expected = tr.flag_groups(models["logistic"], panel, **kw)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the whole panel was gathered")
+
+    monkeypatch.setattr(_rates, "compute_panel", refuse)
+    got = trd.flag_groups(models["logistic"], ddf, scheduler=client, **kw)
+    pd.testing.assert_frame_equal(got.table, expected.table, check_exact=False, rtol=1e-9)
+    assert got.table["log_ratio_se"].notna().any()  # the refits ran

@@ -4,8 +4,8 @@ Rates need every spell of a person and, for their intervals, per-person moments 
 groups; the spell tables are small (about one row per person and job: ~1 million rows for a
 whole national sector), so Dask reads, filters and projects them and the exact rate kernel
 runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
-of the assessed period; prospective mode refits the model on bootstrap samples of the
-training rows, which needs them in one process.
+of the assessed period; prospective mode pulls the rows of the assessed period and, for its
+bootstrap refits (which train on them in one process), the labelled rows they train on.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ def flag_groups(model: Any, panel: Any, *, scheduler: Any = None, **options: Any
     """:func:`turnover_risk.flag_groups` on a Dask panel (identical result).
 
     Retrospective mode computes the labelled share per period on the cluster and pulls only
-    the rows of the assessed period; prospective mode gathers the panel (its bootstrap refits
-    train on every labelled row).
+    the rows of the assessed period; prospective mode pulls the latest period's rows and,
+    with ``n_boot``, the labelled rows the refits train on (a HazardModel's refits, or a
+    given ``period``, gather the whole panel).
     """
     from turnover_risk.groups import MAX_CENSORED_SHARE
     from turnover_risk.groups import flag_groups as _pandas
@@ -68,7 +69,10 @@ def flag_groups(model: Any, panel: Any, *, scheduler: Any = None, **options: Any
         )
     with connect(scheduler) as client:
         if options.get("mode", "prospective") != "retrospective":
-            return _pandas(model, compute_panel(panel, scheduler=client), **options)
+            rows = _prospective_rows(model, panel, spec, client, options)
+            if rows is None:
+                return _pandas(model, compute_panel(panel, scheduler=client), **options)
+            return _pandas(model, rows, **options)
         period = options.get("period")
         if period is None:
             known = (
@@ -89,3 +93,31 @@ def flag_groups(model: Any, panel: Any, *, scheduler: Any = None, **options: Any
         rows = _compute_one(panel[panel[spec.period_col] == ts], client).reset_index(drop=True)
         attach_spec(rows, spec)
     return _pandas(model, rows, **{**options, "period": ts})
+
+
+def _prospective_rows(model: Any, panel: Any, spec: Any, client: Any, options: dict):
+    """The rows prospective ``flag_groups`` reads, pulled from a Dask panel (or ``None``: all).
+
+    The assessed period's rows (the latest by default), and for the bootstrap refits of a
+    classifier the labelled rows of the periods they train on (those with at most half of
+    the labels censored): the same rows, in the same order, as the pandas path selects from
+    the whole panel. A HazardModel's refits read every row (``None``).
+    """
+    from turnover_risk.models import HazardModel
+
+    n_boot = options.get("n_boot", 10)
+    if options.get("period") is not None or (n_boot and isinstance(model, HazardModel)):
+        return None
+    period, label = spec.period_col, spec.label_col
+    latest = _compute_one(panel[period].max(), client)
+    if pd.isna(latest):
+        return None
+    keep = panel[period] == latest
+    if n_boot:
+        censored = panel[label].isna().groupby(panel[period]).mean()
+        trained = _compute_one(censored, client)
+        trained = list(trained.index[trained <= 0.5])
+        keep = keep | (~panel[label].isna() & panel[period].isin(trained))
+    rows = _compute_one(panel[keep], client).reset_index(drop=True)
+    attach_spec(rows, spec)
+    return rows
