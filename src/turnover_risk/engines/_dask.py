@@ -5,24 +5,25 @@ The public functions take ``engine="dask"`` (or a Dask DataFrame) and land here 
 is the object ``turnover_risk._engine.get_engine("dask")`` returns):
 
 * :func:`build_panel` returns a Dask DataFrame of the panel whose partitions are disjoint sets
-  of employees, so a person's history is never split. The shared state (period grid, episodes,
-  unit-level features: :func:`turnover_risk.panel.prepare_context`) is computed once on the
-  client and sent to every worker once; each partition is
-  :func:`turnover_risk.panel.build_partition` of its employees, so concatenating the
+  of employees, so a person's history is never split. The panel context is itself built
+  partition by partition (``_context``): the client prepares only its base (period grid,
+  spells, episodes: :func:`turnover_risk.panel.prepare_base`); the workers split the person
+  tables' rows by employee, build each partition's event indexes and its part of the unit
+  grid, and one task sums those parts into the unit-level features, exactly. Each partition
+  is :func:`turnover_risk.panel.build_partition` of its employees, so concatenating the
   partitions gives exactly the pandas panel (``_panel``).
 * :func:`score_dataset` builds (or reads) and scores partitions on the workers with the
-  scoring kernel's per-partition steps; from a register with a client, the context is prepared
-  on one worker (the client sends only the register) and copied worker to worker, in a
-  multiple of the worker count of equal partitions. Group-level sums are combined in a tree on
-  the workers; row-level risks are written by each worker to a part file of a temporary folder
-  that is renamed when every part is written (``_scoring``).
+  scoring kernel's per-partition steps; from a register, the context is built as for
+  :func:`build_panel`, in a multiple of the worker count of equal partitions. Group-level
+  sums are combined in a tree on the workers; row-level risks are written by each worker to a
+  part file of a temporary folder that is renamed when every part is written (``_scoring``).
 * :func:`turnover_rate`, :func:`sick_leave_rate` and :func:`flag_groups` accept Dask inputs.
   Rates need every spell of a person and, for their intervals, per-person moments of whole
   groups; the spell tables are small (about one row per person and job: ~1 million rows for a
   whole national sector), so Dask reads, filters and projects them and the exact rate kernel
   runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
-  of the assessed period; prospective mode refits the model on bootstrap samples of the
-  training rows, which needs them in one process (``_rates``).
+  of the assessed period; prospective mode pulls that period's rows and the labelled rows its
+  bootstrap refits train on (the refits need them in one process) (``_rates``).
 
 Connecting: ``scheduler`` is an address (``"tcp://10.0.0.5:8786"``), a
 ``distributed.Client``, or ``None`` (the current client if there is one, else Dask's default

@@ -6,6 +6,13 @@ arrays, their continuous episodes (scope, service, unit), sorted event indexes o
 tables (:mod:`._events`) and the unit-level features on a (unit x period) grid
 (:mod:`._unit`). Person rows are then built per partition of employees by
 :func:`turnover_risk.panel._person.build_rows`, which only reads the context.
+
+The context is computed in steps that can run on different workers: :func:`prepare_base` (not
+keyed by person), :func:`split_person_rows` and :func:`build_person_part` (event indexes and unit
+partials of one range of employee codes), :func:`finish_context` (the unit features from the
+partials of all ranges) and :func:`partition_context` (one range's context).
+:func:`prepare_context` runs them on the whole register as one range, so a split context gives
+the same rows bit for bit.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 :func:`_build_events` reads the caseload, supervision, absence and survey tables into
 :class:`~turnover_risk.panel._time.Events` on the context (employee code and time, sorted), from
 which the person rows read windowed sums, and returns the features whose tables or columns are
-missing. Surveys are scored with :func:`turnover_risk.surveys.score_survey`. Called once per
-register by :func:`._context.prepare_context`.
+missing. Surveys are scored with :func:`turnover_risk.surveys.score_survey`.
+:func:`absent_features` reads only which tables, columns and instruments the register has (once
+per register); :func:`_build_events` indexes the rows of any subset of the employees (the whole
+register, or one range of a split context).
 """
 
 from __future__ import annotations

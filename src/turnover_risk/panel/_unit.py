@@ -1,8 +1,11 @@
 """Unit-level features on a (unit x extended period) grid (private).
 
 Membership of a unit at period ``t`` means an employment spell covering the day before ``t``;
-every value here uses records dated before ``t`` only. Computed once per register by
-:func:`build_unit_features` and read by every partition.
+every value here uses records dated before ``t`` only. Computed in two steps so that it can be
+split by employees: :func:`unit_partial` lists what a range of employees contributes (the grid
+cells of its members, with values in employee order), :func:`finish_unit_features` sums the
+partials of all ranges, concatenated in range order, exactly as one pass over the register
+would. Read by every partition.
 """
 
 from __future__ import annotations
