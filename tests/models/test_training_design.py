@@ -154,7 +154,8 @@ def test_scaler_moments_are_the_full_data_moments():
     prep = _prep("logistic", X)
     _fit_design(prep, X, _prepare, chunk_rows=333)
     scaler = prep.named_transformers_["num"]["scale"]
-    filled = np.where(np.isnan(x), np.nanmedian(X["x"].to_numpy(np.float64)), X["x"])
+    x32 = X["x"].to_numpy(np.float64)  # the float32 values, widened
+    filled = np.where(np.isnan(x32), np.nanmedian(x32), x32)
     np.testing.assert_allclose(scaler.mean_[0], filled.mean(), rtol=1e-12)
     np.testing.assert_allclose(scaler.var_[0], filled.var(), rtol=1e-10)
     np.testing.assert_allclose(scaler.mean_[1], np.isnan(x).mean(), rtol=1e-12)
@@ -165,10 +166,11 @@ def test_scaler_moments_are_the_full_data_moments():
 @given(
     pairs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=0, max_size=60),
     n_bins=st.integers(5, 7),
+    spread=st.sampled_from([1, 10**6]),  # small codes: a presence table; large: hashing
 )
-def test_distinct_persons_per_bin_matches_its_definition(pairs, n_bins):
+def test_distinct_persons_per_bin_matches_its_definition(pairs, n_bins, spread):
     bins = np.array([b for b, _ in pairs], dtype=np.int64)
-    person = np.array([p for _, p in pairs], dtype=np.int64)
+    person = np.array([p * spread for _, p in pairs], dtype=np.int64)
     expected = np.zeros(n_bins, dtype=int)
     for b in range(n_bins):
         expected[b] = len({p for bb, p in pairs if bb == b})

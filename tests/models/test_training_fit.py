@@ -94,3 +94,27 @@ def test_a_large_logistic_fit_uses_float32_and_stays_within_tolerance(labelled, 
     # float32 inputs and the float32 loss of lbfgs: within 1e-4 of the float64 fit
     np.testing.assert_allclose(p, plain, rtol=0, atol=1e-4 if FLOAT32_LBFGS else 1e-9)
     assert model.explain(labelled.head(50)).values.shape == (50, len(model.features_))
+
+
+def test_person_codes_give_the_folds_and_profile_of_the_ids(make_panel):
+    """fit groups rows by integer codes of the ids in their sorted order: the calibration folds
+    (GroupKFold) and the drift profile are those the id strings themselves give."""
+    from turnover_risk.models._calibration import _out_of_fold_raw, _SigmoidCalibrator
+    from turnover_risk.models._inputs import _resolved_rows
+    from turnover_risk.models._profile import build_profile
+
+    rng = np.random.default_rng(5)
+    ids = [f"{rng.choice(list('QAZXM'))}{i:03d}" for i in rng.permutation(60)]
+    panel = make_panel(n_persons=60, n_periods=20, ids=ids)
+    model = tr.TurnoverRiskModel(calibrate="sigmoid", random_state=0).fit(panel)
+    resolved, _, _ = _resolved_rows(panel, model.spec_)
+    rows = panel[resolved & panel["left_within_horizon"].notna().to_numpy()]
+    y = rows["left_within_horizon"].to_numpy().astype(int)
+    persons = rows["employee_id"].to_numpy(dtype=object)
+    design = model.pipeline_.named_steps["prep"].transform(model._prepare(rows[model.features_]))
+    clf = model.pipeline_.named_steps["clf"]
+    oof = _out_of_fold_raw(clf, design, y, persons, calibrate="sigmoid", random_state=0)
+    by_ids = _SigmoidCalibrator().fit(oof, y)
+    assert (model.calibrator_.a_, model.calibrator_.b_) == pytest.approx((by_ids.a_, by_ids.b_))
+    profile = build_profile(rows[model.features_], model.features_, model._numeric_, persons)
+    assert profile == model.input_profile_

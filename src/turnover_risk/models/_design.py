@@ -124,16 +124,21 @@ def _fill_numeric(
     imputer = trans.named_steps["impute"]
     scaler = trans.named_steps.get("scale")
     kept_list, medians, moments = [], np.full(len(num), np.nan), []
+    has_missing = np.zeros(len(num), dtype=bool)
     for i, x in enumerate(num):
-        x64 = np.asarray(x, dtype=np.float64)
+        x64 = np.array(x, dtype=np.float64)  # a copy: filled in place below
         missing = np.isnan(x64)
-        if missing.all():
+        has_missing[i] = missing.any()
+        if has_missing[i] and missing.all():
             continue
-        medians[i] = np.nanmedian(x64) if missing.any() else np.median(x64)
         kept_list.append(i)
+        if has_missing[i]:  # what np.nanmedian does: the median of the observed values
+            medians[i] = np.median(x64[~missing], overwrite_input=True)
+            x64[missing] = medians[i]
+        else:
+            medians[i] = np.median(x64)
         if scaler is not None:
-            filled = np.where(missing, medians[i], x64)
-            moments.append((filled.mean(), filled.var()))
+            moments.append((x64.mean(), x64.var()))
     if imputer.keep_empty_features:  # pragma: no cover - not what _build_pipeline makes
         raise NotImplementedError("keep_empty_features=True")
     imputer.statistics_ = medians
@@ -159,8 +164,11 @@ def _fill_numeric(
         out = block[rows]
         for j, i in enumerate(kept):
             v = num[i][rows].astype(np.float64)
-            v[np.isnan(v)] = medians[i]
-            out[:, j] = (v - shift[j]) / scale[j]
+            if has_missing[i]:
+                v[np.isnan(v)] = medians[i]
+            np.subtract(v, shift[j], out=v)
+            np.divide(v, scale[j], out=v)
+            out[:, j] = v
         for j, i in enumerate(indicator, start=len(kept)):
             out[:, j] = (np.isnan(num[i][rows]) - shift[j]) / scale[j]
 

@@ -280,7 +280,9 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
                 X = X[resolved]
             y_raw = X[spec.label_col]
             if spec.id_cols and spec.id_cols[0] in X.columns:
-                groups = X[spec.id_cols[0]].to_numpy()
+                # persons as integer codes in the sorted order of their ids: the same
+                # calibration folds and drift profile as the ids, without 2 M Python strings
+                groups = pd.factorize(X[spec.id_cols[0]], sort=True, use_na_sentinel=False)[0]
             if spec.period_col in X.columns:
                 periods = X[spec.period_col]
             if SCREEN_GROUP_COLUMN in X.columns:

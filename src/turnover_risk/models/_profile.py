@@ -64,8 +64,11 @@ def _distinct(bins: np.ndarray, person: np.ndarray, n_bins: int) -> np.ndarray:
     if not len(bins):
         return np.zeros(n_bins, dtype=int)
     stride = np.int64(person.max()) + 1
-    keys = pd.unique(np.asarray(bins, dtype=np.int64) * stride + person)  # hashing, no sort
-    return np.bincount(keys // stride, minlength=n_bins)
+    keys = np.asarray(bins, dtype=np.int64) * stride + person
+    if stride * n_bins <= max(4 * len(keys), 1 << 20):  # a presence table: no hashing or sorting
+        seen = np.bincount(keys, minlength=int(stride * n_bins)) > 0
+        return seen.reshape(n_bins, -1).sum(axis=1)
+    return np.bincount(pd.unique(keys) // stride, minlength=n_bins)
 
 
 def _numeric_edges(x: np.ndarray, person: np.ndarray, min_persons: int) -> list[float]:
