@@ -59,15 +59,14 @@ def _category_values(s: pd.Series) -> np.ndarray:
 
 def _witness_rows(num: list[np.ndarray], cat: list[np.ndarray]) -> np.ndarray:
     """Rows that show every pattern the fitted steps record: for each numeric column its
-    first non-missing and first missing row, for each categorical column the first row of each
-    distinct value (missing included)."""
+    first non-missing and first missing row, for each categorical column (given as codes of
+    its distinct values, missing included) the first row of each value."""
     rows: list[np.ndarray] = [np.zeros(1, dtype=np.intp)]
     for x in num:
         missing = np.isnan(x)
         first_missing, first_seen = int(missing.argmax()), int((~missing).argmax())
         rows.append(np.array([first_missing if missing[first_missing] else 0, first_seen]))
-    for v in cat:
-        codes, _ = pd.factorize(v, use_na_sentinel=False)
+    for codes in cat:
         rows.append(np.unique(codes, return_index=True)[1])
     return np.unique(np.concatenate(rows))
 
@@ -90,8 +89,8 @@ def _fit_design(
     cols = {name: list(c) for name, _, c in prep.transformers}
     numeric, categorical = cols.get("num", []), cols.get("cat", [])
     num = [_numeric_values(X[c]) for c in numeric]
-    cat = [_category_values(X[c]) for c in categorical]
-    witness = _witness_rows(num, cat)
+    cat = [pd.factorize(_category_values(X[c]), use_na_sentinel=False) for c in categorical]
+    witness = _witness_rows(num, [codes for codes, _ in cat])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
         prep.fit(prepare(X.iloc[witness]))
@@ -116,29 +115,28 @@ def _fill_numeric(
 ) -> None:
     """Medians, indicators and (if the pipeline scales) standardised values of ``num``.
 
-    The statistics come first, column by column in float64: the median (``np.nanmedian``,
-    the value ``SimpleImputer`` takes), then the mean and variance of the imputed column
-    (``np.mean`` and ``np.var``, two passes, as ``StandardScaler`` takes them). The design is
-    then written in row chunks, already standardised, in its own dtype.
+    The statistics come first, column by column in float64: the median (the value
+    ``SimpleImputer`` takes from float64 inputs), then the mean and variance of the imputed
+    column (what ``StandardScaler`` stores), from the observed values and the number imputed.
+    The design is then written in row chunks, already standardised, in its own dtype.
     """
     imputer = trans.named_steps["impute"]
     scaler = trans.named_steps.get("scale")
     kept_list, medians, moments = [], np.full(len(num), np.nan), []
     has_missing = np.zeros(len(num), dtype=bool)
     for i, x in enumerate(num):
-        x64 = np.array(x, dtype=np.float64)  # a copy: filled in place below
-        missing = np.isnan(x64)
-        has_missing[i] = missing.any()
-        if has_missing[i] and missing.all():
+        missing = np.isnan(x)
+        n_missing = int(np.count_nonzero(missing))
+        has_missing[i] = n_missing > 0
+        if n_missing == len(x):
             continue
         kept_list.append(i)
-        if has_missing[i]:  # what np.nanmedian does: the median of the observed values
-            medians[i] = np.median(x64[~missing], overwrite_input=True)
-            x64[missing] = medians[i]
-        else:
-            medians[i] = np.median(x64)
+        observed = x[~missing] if n_missing else x.copy()  # our copy: partitioned in place
+        if observed.dtype.kind != "f":
+            observed = observed.astype(np.float64)
+        medians[i] = _median(observed)
         if scaler is not None:
-            moments.append((x64.mean(), x64.var()))
+            moments.append(_filled_moments(observed, medians[i], n_missing))
     if imputer.keep_empty_features:  # pragma: no cover - not what _build_pipeline makes
         raise NotImplementedError("keep_empty_features=True")
     imputer.statistics_ = medians
@@ -173,6 +171,32 @@ def _fill_numeric(
             out[:, j] = (np.isnan(num[i][rows]) - shift[j]) / scale[j]
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of the float64 values of ``values`` (no NaN), partitioning ``values``
+    in place: the middle value, or the mean of the two middle values taken in float64."""
+    k = len(values)
+    if k % 2:
+        values.partition(k // 2)
+        return float(values[k // 2])
+    values.partition([k // 2 - 1, k // 2])
+    return (float(values[k // 2 - 1]) + float(values[k // 2])) / 2
+
+
+def _filled_moments(observed: np.ndarray, median: float, n_missing: int) -> tuple[float, float]:
+    """Mean and variance of ``observed`` with ``n_missing`` more values equal to ``median``
+    (the imputed column), in float64 without widening the column: the observed values' mean
+    and sum of squared deviations, then the filled values added exactly."""
+    n_obs = len(observed)
+    n = n_obs + n_missing
+    m_obs = float(observed.mean(dtype=np.float64))
+    dev = np.subtract(observed, m_obs, dtype=np.float64)
+    np.multiply(dev, dev, out=dev)
+    m2_obs = float(dev.sum())
+    mean = (m_obs * n_obs + median * n_missing) / n
+    m2 = m2_obs + n_obs * (m_obs - mean) ** 2 + n_missing * (median - mean) ** 2
+    return mean, m2 / n
+
+
 def _set_moments(scaler: StandardScaler, moments: np.ndarray, n: int):
     """Set the moments of ``scaler`` (fitted on the witness rows) to those of all ``n`` rows;
     return the shift and scale of each column.
@@ -193,18 +217,19 @@ def _set_moments(scaler: StandardScaler, moments: np.ndarray, n: int):
 
 
 def _fill_onehot(
-    trans, cat: list[np.ndarray], design: np.ndarray, sl: slice, chunk_rows: int
+    trans, cat: list[tuple[np.ndarray, np.ndarray]], design: np.ndarray, sl: slice, chunk_rows: int
 ) -> None:
-    """One-hot columns of ``cat``, in the fitted encoder's category order."""
+    """One-hot columns of ``cat`` (codes and distinct values of each column), in the fitted
+    encoder's category order."""
     imputer, encoder = trans.named_steps["impute"], trans.named_steps["onehot"]
     design[:, sl] = 0.0
     col = sl.start
     rows = np.arange(design.shape[0])
-    for v, cats in zip(cat, encoder.categories_, strict=True):
-        filled = v.copy()
+    for (codes, uniques), cats in zip(cat, encoder.categories_, strict=True):
+        filled = np.asarray(uniques, dtype=object).copy()
         filled[pd.isna(filled)] = imputer.fill_value
-        codes = pd.Index(cats).get_indexer(filled)
-        if (codes < 0).any():  # pragma: no cover - every value is a witness's category
+        position = pd.Index(cats).get_indexer(filled)
+        if (position < 0).any():  # pragma: no cover - every value is a witness's category
             raise RuntimeError("a training value is not among the encoder's categories")
-        design[rows, col + codes] = 1.0
+        design[rows, col + position[codes]] = 1.0
         col += len(cats)
