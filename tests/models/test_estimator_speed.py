@@ -1,13 +1,12 @@
 """The fast paths of fitting give exactly what the plain scikit-learn steps give.
 
-Medians by ``np.nanmedian`` instead of ``np.ma.median``, the design handed to the classifier as
-one array, the constant-column check by minimum and maximum, and the per-municipality
+The preprocessing fitted and its design written in one pass (``_design``; more in
+test_training_design.py), the design handed to the classifier as one array, the constant-column check by minimum and maximum, and the per-municipality
 screening that counts values only for the columns that need it.
 """
 
 from __future__ import annotations
 
-import pickle
 import warnings
 
 import numpy as np
@@ -23,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 from turnover_risk.models import TurnoverRiskModel
 from turnover_risk.models._calibration import _out_of_fold_raw
 from turnover_risk.models._inputs import _group_confined_columns, _is_constant
-from turnover_risk.models._pipeline import _build_pipeline, _fit_pipeline, _NanMedianImputer
+from turnover_risk.models._pipeline import _build_pipeline, _fit_pipeline
 
 FLOATS = st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, np.inf, -np.inf, np.nan])
 
@@ -92,20 +91,6 @@ def _data(seed: int = 0, n: int = 600):
 
 
 @pytest.mark.filterwarnings("ignore:.*Skipping features without any observed")
-@pytest.mark.parametrize("keep_empty", [False, True])
-def test_nanmedian_imputer_gives_the_simple_imputer_statistics(keep_empty):
-    X, _ = _data()
-    X = X[["a", "b", "c", "d"]].to_numpy()
-    plain = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=keep_empty)
-    fast = _NanMedianImputer(strategy="median", add_indicator=True, keep_empty_features=keep_empty)
-    plain.fit(X)
-    fast.fit(X)
-    np.testing.assert_array_equal(fast.statistics_, plain.statistics_)
-    np.testing.assert_array_equal(fast.indicator_.features_, plain.indicator_.features_)
-    np.testing.assert_array_equal(fast.transform(X), plain.transform(X))
-
-
-@pytest.mark.filterwarnings("ignore:.*Skipping features without any observed")
 @pytest.mark.parametrize("kind", ["logistic", "gbm"])
 def test_fit_pipeline_equals_pipeline_fit_and_keeps_plain_classes(kind):
     X, y = _data(1)
@@ -129,7 +114,6 @@ def test_fit_pipeline_equals_pipeline_fit_and_keeps_plain_classes(kind):
     imputer = prep.named_transformers_["num"].named_steps["impute"]
     assert type(imputer) is SimpleImputer  # files pickle scikit-learn's class, not ours
     assert type(prep.transformers[0][1].named_steps["impute"]) is SimpleImputer
-    assert b"_NanMedianImputer" not in pickle.dumps(fitted)
     assert list(fitted.named_steps["clf"].feature_names_in_) == list(z.columns)
     _assert_same_state(fitted, reference)
 

@@ -34,6 +34,7 @@ from turnover_risk.models._calibration import (
     _out_of_fold_raw,
     _SigmoidCalibrator,
 )
+from turnover_risk.models._design import _category_values, _numeric_values
 from turnover_risk.models._explain import (
     Explanation,
     _aggregate_to_features,
@@ -224,18 +225,11 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
                     f"column {c!r} was numeric when the model was fitted but has dtype "
                     f"{s.dtype} now; convert it back to numbers."
                 )
-            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
-                block[i] = s.to_numpy()
-            else:
-                block[i] = pd.to_numeric(
-                    s.astype("Float64") if pd.api.types.is_bool_dtype(s) else s, errors="coerce"
-                ).to_numpy(dtype=np.float64, na_value=np.nan)
+            block[i] = _numeric_values(s)
         out = pd.DataFrame(block.T, index=X.index, columns=numeric, copy=False)
         for i, c in enumerate(self.features_):
             if c not in self._numeric_:
-                vals = X[c].astype(object).to_numpy(copy=True)
-                vals[pd.isna(X[c]).to_numpy()] = np.nan
-                out.insert(i, c, vals)
+                out.insert(i, c, _category_values(X[c]))
         return out
 
     def _check_columns(self, X: Any) -> pd.DataFrame:
@@ -286,7 +280,9 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
                 X = X[resolved]
             y_raw = X[spec.label_col]
             if spec.id_cols and spec.id_cols[0] in X.columns:
-                groups = X[spec.id_cols[0]].to_numpy()
+                # persons as integer codes in the sorted order of their ids: the same
+                # calibration folds and drift profile as the ids, without 2 M Python strings
+                groups = pd.factorize(X[spec.id_cols[0]], sort=True, use_na_sentinel=False)[0]
             if spec.period_col in X.columns:
                 periods = X[spec.period_col]
             if SCREEN_GROUP_COLUMN in X.columns:
@@ -338,14 +334,13 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
             )
         self._numeric_ = {c for c in self.features_ if _is_numeric(Xf[c])}
         self.input_profile_ = build_profile(Xf, self.features_, self._numeric_, groups)  # drift
-        Xp = self._prepare(Xf)
         self.classes_ = classes
         self.horizon_ = (
             self.horizon
             if self.horizon is not None
             else (self.spec_.horizon if self.spec_ is not None else None)
         )
-        self.n_train_rows_ = len(Xp)
+        self.n_train_rows_ = len(Xf)
         self.n_positive_ = int(y01.sum())
 
         params = _with_horizon_defaults(self.kind, params, self.estimator_params, self.horizon_)
@@ -358,8 +353,8 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
             class_weight=self.class_weight,
             random_state=self.random_state,
         )
-        self.pipeline_, design = _fit_pipeline(pipeline, Xp, y01)
-        self.transformed_mean_ = design.to_numpy().mean(axis=0)
+        self.pipeline_, design = _fit_pipeline(pipeline, Xf, y01, self._prepare)
+        self.transformed_mean_ = design.to_numpy().mean(axis=0, dtype=np.float64)
         self.calibrator_ = None
         if self.calibrate is not None:
             oof = _out_of_fold_raw(

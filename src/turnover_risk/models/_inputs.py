@@ -46,13 +46,15 @@ def _id_like_reason(name: str, s: pd.Series) -> str | None:
     lower = str(name).strip().lower()
     if _ID_NAME.search(lower) or re.search(r"[a-z](?:ID|Id)$", str(name)):
         return "identifier name"
+    if pd.api.types.is_bool_dtype(s):
+        return None
+    stringy = not pd.api.types.is_numeric_dtype(s)
+    if not (stringy or pd.api.types.is_integer_dtype(s)):
+        return None  # float columns are measurements, never identifiers
     nonmissing = s.dropna()
     n = len(nonmissing)
-    if n >= ID_UNIQUE_MIN_ROWS and not pd.api.types.is_bool_dtype(s):
-        stringy = not pd.api.types.is_numeric_dtype(s)
-        integer = pd.api.types.is_integer_dtype(s)
-        if (stringy or integer) and nonmissing.nunique() == n:
-            return "all values unique"
+    if n >= ID_UNIQUE_MIN_ROWS and nonmissing.nunique() == n:
+        return "all values unique"
     return None
 
 

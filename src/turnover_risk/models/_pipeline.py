@@ -5,29 +5,37 @@ with missing-value indicators, plus standard scaling for the logistic model; cat
 columns: constant imputation and one-hot encoding named by :func:`_onehot_name`) followed by
 the classifier; :func:`_transformed_to_feature` maps each transformed column back to its input
 feature (what explanations sum over); :func:`_blas_single_thread` limits the threads of a fit;
-:func:`_fit_pipeline` fits it (medians by ``np.nanmedian``, the design made once).
+:func:`_fit_pipeline` fits it (the preprocessing and its design in one pass, ``_design``).
 Model files pickle ``_onehot_name`` by this module's path (0.1.0 files by
 ``turnover_risk.models._onehot_name``, which ``turnover_risk.models`` still resolves).
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from turnover_risk.models._design import _fit_design
 from turnover_risk.models._params import _estimator_class
 
 MISSING_CATEGORY = "(missing)"
 SMALL_FIT_CELLS = 2_000_000
 """Frames with fewer cells (rows x columns) are fitted single-threaded (see _blas_single_thread)."""
+FLOAT32_MIN_CELLS = 20_000_000
+"""Logistic fits on frames with at least this many cells (rows x input columns; about 400 000
+panel rows) use a float32 design where the solver takes one (see :func:`_takes_float32`); smaller
+ones keep float64 and the very numbers of a plain scikit-learn pipeline."""
 
 
 def _onehot_name(feature: str, category: Any) -> str:
@@ -111,82 +119,52 @@ def _transformed_to_feature(pipeline: Pipeline) -> list[str]:
     return mapping
 
 
-class _NanMedianImputer(SimpleImputer):
-    """``SimpleImputer(strategy="median")`` whose fit takes medians with ``np.nanmedian``.
-
-    scikit-learn takes them with ``np.ma.median``, which sorts every column: 10-20 times slower
-    (about 15 s of a 2-million-row fit). ``np.nanmedian`` partitions instead and gives the same
-    numbers (the middle value, or the mean of the two middle values). Used only while fitting:
-    :func:`_fit_pipeline` turns each instance back into a plain ``SimpleImputer``, so fitted
-    models hold (and files pickle) scikit-learn's own class. Any other case is left to
-    ``SimpleImputer``.
-    """
-
-    def _dense_fit(self, X, strategy, missing_values, fill_value):
-        if (
-            strategy != "median"
-            or not isinstance(missing_values, float)
-            or not np.isnan(missing_values)
-            or X.dtype.kind != "f"
-            or not hasattr(self, "_fit_indicator")
-        ):
-            return super()._dense_fit(X, strategy, missing_values, fill_value)
-        missing = np.isnan(X)
-        self._fit_indicator(missing)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
-            median = np.nanmedian(X, axis=0)
-        median[np.isnan(median)] = 0 if self.keep_empty_features else np.nan
-        return median
-
-
 def _fit_pipeline(
-    pipeline: Pipeline, Xp: pd.DataFrame, y01: np.ndarray
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y01: np.ndarray,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> tuple[Pipeline, pd.DataFrame]:
-    """Fit ``pipeline`` (from :func:`_build_pipeline`) on ``Xp``; return it and the transformed
-    design the classifier was fitted on (one C-ordered float64 block).
+    """Fit ``pipeline`` (from :func:`_build_pipeline`) on ``X``; return it and the transformed
+    design the classifier was fitted on (one C-ordered block: float32 for a large logistic fit
+    whose solver takes float32, see ``FLOAT32_MIN_CELLS``, else float64).
 
-    The same fitted pipeline as ``pipeline.fit(Xp, y01)``, with three savings: medians by
-    :class:`_NanMedianImputer`; the design is stacked once from arrays (:func:`_arrays_out`)
-    into one C-ordered float64 block that the classifier's input check takes without a copy
-    (the frame ``pipeline.fit`` makes has several blocks and is copied, maybe twice); and the
-    caller takes the means (and calibration folds) from that design rather than from a second
-    transform.
+    ``prepare`` turns rows of ``X`` into what the preprocessing takes (the model's
+    ``_prepare``; default: ``X`` as it is). The fitted pipeline is that of
+    ``pipeline.fit(prepare(X), y01)`` (the moments of the scaler to rounding), with the
+    preprocessing fitted and the design written in one pass by :func:`_fit_design` rather than
+    by ``fit_transform``, which widens the inputs to float64 and stacks several full-size
+    intermediate arrays. The caller takes the means (and calibration folds) from that design
+    rather than from a second transform.
     """
     prep, clf = pipeline.named_steps["prep"], pipeline.named_steps["clf"]
-    _swap_imputers(prep.transformers, SimpleImputer, _NanMedianImputer)
-    _arrays_out(prep)
-    try:
-        with warnings.catch_warnings(), _blas_single_thread(Xp.size):
-            warnings.filterwarnings("ignore", message=".*Skipping features without any observed")
-            design = np.ascontiguousarray(prep.fit_transform(Xp, y01), dtype=np.float64)
-            frame = pd.DataFrame(design, columns=prep.get_feature_names_out(), copy=False)
-            clf.fit(frame, y01)
-    finally:
-        _swap_imputers(prep.transformers, _NanMedianImputer, SimpleImputer)
-        _swap_imputers(getattr(prep, "transformers_", []), _NanMedianImputer, SimpleImputer)
-        pipeline.set_output(transform="pandas")
+    dtype = np.float32 if _takes_float32(clf) and X.size >= FLOAT32_MIN_CELLS else np.float64
+    with _blas_single_thread(X.size):
+        design = _fit_design(
+            prep, X, prepare if prepare is not None else (lambda Z: Z), dtype=dtype
+        )
+        frame = pd.DataFrame(design, columns=prep.get_feature_names_out(), copy=False)
+        clf.fit(frame, y01)
     return pipeline, frame
 
 
-def _arrays_out(prep: ColumnTransformer) -> None:
-    """Let ``prep`` and the last step of each of its pipelines return arrays while fitting.
+def _takes_float32(clf: Any) -> bool:
+    """Whether ``clf`` is a ``LogisticRegression`` that fits float32 data as float32.
 
-    Every other step keeps returning frames, so each step is fitted on what it is fitted on in
-    ``pipeline.fit`` (a frame: it records the column names); only the pieces that are stacked
-    into the design skip the frames that would be copied into it. ``pipeline.set_output``
-    restores frames everywhere after the fit.
+    Half the memory and about half the time per lbfgs iteration of a float64 design. lbfgs
+    takes float32 in recent scikit-learn (1.9 here); at 1.5 it copies float32 to float64, so there the
+    design is made in float64. Found out once per solver by a fit on four rows.
     """
-    prep.set_output(transform="default")
-    for _, trans, _ in prep.transformers:
-        if isinstance(trans, Pipeline):
-            for _, step in trans.steps[:-1]:
-                step.set_output(transform="pandas")
+    return isinstance(clf, LogisticRegression) and _solver_keeps_float32(clf.solver)
 
 
-def _swap_imputers(transformers: list, old: type, new: type) -> None:
-    """Make every median imputer of class ``old`` in a ColumnTransformer's list a ``new``."""
-    for _, trans, _ in transformers:
-        for step in getattr(trans, "named_steps", {}).values():
-            if type(step) is old and step.strategy == "median":
-                step.__class__ = new
+@functools.cache
+def _solver_keeps_float32(solver: str) -> bool:
+    X = np.array([[0.0], [1.0], [2.0], [3.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            coef = LogisticRegression(solver=solver).fit(X, [0, 1, 0, 1]).coef_
+        except (TypeError, ValueError):  # pragma: no cover - a solver of another version
+            return False
+    return coef.dtype == np.float32

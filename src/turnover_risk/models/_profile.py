@@ -60,13 +60,15 @@ def _person_codes(persons: Any, n: int) -> np.ndarray:
 
 
 def _distinct(bins: np.ndarray, person: np.ndarray, n_bins: int) -> np.ndarray:
-    """Distinct persons per bin."""
-    pairs = np.unique(np.column_stack([bins, person]), axis=0) if len(bins) else np.empty((0, 2))
-    return (
-        np.bincount(pairs[:, 0].astype(int), minlength=n_bins)
-        if len(pairs)
-        else (np.zeros(n_bins, dtype=int))
-    )
+    """Distinct persons per bin (distinct ``(bin, person)`` pairs, as one int64 key each)."""
+    if not len(bins):
+        return np.zeros(n_bins, dtype=int)
+    stride = np.int64(person.max()) + 1
+    keys = np.asarray(bins, dtype=np.int64) * stride + person
+    if stride * n_bins <= max(4 * len(keys), 1 << 20):  # a presence table: no hashing or sorting
+        seen = np.bincount(keys, minlength=int(stride * n_bins)) > 0
+        return seen.reshape(n_bins, -1).sum(axis=1)
+    return np.bincount(pd.unique(keys) // stride, minlength=n_bins)
 
 
 def _numeric_edges(x: np.ndarray, person: np.ndarray, min_persons: int) -> list[float]:
