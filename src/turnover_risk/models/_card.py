@@ -255,16 +255,7 @@ def _markdown(card: dict[str, Any], title: str) -> str:
         f"{card['library']}; {m['kind']} model of {m['outcome'] or 'the target'} leaving within "
         f"{m['horizon']} periods (scope: {m['scope']}).",
         "",
-        "## Intended use",
-        "",
-        card["intended_use"],
-        "",
-        f"**Human oversight.** {card['human_oversight']}",
-        "",
-        "## Out of scope",
-        "",
-        *[f"- {x}" for x in card["out_of_scope"]],
-        "",
+        *md_use(card),
         "## Training data",
         "",
         f"Periods {periods.get('first', '?')} to {periods.get('last', '?')} "
@@ -298,6 +289,22 @@ def _markdown(card: dict[str, Any], title: str) -> str:
         lines.append("```json\n" + json.dumps(ev, indent=1) + "\n```")
     lines += md_audit_and_act(card)
     return "\n".join(lines) + "\n"
+
+
+def md_use(card: dict[str, Any]) -> list[str]:
+    """The intended use, human oversight and out-of-scope sections of a card's Markdown."""
+    return [
+        "## Intended use",
+        "",
+        card["intended_use"],
+        "",
+        f"**Human oversight.** {card['human_oversight']}",
+        "",
+        "## Out of scope",
+        "",
+        *[f"- {x}" for x in card["out_of_scope"]],
+        "",
+    ]
 
 
 def md_audit_and_act(card: dict[str, Any]) -> list[str]:

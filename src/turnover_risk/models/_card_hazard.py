@@ -28,6 +28,7 @@ from turnover_risk.models._card import (
     _md_table,
     eu_ai_act,
     md_audit_and_act,
+    md_use,
 )
 
 __all__ = ["hazard_card", "hazard_markdown"]
@@ -187,16 +188,7 @@ def hazard_markdown(card: dict[str, Any], title: str) -> str:
         f"**Outcomes**: {outcomes} (competing: {m['competing']}).",
         f"**Horizons**: {horizons} months. **Risk**: {m['risk']}.",
         "",
-        "## Intended use",
-        "",
-        card["intended_use"],
-        "",
-        f"**Human oversight.** {card['human_oversight']}",
-        "",
-        "## Out of scope",
-        "",
-        *[f"- {x}" for x in card["out_of_scope"]],
-        "",
+        *md_use(card),
         "## Training data",
         "",
         f"Months {periods.get('first', '?')} to {periods.get('last', '?')} "
