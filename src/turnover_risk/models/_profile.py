@@ -55,6 +55,10 @@ def _person_codes(persons: Any, n: int) -> np.ndarray:
     """Integer person codes (each row its own person when ``persons`` is None)."""
     if persons is None:
         return np.arange(n)
+    arr = np.asarray(persons) if isinstance(persons, np.ndarray) else None
+    if arr is not None and arr.dtype.kind in "iu":  # integer ids: the same codes, no objects
+        codes, _ = pd.factorize(arr, use_na_sentinel=False)
+        return codes
     codes, _ = pd.factorize(pd.Series(np.asarray(persons, dtype=object)), use_na_sentinel=False)
     return codes
 
@@ -71,40 +75,63 @@ def _distinct(bins: np.ndarray, person: np.ndarray, n_bins: int) -> np.ndarray:
     return np.bincount(pd.unique(keys) // stride, minlength=n_bins)
 
 
-def _numeric_edges(x: np.ndarray, person: np.ndarray, min_persons: int) -> list[float]:
-    """Quantile edges of the non-missing values, merged so each bin has ``min_persons``."""
-    ok = ~np.isnan(x)
-    if not ok.any():
-        return []
-    edges = np.unique(np.quantile(x[ok], np.arange(1, N_QUANTILE_BINS) / N_QUANTILE_BINS))
-    edges = list(edges)
-    while edges:
-        bins = np.searchsorted(np.asarray(edges), x[ok], side="left")
-        n = _distinct(bins, person[ok], len(edges) + 1)
+def _presence(codes: np.ndarray, person: np.ndarray, n_bins: int):
+    """Which persons each bin holds: a (bins, persons) bool table, or the distinct pairs."""
+    stride = np.int64(person.max()) + 1
+    keys = codes.astype(np.int64) * stride + person
+    if stride * n_bins <= max(4 * len(keys), 1 << 20):  # a presence table: no hashing or sorting
+        return np.bincount(keys, minlength=int(stride * n_bins)).reshape(n_bins, -1) > 0, stride
+    return pd.unique(keys), stride
+
+
+def _merged_distinct(presence, stride, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Distinct persons per group of consecutive fine bins (``group[fine bin]``)."""
+    if isinstance(presence, np.ndarray) and presence.ndim == 2:
+        bounds = np.searchsorted(group, np.arange(n_groups + 1), side="left")
+        return np.asarray(
+            [presence[a:b].any(axis=0).sum() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        )
+    fine, who = presence // stride, presence % stride
+    inside = fine < len(group)  # the missing bin is no group
+    merged = group[fine[inside]] * stride + who[inside]
+    return np.bincount(pd.unique(merged) // stride, minlength=n_groups)
+
+
+def _merge_edges(fine_codes, n_fine: int, person: np.ndarray, min_persons: int) -> list[int]:
+    """Indices of the fine edges kept once every bin holds ``min_persons`` distinct persons.
+
+    ``fine_codes`` is each row's fine bin (``n_fine + 1`` for missing). The distinct persons of
+    each fine bin are found once; merging bins then only combines those sets.
+    """
+    kept = list(range(n_fine))
+    if not kept:
+        return kept
+    presence, stride = _presence(fine_codes, person, n_fine + 2)
+    fine_bins = np.arange(n_fine + 1)
+    while kept:
+        group = np.searchsorted(np.asarray(kept), fine_bins, side="left")
+        n = _merged_distinct(presence, stride, group, len(kept) + 1)
         i = int(np.argmin(n))
         if n[i] >= min_persons:
             break
         # merge bin i with its smaller neighbour: drop the edge between them
         if i == 0:
             drop = 0
-        elif i == len(edges):
+        elif i == len(kept):
             drop = i - 1
         else:
             drop = i - 1 if n[i - 1] <= n[i + 1] else i
-        edges.pop(drop)
-    return [float(e) for e in edges]
+        kept.pop(drop)
+    return kept
 
 
-def _numeric_range(x: np.ndarray) -> tuple[float, float] | tuple[None, None]:
-    ok = x[~np.isnan(x)]
-    if not len(ok):
-        return None, None
-    lo, hi = np.quantile(ok, RANGE_QUANTILES)
+def _plausible_range(lo: float, hi: float, nonneg: bool, unit: bool) -> tuple[float, float]:
+    """The row quantiles ``lo``, ``hi`` widened by their distance (see the module docstring)."""
     width = hi - lo if hi > lo else max(abs(hi), 1.0)
     low, high = lo - RANGE_WIDEN * width, hi + RANGE_WIDEN * width
-    if ok.min() >= 0:  # counts, months, shares: a negative value is an error
+    if nonneg:  # counts, months, shares: a negative value is an error
         low = 0.0
-        if ok.max() <= 1:  # shares and 0/1 flags stay in [0, 1]
+        if unit:  # shares and 0/1 flags stay in [0, 1]
             high = 1.0
     return float(low), float(high)
 
@@ -127,33 +154,75 @@ def _as_text(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return pd.Series(vals, dtype=object).astype(str).to_numpy(dtype=object), missing
 
 
+_QUANTILES = np.concatenate([np.arange(1, N_QUANTILE_BINS) / N_QUANTILE_BINS, RANGE_QUANTILES])
+
+
 def _profile_numeric(x: np.ndarray, person: np.ndarray, weight: np.ndarray, min_persons: int):
-    edges = _numeric_edges(x, person, min_persons)
-    low, high = _numeric_range(x)
-    prof = {"kind": "numeric", "edges": edges, "low": low, "high": high}
-    codes, _, _ = bin_codes(prof, x)
-    ok = x[~np.isnan(x)]
-    prof.update(
-        labels=_numeric_labels(edges),
-        rows=[int(v) for v in np.bincount(codes, minlength=len(edges) + 2)],
-        counts=_weighted_counts(codes, weight, len(edges) + 2),
-        mean=float(ok.mean()) if len(ok) else None,
-        sd=float(ok.std(ddof=1)) if len(ok) > 1 else None,
-    )
-    return prof
+    # one copy of the non-missing values and one partition for all quantiles; the rows' bins
+    # are found once, for the fine decile edges, and mapped to the merged bins
+    missing = np.isnan(x)
+    ok = x[~missing] if missing.any() else np.array(x, dtype=np.float64, copy=True)
+    mean = float(ok.mean()) if len(ok) else None
+    sd = float(ok.std(ddof=1)) if len(ok) > 1 else None
+    fine, low, high = np.zeros(0), None, None
+    if len(ok):
+        nonneg = bool(ok.min() >= 0)  # read before the partition reorders ``ok``
+        unit = nonneg and bool(ok.max() <= 1)
+        q = np.quantile(ok, _QUANTILES, overwrite_input=True)
+        fine = np.unique(q[: N_QUANTILE_BINS - 1])
+        low, high = _plausible_range(q[-2], q[-1], nonneg, unit)
+    codes = np.zeros(len(x), dtype=np.int8)  # bin i holds (edges[i-1], edges[i]]
+    for e in fine:
+        codes += x > float(e)
+    codes[missing] = len(fine) + 1
+    kept = _merge_edges(codes, len(fine), person, min_persons)
+    edges = [float(fine[k]) for k in kept]
+    lookup = np.searchsorted(np.asarray(kept, dtype=np.int64), np.arange(len(fine) + 2))
+    lookup[-1] = len(edges) + 1  # the missing bin
+    codes = lookup.astype(np.int8)[codes]
+    return {
+        "kind": "numeric",
+        "edges": edges,
+        "low": low,
+        "high": high,
+        "labels": _numeric_labels(edges),
+        "rows": [int(v) for v in np.bincount(codes, minlength=len(edges) + 2)],
+        "counts": _weighted_counts(codes, weight, len(edges) + 2),
+        "mean": mean,
+        "sd": sd,
+    }
+
+
+def _level_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the sorted distinct texts ``seen`` (``len(seen)``: missing).
+
+    Categorical and string columns are factorised first and only their distinct values turned
+    into text (the text of a value does not depend on its row); other columns (objects, which
+    may hold equal values of different types, ``1`` and ``1.0``) are turned into text row by row.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype) or (
+        pd.api.types.is_string_dtype(s.dtype) and s.dtype != object
+    ):
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        text, _ = _as_text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    else:
+        text, missing = _as_text(s)
+        codes = np.full(len(text), -1, dtype=np.intp)
+        codes[~missing], text = pd.factorize(text[~missing], use_na_sentinel=True)
+    seen = sorted(set(np.asarray(text, dtype=object).tolist()))
+    level_code = {v: i for i, v in enumerate(seen)}
+    lookup = np.asarray([*(level_code[t] for t in text), len(seen)], dtype=np.int64)
+    return lookup[codes], seen
 
 
 def _profile_category(s: pd.Series, person: np.ndarray, weight: np.ndarray, min_persons: int):
-    text, missing = _as_text(s)
-    seen = sorted(set(text[~missing].tolist()))
-    level_code = {v: i for i, v in enumerate(seen)}
-    raw = pd.Series(text).map(level_code).fillna(-1).to_numpy(dtype=np.int64)
-    n_persons = _distinct(raw[~missing], person[~missing], len(seen)) if seen else np.zeros(0)
+    raw, seen = _level_codes(s)
+    n_persons = _distinct(raw, person, len(seen) + 1)[:-1]  # the last bin: missing values
     kept = [v for v, n in zip(seen, n_persons, strict=True) if n >= min_persons]
     rare = [v for v in seen if v not in set(kept)]
     # a small "(other)" bin would show a rare level's count: fold in the smallest kept levels
     while rare and kept:
-        in_other = np.isin(text, rare) & ~missing
+        in_other = np.append(np.isin(np.asarray(seen, dtype=object), rare), False)[raw]
         if len(np.unique(person[in_other])) >= min_persons:
             break
         counts = {v: int(n) for v, n in zip(seen, n_persons, strict=True)}
