@@ -118,3 +118,34 @@ def test_person_codes_give_the_folds_and_profile_of_the_ids(make_panel):
     assert (model.calibrator_.a_, model.calibrator_.b_) == pytest.approx((by_ids.a_, by_ids.b_))
     profile = build_profile(rows[model.features_], model.features_, model._numeric_, persons)
     assert profile == model.input_profile_
+
+
+def test_other_preprocessing_is_fitted_by_scikit_learn():
+    """A preprocessing the one-pass design does not cover (an all-missing column kept as
+    zeros, a scaler that does not centre) is fitted by scikit-learn itself: same design as its
+    ``fit_transform``, which the one pass would get wrong (it drops the empty column)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": np.nan, "c": rng.choice(["x", "y"], 60)})
+    X.loc[::7, "a"] = np.nan
+    y = (rng.random(60) < 0.4).astype(int)
+    num = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler(with_mean=False)),
+        ]
+    )
+    cat = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="(missing)")),
+                    ("onehot", OneHotEncoder(sparse_output=False))])  # fmt: skip
+
+    def pipeline():
+        prep = ColumnTransformer([("num", num, ["a", "b"]), ("cat", cat, ["c"])])
+        return Pipeline([("prep", prep), ("clf", LogisticRegression())])
+
+    assert not _pipeline.one_pass_fits(pipeline().named_steps["prep"])
+    fitted, design = _pipeline._fit_pipeline(pipeline(), X, y)
+    want = pipeline().named_steps["prep"].fit_transform(X)
+    assert design.shape == (60, 4)  # a, b (kept: zeros), c=x, c=y
+    assert (design.iloc[:, 1] == 0).all()
+    np.testing.assert_allclose(design.to_numpy(), want)
+    plain = pipeline().fit(X, y).predict_proba(X)[:, 1]
+    np.testing.assert_allclose(fitted.predict_proba(X)[:, 1], plain, rtol=1e-12)

@@ -31,7 +31,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.preprocessing import StandardScaler
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 CHUNK_ROWS = 8192
 """Rows per chunk when the design is written (a chunk of ~80 columns stays in cache)."""
@@ -69,6 +70,48 @@ def _witness_rows(num: list[np.ndarray], cat: list[np.ndarray]) -> np.ndarray:
     for codes in cat:
         rows.append(np.unique(codes, return_index=True)[1])
     return np.unique(np.concatenate(rows))
+
+
+def one_pass_fits(prep: ColumnTransformer) -> bool:
+    """Whether :func:`_fit_design` can fit ``prep``: the shape :func:`_build_pipeline` makes
+    (``"num"``: median imputation that drops all-missing columns, optionally a centring and
+    scaling ``StandardScaler``; ``"cat"``: constant imputation and a dense one-hot encoding of
+    every category). Other preprocessing is fitted by scikit-learn itself (``fit_transform``).
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn.pipeline import Pipeline
+    >>> num = Pipeline([("impute", SimpleImputer(strategy="median"))])
+    >>> one_pass_fits(ColumnTransformer([("num", num, ["a"])]))
+    True
+    >>> keep = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True))])
+    >>> one_pass_fits(ColumnTransformer([("num", keep, ["a"])]))
+    False
+    """
+    for name, trans, _ in prep.transformers:
+        steps = getattr(trans, "named_steps", None)
+        if name not in ("num", "cat") or steps is None:
+            return False
+        imputer, scaler = steps.get("impute"), steps.get("scale")
+        if not isinstance(imputer, SimpleImputer) or imputer.keep_empty_features:
+            return False
+        if imputer.strategy != ("median" if name == "num" else "constant"):
+            return False
+        if scaler is not None and not (
+            isinstance(scaler, StandardScaler) and scaler.with_mean and scaler.with_std
+        ):
+            return False
+        onehot = steps.get("onehot")
+        if name == "cat" and not (
+            isinstance(onehot, OneHotEncoder)
+            and onehot.drop is None
+            and onehot.min_frequency is None
+            and onehot.max_categories is None
+            and not onehot.sparse_output
+        ):
+            return False
+    return True
 
 
 def _fit_design(
@@ -137,8 +180,6 @@ def _fill_numeric(
         medians[i] = _median(observed)
         if scaler is not None:
             moments.append(_filled_moments(observed, medians[i], n_missing))
-    if imputer.keep_empty_features:  # pragma: no cover - not what _build_pipeline makes
-        raise NotImplementedError("keep_empty_features=True")
     imputer.statistics_ = medians
     kept = np.asarray(kept_list, dtype=np.intp)
     indicator = (
@@ -211,8 +252,6 @@ def _set_moments(scaler: StandardScaler, moments: np.ndarray, n: int):
     scale[constant] = 1.0
     scaler.n_samples_seen_ = type(scaler.n_samples_seen_)(n)
     scaler.mean_, scaler.var_, scaler.scale_ = mean, var, scale
-    if not (scaler.with_mean and scaler.with_std):  # pragma: no cover - not ours
-        raise NotImplementedError("a StandardScaler without centring or scaling")
     return mean, scale
 
 

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from turnover_risk.models._design import _fit_design
+from turnover_risk.models._design import _fit_design, one_pass_fits
 from turnover_risk.models._params import _estimator_class
 
 MISSING_CATEGORY = "(missing)"
@@ -139,10 +139,12 @@ def _fit_pipeline(
     """
     prep, clf = pipeline.named_steps["prep"], pipeline.named_steps["clf"]
     dtype = np.float32 if _takes_float32(clf) and X.size >= FLOAT32_MIN_CELLS else np.float64
+    prepare = prepare if prepare is not None else (lambda Z: Z)
     with _blas_single_thread(X.size):
-        design = _fit_design(
-            prep, X, prepare if prepare is not None else (lambda Z: Z), dtype=dtype
-        )
+        if one_pass_fits(prep):
+            design = _fit_design(prep, X, prepare, dtype=dtype)
+        else:  # a preprocessing of another shape: scikit-learn fits it itself
+            design = np.asarray(prep.fit_transform(prepare(X)), dtype=dtype)
         frame = pd.DataFrame(design, columns=prep.get_feature_names_out(), copy=False)
         clf.fit(frame, y01)
     return pipeline, frame
