@@ -2,6 +2,7 @@
 the fitted sample, and small synthetic frames that tests of several folders build on."""
 
 import os
+import warnings
 
 import matplotlib
 import numpy as np
@@ -110,3 +111,23 @@ def make_panel():
     """``make_panel(n_persons=120, n_periods=24, horizon=6, seed=0, ids=None)``: a small
     person-month panel with its spec (stayers censored in the last ``horizon`` periods)."""
     return _make_panel
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """``(cluster, client)``: two local worker processes of one thread each, started once per
+    test module (results travel between processes, as on a real cluster)."""
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit="1GiB",
+        )
+        client = distributed.Client(cluster, set_as_default=False)
+    yield cluster, client
+    client.close()
+    cluster.close()

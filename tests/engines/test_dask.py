@@ -33,21 +33,9 @@ def _assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(dask_cluster):
     """Two worker processes, one thread each (started once for this module)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            memory_limit="1GiB",
-        )
-        c = distributed.Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    return dask_cluster[1]
 
 
 @pytest.fixture(scope="module")

@@ -20,21 +20,9 @@ from turnover_risk.panel import attach_spec, panel_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(dask_cluster):
     """Two worker processes, one thread each: the checks travel between processes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lc = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            memory_limit="1GiB",
-        )
-        client = distributed.Client(lc, set_as_default=False)
-    yield lc, client
-    client.close()
-    lc.close()
+    return dask_cluster
 
 
 @pytest.fixture(scope="module")
