@@ -14,29 +14,15 @@ import turnover_risk as tr
 from turnover_risk.groups._driver_text import _risk_points
 from turnover_risk.models._hazard_risk import cumulative_incidence, shift_log_hazard
 
-FEATURES = ["caseload_3m_mean", "tenure_service_months", "newly_qualified", "fte"]
-
 
 @pytest.fixture(scope="module")
-def flagged():
+def flagged(planted_hazard):
     """12 units, one planted with twice the case intake; a cloglog HazardModel on a few
-    faithful features and its prospective flags at 12 months (3 refits)."""
-    from turnover_risk.datasets import make_register
-
-    reg, truth = make_register(
-        n_units=12,
-        years=4,
-        random_state=0,
-        return_truth=True,
-        high_risk_units=1,
-        high_risk_cause="caseload",
-        high_risk_intake_factor=2.0,
-        unit_positions_mean=20,
-    )
-    panel = tr.build_panel(reg, freq="M")
+    faithful features (tests/groups/conftest.py) and its prospective flags at 12 months (3
+    refits)."""
+    reg, truth, panel, model = planted_hazard
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = tr.HazardModel(features=FEATURES).fit(panel, reg)
         res = tr.flag_groups(model, panel, register=reg, horizon=12, n_boot=3, random_state=0)
     return reg, truth, panel, model, res
 
@@ -51,7 +37,7 @@ def test_drivers_are_log_hazard_differences_in_points_of_the_risk(flagged):
     flagged_units = res.table.loc[res.table["flag"].isin(["elevated", "low"]), "unit_id"]
     assert len(flagged_units) >= 1 and set(res.drivers["unit_id"]) == set(flagged_units)
     b = model.coefficients_[model.coefficients_["outcome"] == "voluntary"].set_index("term")["coef"]
-    X = rows[FEATURES].astype(float)
+    X = rows[list(model.features)].astype(float)
     filled = X.fillna(model.fill_)
     missing = X["caseload_3m_mean"].isna().astype(float)
     checked = 0
@@ -103,7 +89,7 @@ def test_the_shift_is_the_models_risk_with_the_linear_predictor_moved(flagged):
     h = model.monthly_hazards(rows, 12)
     moved = h.copy()
     moved[:, :, 0] = shift_log_hazard(h[:, :, 0], -0.4)
-    shifted = tr.HazardModel(features=FEATURES)
+    shifted = tr.HazardModel(features=list(model.features))
     shifted.__dict__.update(model.__dict__)
     shifted.models_ = {**model.models_, "voluntary": model.models_["voluntary"].copy()}
     shifted.models_["voluntary"][0] -= 0.4  # the intercept
@@ -116,17 +102,19 @@ def test_the_shift_is_the_models_risk_with_the_linear_predictor_moved(flagged):
 
 
 def test_gbm_flags_get_drivers_too(flagged):
-    reg, _truth, panel, _model, _res = flagged
+    reg, _truth, panel, model, _res = flagged
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gbm = tr.HazardModel(kind="gbm", features=FEATURES, random_state=0).fit(panel, reg)
+        gbm = tr.HazardModel(kind="gbm", features=list(model.features), random_state=0).fit(
+            panel, reg
+        )
         res = tr.flag_groups(gbm, panel, register=reg, horizon=6, n_boot=3, random_state=0)
     shown = res.table.set_index("unit_id")
     if res.drivers.empty:  # nothing flagged: no drivers, empty texts
         assert (shown["drivers_pp"] == "").all()
         return
     d = res.drivers
-    assert set(d["feature"]) <= set(FEATURES) and (d["se"] == 0).all()
+    assert set(d["feature"]) <= set(model.features) and (d["se"] == 0).all()
     # moving a hazard down lowers the risk: the points have the sign of the difference and
     # cannot exceed the group's risk
     assert (np.sign(d["difference_pp"]) == np.sign(d["difference"])).all()

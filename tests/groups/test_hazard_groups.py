@@ -5,8 +5,6 @@ and ``horizon`` with a classifier is refused."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,30 +14,12 @@ from turnover_risk.groups._bootstrap import _person_draws
 from turnover_risk.panel import panel_spec
 from turnover_risk.privacy import protect_groups
 
-FEATURES = ["caseload_3m_mean", "tenure_service_months", "newly_qualified", "fte"]
-
 
 @pytest.fixture(scope="module")
-def planted():
+def planted(planted_hazard):
     """12 units, one planted with twice the case intake (caseload cause), a monthly panel and
-    a cloglog HazardModel on a few faithful features."""
-    from turnover_risk.datasets import make_register
-
-    reg, truth = make_register(
-        n_units=12,
-        years=4,
-        random_state=0,
-        return_truth=True,
-        high_risk_units=1,
-        high_risk_cause="caseload",
-        high_risk_intake_factor=2.0,
-        unit_positions_mean=20,
-    )
-    panel = tr.build_panel(reg, freq="M")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = tr.HazardModel(features=FEATURES).fit(panel, reg)
-    return reg, truth, panel, model
+    a cloglog HazardModel on a few faithful features (tests/groups/conftest.py)."""
+    return planted_hazard
 
 
 def _latest(panel: pd.DataFrame) -> pd.DataFrame:
