@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from turnover_risk.groups._common import _group_codes
 from turnover_risk.models._hazard_risk import cumulative_incidence, shift_log_hazard
 
 __all__ = ["hazard_drivers", "hazard_top_drivers"]
@@ -112,15 +113,7 @@ def hazard_top_drivers(
     model, horizon = risk.model, risk.horizon
     k = list(model.causes_).index(risk.outcome)
     rows = rows.reset_index(drop=True)
-    keys = rows[list(by_cols)]
-    if len(by_cols) == 1:
-        codes, uniques = pd.factorize(keys.iloc[:, 0])
-        key_frame = pd.DataFrame({by_cols[0]: uniques})
-    else:
-        codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
-        key_frame = uniques.to_frame(index=False)
-        key_frame.columns = list(by_cols)
-    codes = np.asarray(codes)
+    codes, key_frame = _group_codes(rows, list(by_cols))
     diff = hazard_drivers(model, rows, codes)  # (causes, groups, features)
     features = list(model.features_in_)
     targets = key_frame.reset_index().merge(
