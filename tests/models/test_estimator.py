@@ -54,6 +54,7 @@ def test_init_stores_arguments_and_kwargs_go_to_estimator_params():
         "class_weight": None,
         "random_state": 3,
         "min_feature_groups": 3,
+        "design_dtype": "auto",
         "estimator_params": {"max_depth": 2},
     }
     both = TurnoverRiskModel(estimator_params={"C": 0.5}, tol=1e-4)

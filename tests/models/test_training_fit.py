@@ -96,6 +96,47 @@ def test_a_large_logistic_fit_uses_float32_and_stays_within_tolerance(labelled, 
     assert model.explain(labelled.head(50)).values.shape == (50, len(model.features_))
 
 
+@pytest.mark.filterwarnings("ignore::turnover_risk.DataQualityWarning")
+@pytest.mark.parametrize("design_dtype", ["float64", "float32"])
+def test_design_dtype_fixes_the_design_whatever_the_size(labelled, monkeypatch, design_dtype):
+    """``design_dtype="float64"`` keeps float64 above the float32 threshold (the plain
+    pipeline's numbers to rounding); ``"float32"`` takes float32 below it."""
+    monkeypatch.setattr(_pipeline, "FLOAT32_MIN_CELLS", 0 if design_dtype == "float64" else 10**12)
+    seen = {}
+    fit = LogisticRegression.fit
+
+    def spy(self, X, y, *args, **kwargs):
+        seen["dtype"] = np.asarray(X).dtype
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    model = tr.TurnoverRiskModel(random_state=0, design_dtype=design_dtype).fit(labelled)
+    assert seen["dtype"] == np.dtype(design_dtype)
+    monkeypatch.setattr(LogisticRegression, "fit", fit)
+    p = model.predict_proba(labelled)[:, 1]
+    atol = 1e-9 if design_dtype == "float64" else 1e-4
+    np.testing.assert_allclose(p, _plain(model, labelled), rtol=0, atol=atol)
+    assert tr.TurnoverRiskModel(design_dtype=design_dtype).get_params()["design_dtype"] == (
+        design_dtype
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "design_dtype"), [("gbm", "float32"), ("logistic", "float16"), ("logistic", None)]
+)
+def test_a_design_dtype_that_does_not_apply_is_refused_by_name(kind, design_dtype):
+    X = pd.DataFrame({"x": np.arange(40.0)})
+    y = np.arange(40) % 2
+    with pytest.raises(ValueError, match=rf"design_dtype={design_dtype!r} .*kind={kind!r}"):
+        tr.TurnoverRiskModel(kind=kind, design_dtype=design_dtype).fit(X, y)
+
+
+def test_a_model_saved_before_design_dtype_reads_as_auto():
+    model = tr.TurnoverRiskModel()
+    del model.design_dtype  # as a model object from an older version carries no such attribute
+    assert model.get_params()["design_dtype"] == "auto"
+
+
 def test_person_codes_give_the_folds_and_profile_of_the_ids(make_panel):
     """fit groups rows by integer codes of the ids in their sorted order: the calibration folds
     (GroupKFold) and the drift profile are those the id strings themselves give."""

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 KINDS: tuple[str, ...] = ("logistic", "gbm")
 CALIBRATIONS: tuple[str | None, ...] = (None, "sigmoid", "isotonic")
+DESIGN_DTYPES: tuple[str, ...] = ("auto", "float64", "float32")
 
 _LOGISTIC_DEFAULTS: dict[str, Any] = {"C": 1.0, "solver": "lbfgs", "max_iter": 5000}
 PRIOR_VARIANCE = 0.012
@@ -137,6 +138,13 @@ def _validated_params(model: Any) -> dict[str, Any]:
         raise ValueError(
             f"min_feature_groups={model.min_feature_groups!r} must be a positive integer; "
             "use 1 to keep features that vary in one municipality only."
+        )
+    dtype = getattr(model, "design_dtype", "auto")  # absent in models saved before 0.2
+    if dtype not in DESIGN_DTYPES or (dtype == "float32" and model.kind != "logistic"):
+        allowed = DESIGN_DTYPES if model.kind == "logistic" else ("auto", "float64")
+        raise ValueError(
+            f"design_dtype={dtype!r} is not allowed for kind={model.kind!r}; choose one of: "
+            f"{', '.join(map(repr, allowed))} (float32 is for the logistic model's design)."
         )
     params = dict(model.estimator_params or {})
     if not isinstance(params, dict):

@@ -124,10 +124,13 @@ def _fit_pipeline(
     X: pd.DataFrame,
     y01: np.ndarray,
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    *,
+    design_dtype: str = "auto",
 ) -> tuple[Pipeline, pd.DataFrame]:
     """Fit ``pipeline`` (from :func:`_build_pipeline`) on ``X``; return it and the transformed
     design the classifier was fitted on (one C-ordered block: float32 for a large logistic fit
-    whose solver takes float32, see ``FLOAT32_MIN_CELLS``, else float64).
+    whose solver takes float32, see ``FLOAT32_MIN_CELLS``, else float64; ``design_dtype``
+    ``"float64"`` or ``"float32"`` fixes it).
 
     ``prepare`` turns rows of ``X`` into what the preprocessing takes (the model's
     ``_prepare``; default: ``X`` as it is). The fitted pipeline is that of
@@ -138,7 +141,7 @@ def _fit_pipeline(
     rather than from a second transform.
     """
     prep, clf = pipeline.named_steps["prep"], pipeline.named_steps["clf"]
-    dtype = np.float32 if _takes_float32(clf) and X.size >= FLOAT32_MIN_CELLS else np.float64
+    dtype = _design_dtype(design_dtype, clf, X.size)
     prepare = prepare if prepare is not None else (lambda Z: Z)
     with _blas_single_thread(X.size):
         if one_pass_fits(prep):
@@ -148,6 +151,16 @@ def _fit_pipeline(
         frame = pd.DataFrame(design, columns=prep.get_feature_names_out(), copy=False)
         clf.fit(frame, y01)
     return pipeline, frame
+
+
+def _design_dtype(design_dtype: str, clf: Any, n_cells: int) -> type:
+    """The design's number type: ``design_dtype`` as given, or for ``"auto"`` float32 for a
+    fit of at least ``FLOAT32_MIN_CELLS`` cells whose classifier keeps float32."""
+    if design_dtype == "float64":
+        return np.float64
+    if design_dtype == "float32":
+        return np.float32
+    return np.float32 if _takes_float32(clf) and n_cells >= FLOAT32_MIN_CELLS else np.float64
 
 
 def _takes_float32(clf: Any) -> bool:
