@@ -27,8 +27,9 @@ from turnover_risk.cli._print import _print_flag_result, _steps
 # --------------------------------------------------------------------------------------------
 
 
-def _model_and_panel(args):
-    """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
+def _model_and_panel(args, on_model=None):
+    """The model (loaded, or a logistic model fitted here) and the panel for flag/report;
+    ``on_model(model)`` is called once a model file is loaded, before the register is read."""
     import warnings
 
     import pandas as pd
@@ -38,6 +39,8 @@ def _model_and_panel(args):
     from turnover_risk.panel import build_panel
 
     model = load_model(args.model) if args.model else None
+    if model is not None and on_model is not None:
+        on_model(model)
     path = Path(args.path)
     if path.is_file() and path.suffix.lower() == ".parquet":
         reg, panel = None, pd.read_parquet(path)
@@ -146,7 +149,11 @@ def _add_report(sub) -> None:
 
 
 def _cmd_report(args) -> int:
+    import contextlib
+
     from turnover_risk._atomic import atomic_output, check_target
+    from turnover_risk.groups._bootstrap import _heavy_refits
+    from turnover_risk.groups._refit_worker import refit_process
     from turnover_risk.report import write_report
 
     if Path(args.path).suffix.lower() == ".parquet":
@@ -157,19 +164,28 @@ def _cmd_report(args) -> int:
     inputs = [args.path, args.model]
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     steps = _steps(2, "report")
-    reg, model, panel = _model_and_panel(args)
-    steps.update(1)
-    with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
-        write_report(
-            reg,
-            model,
-            tmp,
-            by=args.by,
-            lang=args.lang,
-            panel=panel,
-            min_group_size=args.min_group_size,
-            n_boot=args.n_boot,
+    with contextlib.ExitStack() as stack:
+        # A gbm's bootstrap refits are most of the report's time: they are shared with a
+        # worker process (when a core is free), started once the model is loaded so that its
+        # imports overlap reading the register here (groups/_refit_worker.py).
+        reg, model, panel = _model_and_panel(
+            args,
+            on_model=lambda m: stack.enter_context(
+                refit_process(start=args.n_boot > 0 and _heavy_refits(m))
+            ),
         )
+        steps.update(1)
+        with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+            write_report(
+                reg,
+                model,
+                tmp,
+                by=args.by,
+                lang=args.lang,
+                panel=panel,
+                min_group_size=args.min_group_size,
+                n_boot=args.n_boot,
+            )
     steps.update(1)
     steps.close()
     print(f"Report written to {out.resolve()}")
