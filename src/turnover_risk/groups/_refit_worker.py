@@ -181,9 +181,10 @@ class _Worker:
 
 
 WHEN = "free core"
-"""When :func:`refit_process` starts a worker: ``"free core"`` (default: a core is idle, the
-1-minute load average below the CPUs less one; on a busy machine a second process only adds
-its imports), ``"always"`` or ``"never"``. The benchmark sets it to compare."""
+"""When :func:`refit_process` starts a worker: ``"free core"`` (default: a core is likely idle,
+the 1-minute load average under the CPUs less one half, which lets reports run back to back;
+on a busy machine a second process only adds its imports), ``"always"`` or ``"never"``. The
+benchmark sets it to compare."""
 
 
 def _free_core() -> bool:
@@ -191,7 +192,7 @@ def _free_core() -> bool:
     if cpus < 2:
         return False
     try:
-        return os.getloadavg()[0] < cpus - 1
+        return os.getloadavg()[0] < cpus - 0.5
     except OSError:  # no load average here
         return True
 
