@@ -130,9 +130,8 @@ class _Worker:
     def __init__(self) -> None:
         import subprocess
 
-        import turnover_risk
-
-        root = os.path.dirname(os.path.dirname(os.path.abspath(turnover_risk.__file__)))
+        # the folder that holds this turnover_risk package, first on the worker's path
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from turnover_risk.groups._refit_worker import _serve; _serve()"
@@ -193,7 +192,7 @@ def _free_core() -> bool:
         return False
     try:
         return os.getloadavg()[0] < cpus - 0.5
-    except OSError:  # no load average here
+    except (AttributeError, OSError):  # no load average here (Windows)
         return True
 
 
