@@ -72,3 +72,17 @@ def test_the_report_with_the_refit_worker_equals_the_report_without(
     assert none == []
     assert with_worker == without
     assert "<section" in without and 'id="groups"' in without
+
+
+def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, tmp_path):
+    from turnover_risk.cli._model_commands import MANIFEST_ENTRY, _model_kind_hint
+    from turnover_risk.models._safe_format import MANIFEST_ENTRY as SAVED_AS
+
+    assert MANIFEST_ENTRY == SAVED_AS
+    _, model = gbm_files
+    assert _model_kind_hint(str(model)) == "gbm"
+    junk = tmp_path / "junk.skops"
+    junk.write_bytes(b"not a zip")
+    assert _model_kind_hint(str(junk)) is None
+    assert _model_kind_hint(None) is None
+    assert _model_kind_hint(str(tmp_path / "missing.skops")) is None

@@ -12,7 +12,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from turnover_risk.groups import _bootstrap, _refit_worker, flag_groups
+from turnover_risk.groups import _refit_worker, flag_groups
 
 
 def _model(panel, kind):
@@ -131,11 +131,3 @@ def test_no_worker_unless_asked_and_wanted(monkeypatch):
     monkeypatch.setattr(_refit_worker, "WHEN", "never")
     with _refit_worker.refit_process() as started:
         assert not started and _refit_worker._WORKER is None
-
-
-def test_only_a_gbm_refitted_alone_is_worth_a_worker(make_panel, monkeypatch):
-    panel = make_panel(n_persons=60, n_periods=12, horizon=3)
-    gbm, logistic = _model(panel, "gbm"), _model(panel, "logistic")
-    assert _bootstrap._heavy_refits(gbm) and not _bootstrap._heavy_refits(logistic)
-    monkeypatch.setattr(_bootstrap, "REFIT", "pipeline")
-    assert not _bootstrap._heavy_refits(gbm)

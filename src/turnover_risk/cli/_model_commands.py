@@ -27,9 +27,8 @@ from turnover_risk.cli._print import _print_flag_result, _steps
 # --------------------------------------------------------------------------------------------
 
 
-def _model_and_panel(args, on_model=None):
-    """The model (loaded, or a logistic model fitted here) and the panel for flag/report;
-    ``on_model(model)`` is called once a model file is loaded, before the register is read."""
+def _model_and_panel(args):
+    """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
     import warnings
 
     import pandas as pd
@@ -39,8 +38,6 @@ def _model_and_panel(args, on_model=None):
     from turnover_risk.panel import build_panel
 
     model = load_model(args.model) if args.model else None
-    if model is not None and on_model is not None:
-        on_model(model)
     path = Path(args.path)
     if path.is_file() and path.suffix.lower() == ".parquet":
         reg, panel = None, pd.read_parquet(path)
@@ -148,11 +145,33 @@ def _add_report(sub) -> None:
     p.set_defaults(func=_cmd_report)
 
 
-def _cmd_report(args) -> int:
-    import contextlib
+MANIFEST_ENTRY = "turnover_risk/manifest.json"
+"""The manifest inside a model file (``models._safe_format.MANIFEST_ENTRY``; not imported from
+there, which would load pandas before the refit worker is started)."""
 
+
+def _model_kind_hint(path: str | None) -> str | None:
+    """The ``kind`` named by a model file's manifest, read without loading the model (only to
+    decide early whether a worker process pays: ``load_model`` checks the file); None when
+    there is no file or no readable manifest."""
+    import json
+    import zipfile
+
+    if not path:
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(MANIFEST_ENTRY)
+            if info.file_size > 1_000_000:  # a manifest is a few kB
+                return None
+            kind = json.loads(zf.read(info)).get("kind")
+    except Exception:  # not a readable archive: load_model says what is wrong
+        return None
+    return kind if isinstance(kind, str) else None
+
+
+def _cmd_report(args) -> int:
     from turnover_risk._atomic import atomic_output, check_target
-    from turnover_risk.groups._bootstrap import _heavy_refits
     from turnover_risk.groups._refit_worker import refit_process
     from turnover_risk.report import write_report
 
@@ -164,16 +183,12 @@ def _cmd_report(args) -> int:
     inputs = [args.path, args.model]
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     steps = _steps(2, "report")
-    with contextlib.ExitStack() as stack:
-        # A gbm's bootstrap refits are most of the report's time: they are shared with a
-        # worker process (when a core is free), started once the model is loaded so that its
-        # imports overlap reading the register here (groups/_refit_worker.py).
-        reg, model, panel = _model_and_panel(
-            args,
-            on_model=lambda m: stack.enter_context(
-                refit_process(start=args.n_boot > 0 and _heavy_refits(m))
-            ),
-        )
+    # A gbm's bootstrap refits are most of the report's time: they are shared with a worker
+    # process (when a core is free), started first so that its imports overlap the imports
+    # and the reading of the model and the register here (groups/_refit_worker.py).
+    gbm = args.n_boot > 0 and _model_kind_hint(args.model) == "gbm"
+    with refit_process(start=gbm):
+        reg, model, panel = _model_and_panel(args)
         steps.update(1)
         with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
             write_report(

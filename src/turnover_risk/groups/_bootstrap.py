@@ -98,16 +98,6 @@ def _refits_classifier_only(model) -> bool:
     )
 
 
-def _heavy_refits(model) -> bool:
-    """Whether the refits of ``model`` are most of a report's time: a gradient-boosting
-    classifier refitted alone (about 0.6 s a draw on the shipped sample, against 0.05 s for
-    the logistic model)."""
-    if not _refits_classifier_only(model):
-        return False
-    clf = model.pipeline_.named_steps.get("clf")
-    return type(clf).__name__ == "HistGradientBoostingClassifier"
-
-
 def _bootstrap_predictions(
     model, panel, spec, rows, n_boot, rng, register=None
 ) -> list[np.ndarray]:
