@@ -222,7 +222,7 @@ def refit_process(start: bool = True) -> Iterator[bool]:
         return
     try:
         worker = _Worker()
-    except OSError:  # no process can be started here: refit in this process
+    except Exception:  # no process can be started here: refit in this process
         yield False
         return
     _WORKER = worker
