@@ -102,7 +102,6 @@ def _serve() -> None:
     from threadpoolctl import threadpool_limits
 
     importlib.import_module("sklearn.ensemble")  # imported while the caller reads its inputs
-    importlib.import_module("sklearn.linear_model")
     warnings.simplefilter("ignore")
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not enter the answers
