@@ -170,8 +170,11 @@ class _Worker:
         return np.load(io.BytesIO(body), allow_pickle=False)
 
     def close(self) -> None:
+        """End the worker at once: it holds nothing (no request is in flight once the refits
+        have returned), and one still importing would otherwise delay an early error exit."""
         try:
             self.proc.stdin.close()
+            self.proc.terminate()
             self.proc.wait(timeout=10)
         except Exception:
             self.proc.kill()
