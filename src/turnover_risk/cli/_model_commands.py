@@ -145,8 +145,34 @@ def _add_report(sub) -> None:
     p.set_defaults(func=_cmd_report)
 
 
+MANIFEST_ENTRY = "turnover_risk/manifest.json"
+"""The manifest inside a model file (``models._safe_format.MANIFEST_ENTRY``; not imported from
+there, which would load pandas before the refit worker is started)."""
+
+
+def _model_kind_hint(path: str | None) -> str | None:
+    """The ``kind`` named by a model file's manifest, read without loading the model (only to
+    decide early whether a worker process pays: ``load_model`` checks the file); None when
+    there is no file or no readable manifest."""
+    import json
+    import zipfile
+
+    if not path:
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(MANIFEST_ENTRY)
+            if info.file_size > 1_000_000:  # a manifest is a few kB
+                return None
+            kind = json.loads(zf.read(info)).get("kind")
+    except Exception:  # not a readable archive: load_model says what is wrong
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 def _cmd_report(args) -> int:
     from turnover_risk._atomic import atomic_output, check_target
+    from turnover_risk.groups._refit_worker import refit_process
     from turnover_risk.report import write_report
 
     if Path(args.path).suffix.lower() == ".parquet":
@@ -157,19 +183,24 @@ def _cmd_report(args) -> int:
     inputs = [args.path, args.model]
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     steps = _steps(2, "report")
-    reg, model, panel = _model_and_panel(args)
-    steps.update(1)
-    with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
-        write_report(
-            reg,
-            model,
-            tmp,
-            by=args.by,
-            lang=args.lang,
-            panel=panel,
-            min_group_size=args.min_group_size,
-            n_boot=args.n_boot,
-        )
+    # A gbm's bootstrap refits are most of the report's time: they are shared with a worker
+    # process (when a core is free), started first so that its imports overlap the imports
+    # and the reading of the model and the register here (groups/_refit_worker.py).
+    gbm = args.n_boot > 0 and _model_kind_hint(args.model) == "gbm"
+    with refit_process(start=gbm):
+        reg, model, panel = _model_and_panel(args)
+        steps.update(1)
+        with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+            write_report(
+                reg,
+                model,
+                tmp,
+                by=args.by,
+                lang=args.lang,
+                panel=panel,
+                min_group_size=args.min_group_size,
+                n_boot=args.n_boot,
+            )
     steps.update(1)
     steps.close()
     print(f"Report written to {out.resolve()}")

@@ -42,7 +42,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from turnover_risk.groups._common import _model_input, _predict, _with_spec
 
@@ -173,7 +172,8 @@ def _classifier_refits(model, train, rows, y_all, draws) -> list[np.ndarray]:
     from concurrent.futures import ThreadPoolExecutor
 
     from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
+
+    from turnover_risk.groups._refit_worker import fit_predict, shared_refits
 
     clf = model.pipeline_.named_steps["clf"]
     design = _design(model, train)
@@ -182,21 +182,21 @@ def _classifier_refits(model, train, rows, y_all, draws) -> list[np.ndarray]:
     y01 = (y_all == model.classes_[1]).astype(np.int64)
     kept = [idx for idx in draws if y01[idx].min() != y01[idx].max()]
 
-    def refit(idx: np.ndarray) -> np.ndarray:
-        # OpenMP's thread count is set per thread: each worker limits its own
-        with threadpool_limits(limits=1, user_api="openmp"):
-            fitted = clone(clf).fit(design[idx], y01[idx])
-            raw = np.asarray(fitted.decision_function(target), dtype=float).ravel()
-        return np.clip(expit(raw), 0.0, 1.0)  # as TurnoverRiskModel.predict_proba
+    def draw(i: int) -> tuple:
+        return clone(clf), design[kept[i]], y01[kept[i]]
 
-    # The draws are fixed before any refit, so the result does not depend on the workers.
-    # The classifiers' fitting loops release the GIL: two threads use both cores of a
-    # 2-core machine for the gbm's refits, each on one core.
+    # The draws are fixed before any refit, so the result does not depend on where a draw is
+    # refitted. With the command line's worker process (``_refit_worker``), this thread and the
+    # worker share the draws; else the classifiers' fitting loops, which release the GIL,
+    # run on two threads (both cores of a 2-core machine for the gbm's refits, one each).
+    shared = shared_refits(draw, target, len(kept))
+    if shared is not None:
+        return shared
     workers = min(MAX_WORKERS, os.cpu_count() or 1, len(kept))
     if workers <= 1:
-        return [refit(idx) for idx in kept]
+        return [fit_predict(*draw(i), target) for i in range(len(kept))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(refit, kept))
+        return list(pool.map(lambda i: fit_predict(*draw(i), target), range(len(kept))))
 
 
 def _design(model, frame: pd.DataFrame) -> np.ndarray:

@@ -160,9 +160,18 @@ def _metrics(evaluation, model) -> dict:
     return {k: v for k, v in summary.items() if isinstance(v, dict)}
 
 
-def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
-    """Per flagged group and feature family: summed attribution, percentage points, lever."""
+def _all_group_drivers(model, panel, period, by, random_state) -> pd.DataFrame:
+    """:func:`~turnover_risk.group_drivers` of every group in ``period`` (one row a person)."""
     from turnover_risk.groups import group_drivers
+
+    rows, _ = _latest_rows(panel, period)
+    return group_drivers(model, rows, by, random_state=random_state)
+
+
+def _family_drivers(model, panel, flags, by, random_state, all_drivers=None) -> pd.DataFrame:
+    """Per flagged group and feature family: summed attribution, percentage points, lever.
+
+    ``all_drivers``: :func:`_all_group_drivers` of the flags' period, when computed already."""
     from turnover_risk.groups._driver_text import _risk_points
     from turnover_risk.panel import FEATURES
 
@@ -172,7 +181,9 @@ def _family_drivers(model, panel, flags, by, random_state) -> pd.DataFrame:
     if flags.period is None or flagged.empty or not hasattr(model, "explain"):
         return pd.DataFrame(columns=cols)  # nothing to explain, or a model without explain()
     rows, _ = _latest_rows(panel, flags.period)
-    d = group_drivers(model, rows, by, random_state=random_state)
+    if all_drivers is None:
+        all_drivers = _all_group_drivers(model, panel, flags.period, by, random_state)
+    d = all_drivers
     keys = set(flagged[by].astype(str))
     d = d[d[by].astype(str).isin(keys)].copy()
     d["group"] = d[by].astype(str)
@@ -269,6 +280,47 @@ def _retention(register, scope: str, min_group_size: int) -> dict:
     return {"scope": res.scope, "table": res.table, "confidence": res.confidence}
 
 
+@dataclass
+class _Early:
+    """What :func:`_gather` needs that does not depend on the flags, computed while they are
+    (the report's thread would otherwise wait for the bootstrap refits): the same calls with
+    the same arguments, so the same results. ``period`` is the latest period of the panel, the
+    one prospective flags assess by default; the drivers and the service's numbers are used
+    only when the flags' period is that one."""
+
+    period: Any
+    all_drivers: pd.DataFrame | None
+    service: dict
+    whatif: tuple[dict, dict]
+    retention: dict
+
+
+def _early(model, panel, by, min_group_size, random_state, register=None) -> _Early:
+    """The flag-independent parts of :func:`_gather` (see :class:`_Early`)."""
+    from turnover_risk.panel import panel_spec
+
+    spec = panel_spec(panel)
+    period = pd.Timestamp(panel[spec.period_col].max())
+    all_drivers = None
+    if hasattr(model, "explain"):
+        try:
+            all_drivers = _all_group_drivers(model, panel, period, by, random_state)
+        except Exception:  # computed again only if a group is flagged, and raises there
+            all_drivers = None
+    return _Early(
+        period=period,
+        all_drivers=all_drivers,
+        service=_service(model, panel, period),
+        whatif=_what_ifs(model, panel, by, min_group_size),
+        retention=_retention(register, _scope(model), min_group_size),
+    )
+
+
+def _scope(model) -> str:
+    scope = getattr(getattr(model, "spec_", None), "scope", None)
+    return scope if isinstance(scope, str) else "service"
+
+
 def _gather(
     model,
     panel,
@@ -280,12 +332,21 @@ def _gather(
     min_group_size,
     random_state,
     register=None,
+    early: _Early | None = None,
 ):
-    drivers = _family_drivers(model, panel, flags, by, random_state)
-    whatif, whatif_service = _what_ifs(model, panel, by, min_group_size)
+    same = early is not None and flags.period is not None and early.period == flags.period
+    drivers = _family_drivers(
+        model, panel, flags, by, random_state, all_drivers=early.all_drivers if same else None
+    )
+    whatif, whatif_service = (
+        early.whatif if early is not None else _what_ifs(model, panel, by, min_group_size)
+    )
+    if same:
+        service = early.service
+    else:
+        service = _service(model, panel, flags.period) if flags.period is not None else {}
     spec = getattr(model, "spec_", None)
     spec_outcome = getattr(spec, "outcome", "voluntary")
-    scope = getattr(spec, "scope", None)
     return _Results(
         by=by,
         horizon=horizon,
@@ -294,14 +355,14 @@ def _gather(
         retro=retro,
         evaluation=evaluation,
         metrics=_metrics(evaluation, model),
-        service=_service(model, panel, flags.period) if flags.period is not None else {},
+        service=service,
         backtest=_backtest(panel, retro),
         drivers=drivers,
         whatif=whatif,
         whatif_service=whatif_service,
         main_lever=_main_levers(drivers, whatif),
         outcome=spec_outcome if isinstance(spec_outcome, str) else "several exit reasons",
-        retention=_retention(
-            register, scope if isinstance(scope, str) else "service", min_group_size
-        ),
+        retention=early.retention
+        if early is not None
+        else _retention(register, _scope(model), min_group_size),
     )

@@ -39,7 +39,7 @@ from turnover_risk.report._group_sections import (
 from turnover_risk.report._labels import LABELS, LANGS
 from turnover_risk.report._page_one import _page_one
 from turnover_risk.report._phrases import PHRASES
-from turnover_risk.report._results import _gather
+from turnover_risk.report._results import _early, _gather
 from turnover_risk.report._sections import _model_section, _rates_section
 from turnover_risk.report._tables import _data_block, _glossary
 
@@ -205,7 +205,10 @@ def write_report(
                 model, panel, register, lang, horizon, min_group_size, random_state
             )
             tables = _data_block(register, L, lang)
+            early = None
             if pending is not None:
+                # what the results need besides the flags, while the refits run
+                early = _early(model, panel, by, min_group_size, random_state, register)
                 flags = pending.result()
         progress.update(1)
         res = _gather(
@@ -219,6 +222,7 @@ def write_report(
             min_group_size,
             random_state,
             register=register,
+            early=early,
         )
         res.L = L
         progress.update(1)
