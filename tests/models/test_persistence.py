@@ -8,6 +8,7 @@ import pickle
 import struct
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,19 @@ def test_a_pickle_is_refused_unless_trusted_and_never_unpickled(tmp_path, monkey
     with pytest.raises(TurnoverRiskInputError, match="it is a pickle"):
         load_model(other)
     assert not marker.exists()
+
+
+def test_a_file_that_is_no_model_is_named_as_such_not_as_a_pickle(tmp_path):
+    card = tmp_path / "model.card.md"
+    card.write_text("# Model card\n\nIntended use: ...\n")
+    with pytest.raises(TurnoverRiskInputError, match=r"not a model file.*card"):
+        load_model(card)
+    with pytest.raises(TurnoverRiskInputError, match=r"not a model file"):
+        load_model(card, trusted=True)  # not unpickled even when vouched for
+    packed = tmp_path / "model.joblib"  # joblib's zlib compression: still a pickle
+    packed.write_bytes(zlib.compress(pickle.dumps({"a": 1})))
+    with pytest.raises(TurnoverRiskInputError, match="it is a pickle"):
+        load_model(packed)
 
 
 class _Evil:

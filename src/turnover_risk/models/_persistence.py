@@ -208,6 +208,13 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     data = path.read_bytes()
     if is_archive(data):
         model, manifest = read_archive(path, data)
+    elif not data.startswith(_PICKLE_STARTS):
+        raise TurnoverRiskInputError(
+            f"{str(path)!r} is not a model file: it is neither a .skops archive nor a pickle "
+            f"of turnover_risk 0.1.0 (it starts with {data[:8]!r}). Check the path: the model "
+            "is the .skops file written by TurnoverRiskModel.save or turnover-risk train, not "
+            "its model card (.card.md, .card.json)."
+        )
     elif not trusted:
         new = path.with_suffix(SUFFIX)
         if new == path:
@@ -233,6 +240,19 @@ def load_model(path: str | Path, *, trusted: bool = False) -> TurnoverRiskModel:
     if manifest.get("evaluation") is not None:
         model._evaluation_summary = manifest["evaluation"]
     return model
+
+
+_PICKLE_STARTS = (
+    b"\x80",
+    b"\x78",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00",
+    b"\x04\x22\x4d\x18",
+)
+"""How a pickle (protocol 2 or later) or a joblib file compressed with zlib, gzip, bz2, xz,
+lzma or lz4 begins."""
 
 
 def _load_trusted_pickle(path: Path, data: bytes, *, trusted: bool) -> tuple[Any, dict[str, Any]]:
