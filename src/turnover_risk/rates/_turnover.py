@@ -33,7 +33,8 @@ from turnover_risk.rates._definitions import (
     _unknown_definition,
 )
 from turnover_risk.rates._spells import _employment_frame
-from turnover_risk.rates._turnover_table import _TURNOVER_COLUMNS, counts_table, turnover_table
+from turnover_risk.rates._turnover_counts import counts_table
+from turnover_risk.rates._turnover_table import _TURNOVER_COLUMNS, turnover_table
 
 __all__ = ["turnover_rate", "turnover_rate_from_counts"]
 
