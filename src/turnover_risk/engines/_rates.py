@@ -21,16 +21,26 @@ from turnover_risk.panel import attach_spec
 
 
 def turnover_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
-    """:func:`turnover_risk.turnover_rate` on Dask inputs (identical numbers).
+    """:func:`turnover_risk.turnover_rate` on Dask inputs (the pandas path's numbers).
 
-    ``data`` may be a Dask employment frame (e.g. ``dd.read_parquet`` over many files) or a
-    mapping ``{"employment": ddf, "units": df, ...}`` of (Dask) tables; they are read and
-    projected on the cluster and the exact kernel runs once on the gathered spells (see the
-    module notes).
+    ``data`` may be a Dask employment frame (e.g. ``dd.read_parquet`` over many files), a
+    mapping ``{"employment": ddf, "units": df, ...}`` of (Dask) tables or a Register. The
+    employment rows are split by employee (whatever the input's partitioning), each part's
+    cell statistics are computed on a worker and added in a tree, and the client finishes the
+    table (``_split_rates``): counts equal the pandas path's exactly, rates and intervals to
+    the last bits (sums in another order), suppression flags identically. Every option runs
+    this way except two, which gather the spells and run the pandas kernel once:
+    ``definition="bufdir"`` (churn takes ``min(hires, separations)`` per unit cell before
+    summing, which does not add over persons) and a frame of aggregate counts (no
+    ``employee_id``).
     """
+    from turnover_risk.engines._split_rates import turnover_parts
     from turnover_risk.rates import turnover_rate as _pandas
 
     with connect(scheduler) as client:
+        out = turnover_parts(data, client, options)
+        if out is not None:
+            return out
         data = _gather_register(data, client)
     return _pandas(data, **options)
 

@@ -76,7 +76,33 @@ def sparse_cells(cells: Cells) -> SparseCells:
 
 
 def combine_cells(a: SparseCells | None, b: SparseCells | None) -> SparseCells | None:
-    """The statistics of two disjoint sets of persons added cell by cell (``None``: no part)."""
+    """The statistics of two disjoint sets of persons added cell by cell.
+
+    Parameters
+    ----------
+    a, b : SparseCells or None
+        Cell statistics of two parts (:func:`~turnover_risk.rates.part_cells`) with no person
+        in common, computed for the same request; ``None`` stands for an empty part.
+
+    Returns
+    -------
+    SparseCells or None
+        Their sum (an associative, commutative operation: combine the parts in any tree).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from turnover_risk.rates import combine_cells, part_cells
+    >>> emp = pd.DataFrame({"employee_id": ["a", "b"], "unit_id": ["u1", "u2"], "fte": 1.0,
+    ...                     "start_date": pd.to_datetime(["2020-01-01"] * 2),
+    ...                     "end_date": pd.to_datetime(["2020-06-30", None])})
+    >>> req = dict(measure="turnover", definition="separation", by=[], kind="year",
+    ...            wanted=None, month_day=(12, 1), scope="unit", weight="headcount",
+    ...            exclude_reasons=(), start="2020-01-01", end="2020-12-31", margins=False)
+    >>> both = combine_cells(part_cells(emp.iloc[:1], req), part_cells(emp.iloc[1:], req))
+    >>> both.frames[0]["k"]["n_persons"].tolist(), both.frames[0]["f"]["nS"].tolist()
+    ([2], [1.0])
+    """
     if a is None or b is None:
         return a if b is None else b
     if len(a.frames) != len(b.frames) or a.meta["labels"] != b.meta["labels"]:
