@@ -75,7 +75,7 @@ def turnover_parts(data: Any, client: Any, options: dict) -> pd.DataFrame | None
 def _tables(data: Any) -> tuple[dict[str, Any], dict]:
     """The register's tables (pandas or Dask) and its metadata."""
     if isinstance(data, Register):
-        return dict(data.tables), dict(data.metadata or {})
+        return dict(data.tables()), dict(data.metadata or {})
     if isinstance(data, dict):
         tables = dict(data)
         metadata = dict(tables.pop("metadata", None) or {})
