@@ -55,7 +55,10 @@ def turnover_parts(data: Any, client: Any, options: dict) -> pd.DataFrame | None
     def cells_of(request: dict) -> Any:
         level = [dask.delayed(part_cells)(p, request) for p in parts]
         while len(level) > 1:  # a tree on the workers
-            nxt = [dask.delayed(combine_cells)(a, b) for a, b in zip(level[::2], level[1::2])]
+            nxt = [
+                dask.delayed(combine_cells)(a, b)
+                for a, b in zip(level[::2], level[1::2], strict=False)
+            ]
             level = nxt + ([level[-1]] if len(level) % 2 else [])
         return _compute_one(level[0], client)
 
@@ -114,7 +117,7 @@ def _split(tables: dict, client: Any, small: dict, *, plain: bool) -> list:
     shared = small
     if client is not None and small:
         shared = {k: dask.delayed(v) for k, v in
-                  zip(small, client.scatter(list(small.values()), broadcast=True))}  # fmt: skip
+                  zip(small, client.scatter(list(small.values()), broadcast=True), strict=True)}  # fmt: skip
     parts = [dask.delayed(_part)(b, shared, plain) for b in buckets]
     if client is not None:
         return list(client.persist(parts))
