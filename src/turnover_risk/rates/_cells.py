@@ -34,6 +34,7 @@ class Cells:
     groupings: list[tuple[pd.DataFrame, dict[str, np.ndarray]]]
     meta: dict[str, Any]
     window: dict[str, str] = field(default_factory=dict)
+    tallies: dict[str, int] = field(default_factory=dict)  # counts summed over parts
 
 
 @dataclass
@@ -45,18 +46,23 @@ class SparseCells:
     columns: list[list[str]]  # group columns of each grouping
     meta: dict[str, Any]
     window: dict[str, str] = field(default_factory=dict)
+    tallies: dict[str, int] = field(default_factory=dict)
 
 
 def _axes(st: dict[str, np.ndarray], meta: dict[str, Any]) -> dict[str, list[str]]:
-    f_axis = set(meta.get("f_axis", ()))
-    out = {"k": [c for c in st if c not in f_axis], "f": [c for c in st if c in f_axis]}
+    f_axis, s_axis = set(meta.get("f_axis", ())), set(meta.get("s_axis", ()))
+    out = {
+        "k": [c for c in st if c not in f_axis and c not in s_axis],
+        "f": [c for c in st if c in f_axis],
+        "s": [c for c in st if c in s_axis],
+    }
     return {a: names for a, names in out.items() if names}
 
 
 def sparse_cells(cells: Cells) -> SparseCells:
     """The non-zero cells of ``cells`` as frames keyed by group labels and period index."""
     frames, columns = [], []
-    sizes = {"k": cells.meta["K"], "f": cells.meta["F"]}
+    sizes = {"k": cells.meta["K"], "f": cells.meta["F"], "s": cells.meta["K"]}
     for table, st in cells.groupings:
         by = list(table.columns)
         axes = {}
@@ -72,7 +78,7 @@ def sparse_cells(cells: Cells) -> SparseCells:
             axes[axis] = frame
         frames.append(axes)
         columns.append(by)
-    return SparseCells(frames, columns, cells.meta, cells.window)
+    return SparseCells(frames, columns, cells.meta, cells.window, dict(cells.tallies))
 
 
 def combine_cells(a: SparseCells | None, b: SparseCells | None) -> SparseCells | None:
@@ -108,22 +114,23 @@ def combine_cells(a: SparseCells | None, b: SparseCells | None) -> SparseCells |
     if len(a.frames) != len(b.frames) or a.meta["labels"] != b.meta["labels"]:
         raise ValueError("the parts' cell statistics have different groupings or periods.")
     frames = []
+    top = set(a.meta.get("max_cols", ()))  # the largest contribution: the larger of the two
     for fa, fb, by in zip(a.frames, b.frames, a.columns, strict=True):
         merged = {}
         for axis in fa:
             both = pd.concat([fa[axis], fb[axis]], ignore_index=True)
-            merged[axis] = (
-                both.groupby([*by, "_p"], dropna=False, sort=False, observed=True)
-                .sum()
-                .reset_index()
-            )
+            grouped = both.groupby([*by, "_p"], dropna=False, sort=False, observed=True)
+            how = {c: "max" if c in top else "sum" for c in both.columns if c not in (*by, "_p")}
+            summed = grouped.agg(how) if top & set(how) else grouped.sum()
+            merged[axis] = summed.reset_index()
         frames.append(merged)
-    return SparseCells(frames, a.columns, a.meta, a.window)
+    tallies = {k: a.tallies.get(k, 0) + b.tallies.get(k, 0) for k in {*a.tallies, *b.tallies}}
+    return SparseCells(frames, a.columns, a.meta, a.window, tallies)
 
 
 def dense_cells(sparse: SparseCells) -> Cells:
     """:class:`Cells` again: one group per distinct label row, arrays on the period grid."""
-    sizes = {"k": sparse.meta["K"], "f": sparse.meta["F"]}
+    sizes = {"k": sparse.meta["K"], "f": sparse.meta["F"], "s": sparse.meta["K"]}
     groupings = []
     for axes, by in zip(sparse.frames, sparse.columns, strict=True):
         parts = [f.assign(_axis=axis) for axis, f in axes.items()]
@@ -149,4 +156,4 @@ def dense_cells(sparse: SparseCells) -> Cells:
                 arr[at] = values
                 st[c] = arr
         groupings.append((table, st))
-    return Cells(groupings, sparse.meta, sparse.window)
+    return Cells(groupings, sparse.meta, sparse.window, dict(sparse.tallies))
