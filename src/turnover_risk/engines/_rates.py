@@ -46,14 +46,25 @@ def turnover_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.Dat
 
 
 def sick_leave_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
-    """:func:`turnover_risk.sick_leave_rate` on Dask inputs (identical numbers).
+    """:func:`turnover_risk.sick_leave_rate` on Dask inputs (the pandas path's numbers).
 
     ``data``: a Register, or a mapping ``{"employment": ddf, "absences": ddf, ...}`` of (Dask)
-    tables.
+    tables. Employment and absences are split alike by employee; each part's sums are added
+    in a tree on the workers; the interval's squared residuals take a second pass over the
+    parts with the combined ratios, so they are those of the pandas path (equal to the last
+    bits), and the dominance rule's largest contribution per cell is the largest of the
+    parts'. Every option runs per partition; only inputs the pandas function refuses (no
+    absences table, missing columns) are gathered, to fail with its message. When the privacy
+    layer needs each person's contribution to coarser cells (a dominated cell in a
+    hierarchy), a further pass returns them per person and cell.
     """
+    from turnover_risk.engines._split_rates import sick_leave_parts
     from turnover_risk.rates import sick_leave_rate as _pandas
 
     with connect(scheduler) as client:
+        out = sick_leave_parts(data, client, options)
+        if out is not None:
+            return out
         data = _gather_register(data, client)
     return _pandas(data, **options)
 

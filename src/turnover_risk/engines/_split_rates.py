@@ -23,9 +23,6 @@ from turnover_risk._engine import is_dask_collection
 from turnover_risk.data import TABLE_NAMES, Register
 from turnover_risk.engines._cluster import _compute_one, _import_dask
 
-PERSON_TABLES = ("employment",)
-"""The tables split by employee for turnover (the others are small and go with every part)."""
-
 ROWS_PER_PART = 250_000
 """Employment rows per part of a pandas register (Dask inputs keep their partition count)."""
 
@@ -39,18 +36,40 @@ def turnover_parts(data: Any, client: Any, options: dict) -> pd.DataFrame | None
     ``definition="bufdir"`` (its churn is ``min(hires, separations)`` per unit cell before the
     sum, which does not add over persons).
     """
-    from turnover_risk.rates import combine_cells, part_cells, part_dates, partitioned_rate
-
     tables, metadata = _tables(data)
     emp = tables.get("employment")
     if emp is None or "employee_id" not in emp.columns:
         return None
     if options.get("definition", "exit_share") == "bufdir":
         return None
+    plain = not isinstance(data, dict | Register)
+    return _run("turnover", tables, metadata, client, options, ("employment",), plain)
+
+
+def sick_leave_parts(data: Any, client: Any, options: dict) -> pd.DataFrame | None:
+    """:func:`sick_leave_rate` per partition (employment and absences split alike), or
+    ``None`` for inputs the pandas function refuses (they take the gather path and fail
+    there with its message: no register, no absences, missing columns)."""
+    if not isinstance(data, dict | Register):
+        return None
+    tables, metadata = _tables(data)
+    emp, ab = tables.get("employment"), tables.get("absences")
+    need = {"employee_id", "start_date", "end_date", "certification"}
+    if emp is None or ab is None or not need <= set(ab.columns):
+        return None
+    if "employee_id" not in emp.columns:
+        return None
+    return _run("sick_leave", tables, metadata, client, options, ("employment", "absences"),
+                plain=False)  # fmt: skip
+
+
+def _run(measure, tables, metadata, client, options, person_tables, plain) -> pd.DataFrame:
+    from turnover_risk.rates import combine_cells, part_cells, part_dates, partitioned_rate
+
     dask, _ = _import_dask()
     small = {n: _compute_one(t, client) if is_dask_collection(t) else t
              for n, t in tables.items() if n in ("units", "unit_changes")}  # fmt: skip
-    parts = _split(tables, client, small, plain=not isinstance(data, dict | Register))
+    parts = _split(tables, person_tables, client, small, plain=plain)
 
     def cells_of(request: dict) -> Any:
         level = [dask.delayed(part_cells)(p, request) for p in parts]
@@ -65,14 +84,13 @@ def turnover_parts(data: Any, client: Any, options: dict) -> pd.DataFrame | None
     def dates() -> tuple[dict[str, np.ndarray], dict[str, object]]:
         got = _compute_one(dask.delayed(list)([dask.delayed(part_dates)(p) for p in parts]),
                            client)  # fmt: skip
-        merged = {k: np.concatenate([g[k] for g in got]) for k in ("start", "end")}
+        merged = {k: np.concatenate([g[k] for g in got]) for k in got[0]}
         firsts = {n: _first_date(tables[n], col, client)
                   for n, col in _RECORD_COLUMNS.items() if tables.get(n) is not None}  # fmt: skip
         return merged, firsts
 
-    units = small.get("units")
-    return partitioned_rate("turnover", cells_of, dates=dates, units=units, metadata=metadata,
-                            **options)  # fmt: skip
+    return partitioned_rate(measure, cells_of, dates=dates, units=small.get("units"),
+                            metadata=metadata, **options)  # fmt: skip
 
 
 def _tables(data: Any) -> tuple[dict[str, Any], dict]:
@@ -98,30 +116,40 @@ def _workers(client: Any) -> int:
     return max(len(client.scheduler_info().get("workers", {})), 1)
 
 
-def _split(tables: dict, client: Any, small: dict, *, plain: bool) -> list:
-    """Parts of the register, each holding whole persons, kept in (cluster) memory."""
+def _split(tables: dict, person_tables: tuple, client: Any, small: dict, *, plain: bool) -> list:
+    """Parts of the register, each holding whole persons, kept in (cluster) memory: every
+    person table is split into the same ``n`` buckets by a hash of the employee id."""
     dask, _ = _import_dask()
     emp = tables["employment"]
     if is_dask_collection(emp):
-        pieces = emp.to_delayed()
-        n = max(len(pieces), 2 * _workers(client))
-        split = [dask.delayed(_by_employee, nout=n)(p, n) for p in pieces]
-        buckets = [dask.delayed(_concat)([s[j] for s in split]) for j in range(n)]
+        n = max(emp.npartitions, 2 * _workers(client))
     else:
         n = max(math.ceil(len(emp) / ROWS_PER_PART), 2 * _workers(client))
-        local = _by_employee(emp, n)
-        if client is not None:
-            buckets = [dask.delayed(f) for f in client.scatter(local)]
-        else:
-            buckets = [dask.delayed(b) for b in local]
+    buckets = {name: _buckets(tables[name], n, client) for name in person_tables}
     shared = small
     if client is not None and small:
-        shared = {k: dask.delayed(v) for k, v in
-                  zip(small, client.scatter(list(small.values()), broadcast=True), strict=True)}  # fmt: skip
-    parts = [dask.delayed(_part)(b, shared, plain) for b in buckets]
+        futures = client.scatter(list(small.values()), broadcast=True)
+        shared = {k: dask.delayed(v) for k, v in zip(small, futures, strict=True)}
+    parts = [
+        dask.delayed(_part)({name: b[j] for name, b in buckets.items()}, shared, plain)
+        for j in range(n)
+    ]
     if client is not None:
         return list(client.persist(parts))
     return list(dask.persist(*parts))
+
+
+def _buckets(table: Any, n: int, client: Any) -> list:
+    """``n`` delayed frames: the rows of ``table`` split by employee (on the workers for a
+    Dask table; on the client, then sent, for a pandas one)."""
+    dask, _ = _import_dask()
+    if is_dask_collection(table):
+        split = [dask.delayed(_by_employee, nout=n)(p, n) for p in table.to_delayed()]
+        return [dask.delayed(_concat)([s[j] for s in split]) for j in range(n)]
+    local = _by_employee(table, n)
+    if client is not None:
+        return [dask.delayed(f) for f in client.scatter(local)]
+    return [dask.delayed(b) for b in local]
 
 
 def _by_employee(frame: pd.DataFrame, n: int) -> list[pd.DataFrame]:
@@ -138,11 +166,11 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _part(emp: pd.DataFrame, small: dict, plain: bool) -> Register | pd.DataFrame:
-    emp = emp.reset_index(drop=True)
+def _part(person: dict, small: dict, plain: bool) -> Register | pd.DataFrame:
+    person = {k: v.reset_index(drop=True) for k, v in person.items()}
     if plain:
-        return emp
-    return Register(employment=emp, **small)
+        return person["employment"]
+    return Register(**person, **small)
 
 
 def _first_date(table: Any, col: str, client: Any) -> object:

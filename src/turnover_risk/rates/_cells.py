@@ -111,6 +111,10 @@ def combine_cells(a: SparseCells | None, b: SparseCells | None) -> SparseCells |
     """
     if a is None or b is None:
         return a if b is None else b
+    if isinstance(a, tuple):  # (cell, person, amount) contributions: persons renumbered apart
+        shift = int(a[1].max(initial=-1)) + 1
+        return (np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1] + shift]),
+                np.concatenate([a[2], b[2]]))  # fmt: skip
     if len(a.frames) != len(b.frames) or a.meta["labels"] != b.meta["labels"]:
         raise ValueError("the parts' cell statistics have different groupings or periods.")
     frames = []
