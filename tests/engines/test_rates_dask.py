@@ -137,3 +137,33 @@ def test_bad_input_errors_come_from_the_workers_unchanged(reg, client):
     with pytest.raises(ValueError, match="by=\\['nope'\\]"):
         trd.turnover_rate({"employment": shuffled(reg.employment, 3)}, scheduler=client,
                           by="nope", start="2019-01-01", end="2022-12-31")  # fmt: skip
+
+
+SICK_OPTIONS = [
+    {"by": "unit_id"},
+    {"certification": "split", "by": ["municipality", "unit_id"], "margins": True},
+    {"by": "service", "period": "quarter", "min_group_size": 10, "margins": True},
+]
+
+
+@pytest.mark.parametrize("options", SICK_OPTIONS, ids=range(len(SICK_OPTIONS)))
+def test_sick_leave_per_partition_equals_pandas(reg, client, no_gather, options):
+    expected = tr.sick_leave_rate(reg, **options)
+    assert expected["suppressed"].any()  # the privacy layer's further passes run too
+    tables = {"employment": shuffled(reg.employment, 4), "units": reg.units,
+              "absences": shuffled(reg.absences, 3, seed=1), "metadata": reg.metadata}  # fmt: skip
+    assert_same_table(trd.sick_leave_rate(tables, scheduler=client, **options), expected)
+
+
+def test_sick_leave_window_from_the_data_and_a_pandas_register(reg, client, no_gather):
+    bare = tr.Register(employment=reg.employment, units=reg.units, absences=reg.absences)
+    with pytest.warns(tr.DataQualityWarning, match="left-truncated"):
+        expected = tr.sick_leave_rate(bare, by="service")
+    with pytest.warns(tr.DataQualityWarning, match="left-truncated"):
+        got = trd.sick_leave_rate(bare, scheduler=client, by="service")
+    assert_same_table(got, expected)
+
+
+def test_sick_leave_without_absences_fails_as_pandas(reg, client):
+    with pytest.raises(ValueError, match="absences table, which is missing"):
+        trd.sick_leave_rate({"employment": shuffled(reg.employment, 2)}, scheduler=client)

@@ -38,20 +38,27 @@ def assert_same_table(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert got.attrs == expected.attrs
 
 
-def split_by_person(register: Register, labels: np.ndarray) -> list[Register]:
-    """Parts of the register, part ``labels[i]`` holding the ``i``-th person's spells (rows
-    shuffled inside each part)."""
+def split_by_person(register: Register, labels: np.ndarray, absences: bool = False):
+    """Parts of the register, part ``labels[i]`` holding the ``i``-th person's spells (and
+    absences; those of persons without employment in part 0), rows shuffled in each part."""
     emp = register.employment
     ids = pd.Index(emp["employee_id"].unique())
-    part_of = labels[ids.get_indexer(emp["employee_id"])]
+
+    def part_of(table: pd.DataFrame) -> np.ndarray:
+        at = ids.get_indexer(table["employee_id"])
+        return np.where(at >= 0, labels[np.maximum(at, 0)], 0)
+
     out = []
     for j in range(int(labels.max()) + 1):
-        rows = emp[part_of == j].sample(frac=1.0, random_state=j)
-        out.append(Register(employment=rows, units=register.units))
+        tables = {"employment": emp[part_of(emp) == j].sample(frac=1.0, random_state=j)}
+        if absences:
+            ab = register.absences
+            tables["absences"] = ab[part_of(ab) == j].sample(frac=1.0, random_state=j)
+        out.append(Register(**tables, units=register.units))
     return out
 
 
-def from_parts(parts, order, **options):
+def from_parts(parts, order, measure="turnover", **options):
     """``partitioned_rate`` with the parts' statistics added in ``order`` (left fold)."""
 
     def cells_of(request):
@@ -60,9 +67,9 @@ def from_parts(parts, order, **options):
 
     def dates():
         got = [part_dates(p) for p in parts]
-        return {k: np.concatenate([g[k] for g in got]) for k in ("start", "end")}, {}
+        return {k: np.concatenate([g[k] for g in got]) for k in got[0]}, {}
 
-    return partitioned_rate("turnover", cells_of, dates=dates, units=getattr(parts[0], "units", None),
+    return partitioned_rate(measure, cells_of, dates=dates, units=getattr(parts[0], "units", None),
                             **options)  # fmt: skip
 
 
@@ -172,3 +179,54 @@ def test_bad_options_fail_before_any_part_is_read(reg):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="divisor"):
             partitioned_rate("turnover", cells_of, definition="exit_share", divisor="churn")
+
+
+SICK_OPTIONS = [
+    {},
+    {"by": "unit_id"},
+    {"certification": "split", "by": ["municipality", "service"], "margins": True},
+    {"by": "unit_id", "margins": True, "min_group_size": 8, "period": "quarter"},
+    {"certification": "doctor", "by": "role", "long_spell_days": 8, "confidence": 0.9},
+]
+
+
+@pytest.mark.parametrize("options", SICK_OPTIONS, ids=range(len(SICK_OPTIONS)))
+def test_sick_leave_parts_finish_to_the_pandas_table(reg, options):
+    expected = tr.sick_leave_rate(reg, **options)
+    labels = np.random.default_rng(1).integers(0, 3, reg.employment["employee_id"].nunique())
+    parts = split_by_person(reg, labels, absences=True)
+    got = from_parts(parts, [1, 2, 0], "sick_leave", metadata=reg.metadata, **options)
+    assert_same_table(got, expected)
+
+
+def test_sick_leave_dominance_and_linked_suppression_as_pandas(reg):
+    # primary (few persons, one person's days dominate) and linked suppression across the
+    # organisation chain; the exact "top" bounds read each person's contributions
+    options = {"by": ["municipality", "unit_id"], "margins": True, "certification": "split"}
+    expected = tr.sick_leave_rate(reg, **options)
+    assert 0 < expected["suppressed"].sum() < len(expected)
+    labels = np.arange(reg.employment["employee_id"].nunique()) % 4
+    got = from_parts(split_by_person(reg, labels, absences=True), [3, 1, 0, 2], "sick_leave",
+                     metadata=reg.metadata, **options)  # fmt: skip
+    assert_same_table(got, expected)
+
+
+def test_sick_leave_interval_uses_the_whole_registers_ratio():
+    # persons a-d (one part) lose far more days than e-h (the other): each part's own ratio
+    # is far from the whole one, so residuals against the parts' ratios would give a much
+    # narrower interval than the pandas path's
+    ids = list("abcdefgh")
+    emp = pd.DataFrame({"employee_id": ids, "unit_id": "u1", "fte": 1.0,
+                        "start_date": pd.Timestamp("2021-01-01"), "end_date": pd.NaT})  # fmt: skip
+    starts = pd.to_datetime([f"2021-0{m}-01" for m in range(1, 9)])
+    days = [20, 24, 18, 22, 2, 3, 1, 2]
+    ab = pd.DataFrame({"employee_id": ids, "certification": "doctor", "start_date": starts,
+                       "end_date": starts + pd.to_timedelta(np.array(days) - 1, "D")})  # fmt: skip
+    reg = Register(employment=emp, absences=ab)
+    options = {"start": "2021-01-01", "end": "2021-12-31", "min_group_size": 3}
+    expected = tr.sick_leave_rate(reg, **options)
+    assert not expected["suppressed"].any() and expected["ci_low"].notna().all()
+    parts = [Register(employment=emp.iloc[:4], absences=ab.iloc[:4]),
+             Register(employment=emp.iloc[4:], absences=ab.iloc[4:])]  # fmt: skip
+    got = from_parts(parts, [1, 0], "sick_leave", **options)
+    assert_same_table(got, expected)
