@@ -1,11 +1,13 @@
-"""Rates and group flags on Dask inputs: the tables are gathered, the exact kernels run once.
+"""Rates and group flags on Dask inputs.
 
-Rates need every spell of a person and, for their intervals, per-person moments of whole
-groups; the spell tables are small (about one row per person and job: ~1 million rows for a
-whole national sector), so Dask reads, filters and projects them and the exact rate kernel
-runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
-of the assessed period; prospective mode pulls the rows of the assessed period and, for its
-bootstrap refits (which train on them in one process), the labelled rows they train on.
+``turnover_rate`` and ``sick_leave_rate`` run per partition of employees (``_split_rates``):
+the person tables are split by employee on the workers, each part's cell statistics are added
+in a tree, and the client finishes the table with the pandas path's code (checks, window,
+formulas, privacy layer). ``definition="bufdir"`` and frames of aggregate counts gather the
+tables and run the pandas kernel once (see each function). ``flag_groups`` in retrospective
+mode pulls only the rows of the assessed period; prospective mode pulls the rows of the
+assessed period and, for its bootstrap refits (which train on them in one process), the
+labelled rows they train on.
 """
 
 from __future__ import annotations
