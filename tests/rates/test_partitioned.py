@@ -230,3 +230,21 @@ def test_sick_leave_interval_uses_the_whole_registers_ratio():
              Register(employment=emp.iloc[4:], absences=ab.iloc[4:])]  # fmt: skip
     got = from_parts(parts, [1, 0], "sick_leave", **options)
     assert_same_table(got, expected)
+
+
+def test_overlapping_absences_are_counted_over_all_parts_and_warned_once():
+    emp = pd.DataFrame({"employee_id": list("abcd"), "unit_id": "u1", "fte": 1.0,
+                        "start_date": pd.Timestamp("2021-01-01"), "end_date": pd.NaT})  # fmt: skip
+    starts = pd.to_datetime(["2021-02-01", "2021-02-03", "2021-03-01", "2021-03-02", "2021-05-01"])
+    ab = pd.DataFrame({"employee_id": ["a", "a", "c", "c", "d"], "certification": "doctor",
+                       "start_date": starts, "end_date": starts + pd.Timedelta(days=4)})  # fmt: skip
+    reg = Register(employment=emp, absences=ab)
+    options = {"start": "2021-01-01", "end": "2021-12-31", "min_group_size": 3}
+    with pytest.warns(tr.DataQualityWarning, match="2 absence spells overlap") as seen:
+        expected = tr.sick_leave_rate(reg, **options)
+    parts = [Register(employment=emp.iloc[:2], absences=ab.iloc[:2]),
+             Register(employment=emp.iloc[2:], absences=ab.iloc[2:])]  # fmt: skip
+    with pytest.warns(tr.DataQualityWarning, match="2 absence spells overlap") as seen_parts:
+        got = from_parts(parts, [0, 1], "sick_leave", **options)
+    assert len(seen_parts) == len(seen)
+    assert_same_table(got, expected)
