@@ -248,3 +248,14 @@ def test_overlapping_absences_are_counted_over_all_parts_and_warned_once():
         got = from_parts(parts, [0, 1], "sick_leave", **options)
     assert len(seen_parts) == len(seen)
     assert_same_table(got, expected)
+
+
+def test_a_dominance_tie_does_not_depend_on_summation_order():
+    # one person with exactly half of a cell's days: the sum of the cell's days in another
+    # order (other rows, other parts) is 68 or 67.99999999999999; the cell is not dominated
+    # ("more than half") either way
+    from turnover_risk.privacy import dominated
+
+    t = pd.DataFrame({"numerator": [68.0, 67.99999999999998579, 68.0],
+                      "n_persons_absent": [9, 9, 9], "_top_lost": [34.0, 34.0, 34.5]})  # fmt: skip
+    assert dominated(t).tolist() == [False, False, True]
