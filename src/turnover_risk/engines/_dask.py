@@ -17,13 +17,13 @@ is the object ``turnover_risk._engine.get_engine("dask")`` returns):
   :func:`build_panel`, in a multiple of the worker count of equal partitions. Group-level
   sums are combined in a tree on the workers; row-level risks are written by each worker to a
   part file of a temporary folder that is renamed when every part is written (``_scoring``).
-* :func:`turnover_rate`, :func:`sick_leave_rate` and :func:`flag_groups` accept Dask inputs.
-  Rates need every spell of a person and, for their intervals, per-person moments of whole
-  groups; the spell tables are small (about one row per person and job: ~1 million rows for a
-  whole national sector), so Dask reads, filters and projects them and the exact rate kernel
-  runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
-  of the assessed period; prospective mode pulls that period's rows and the labelled rows its
-  bootstrap refits train on (the refits need them in one process) (``_rates``).
+* :func:`turnover_rate` and :func:`sick_leave_rate` run per partition of employees: the
+  person tables are split by a hash of ``employee_id`` on the workers, each part's cell
+  statistics (sums, headcounts, distinct persons, the interval's residuals in a second pass)
+  are added in a tree, and the client finishes the table with the pandas code
+  (``_split_rates``; ``bufdir`` and count frames are gathered). :func:`flag_groups` in
+  retrospective mode pulls only the rows of the assessed period; prospective mode pulls that
+  period's rows and the labelled rows its bootstrap refits train on (``_rates``).
 
 Connecting: ``scheduler`` is an address (``"tcp://10.0.0.5:8786"``), a
 ``distributed.Client``, or ``None`` (the current client if there is one, else Dask's default

@@ -1,11 +1,13 @@
-"""Rates and group flags on Dask inputs: the tables are gathered, the exact kernels run once.
+"""Rates and group flags on Dask inputs.
 
-Rates need every spell of a person and, for their intervals, per-person moments of whole
-groups; the spell tables are small (about one row per person and job: ~1 million rows for a
-whole national sector), so Dask reads, filters and projects them and the exact rate kernel
-runs once on the gathered columns. ``flag_groups`` in retrospective mode pulls only the rows
-of the assessed period; prospective mode pulls the rows of the assessed period and, for its
-bootstrap refits (which train on them in one process), the labelled rows they train on.
+``turnover_rate`` and ``sick_leave_rate`` run per partition of employees (``_split_rates``):
+the person tables are split by employee on the workers, each part's cell statistics are added
+in a tree, and the client finishes the table with the pandas path's code (checks, window,
+formulas, privacy layer). ``definition="bufdir"`` and frames of aggregate counts gather the
+tables and run the pandas kernel once (see each function). ``flag_groups`` in retrospective
+mode pulls only the rows of the assessed period; prospective mode pulls the rows of the
+assessed period and, for its bootstrap refits (which train on them in one process), the
+labelled rows they train on.
 """
 
 from __future__ import annotations
@@ -21,29 +23,50 @@ from turnover_risk.panel import attach_spec
 
 
 def turnover_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
-    """:func:`turnover_risk.turnover_rate` on Dask inputs (identical numbers).
+    """:func:`turnover_risk.turnover_rate` on Dask inputs (the pandas path's numbers).
 
-    ``data`` may be a Dask employment frame (e.g. ``dd.read_parquet`` over many files) or a
-    mapping ``{"employment": ddf, "units": df, ...}`` of (Dask) tables; they are read and
-    projected on the cluster and the exact kernel runs once on the gathered spells (see the
-    module notes).
+    ``data`` may be a Dask employment frame (e.g. ``dd.read_parquet`` over many files), a
+    mapping ``{"employment": ddf, "units": df, ...}`` of (Dask) tables or a Register. The
+    employment rows are split by employee (whatever the input's partitioning), each part's
+    cell statistics are computed on a worker and added in a tree, and the client finishes the
+    table (``_split_rates``): counts equal the pandas path's exactly, rates and intervals to
+    the last bits (sums in another order), suppression flags identically. Every option runs
+    this way except two, which gather the spells and run the pandas kernel once:
+    ``definition="bufdir"`` (churn takes ``min(hires, separations)`` per unit cell before
+    summing, which does not add over persons) and a frame of aggregate counts (no
+    ``employee_id``).
     """
+    from turnover_risk.engines._split_rates import turnover_parts
     from turnover_risk.rates import turnover_rate as _pandas
 
     with connect(scheduler) as client:
+        out = turnover_parts(data, client, options)
+        if out is not None:
+            return out
         data = _gather_register(data, client)
     return _pandas(data, **options)
 
 
 def sick_leave_rate(data: Any, *, scheduler: Any = None, **options: Any) -> pd.DataFrame:
-    """:func:`turnover_risk.sick_leave_rate` on Dask inputs (identical numbers).
+    """:func:`turnover_risk.sick_leave_rate` on Dask inputs (the pandas path's numbers).
 
     ``data``: a Register, or a mapping ``{"employment": ddf, "absences": ddf, ...}`` of (Dask)
-    tables.
+    tables. Employment and absences are split alike by employee; each part's sums are added
+    in a tree on the workers; the interval's squared residuals take a second pass over the
+    parts with the combined ratios, so they are those of the pandas path (equal to the last
+    bits), and the dominance rule's largest contribution per cell is the largest of the
+    parts'. Every option runs per partition; only inputs the pandas function refuses (no
+    absences table, missing columns) are gathered, to fail with its message. When the privacy
+    layer needs each person's contribution to coarser cells (a dominated cell in a
+    hierarchy), a further pass returns them per person and cell.
     """
+    from turnover_risk.engines._split_rates import sick_leave_parts
     from turnover_risk.rates import sick_leave_rate as _pandas
 
     with connect(scheduler) as client:
+        out = sick_leave_parts(data, client, options)
+        if out is not None:
+            return out
         data = _gather_register(data, client)
     return _pandas(data, **options)
 

@@ -358,6 +358,10 @@ def derivable_cells(
     return _derivable(constraints, mask).astype(np.int64)
 
 
+_ROUNDING = 1e-9
+"""Relative margin of the dominance comparison for the rounding of summed magnitudes."""
+
+
 def dominated(
     table: pd.DataFrame,
     *,
@@ -369,6 +373,12 @@ def dominated(
 ) -> np.ndarray:
     """The dominance rule: cells whose magnitude comes from fewer than ``min_contributors``
     persons (but more than none), or more than ``share`` of it from one person.
+
+    A largest contribution within rounding of ``share`` of the magnitude (relative 1e-9) is
+    not more than it: a magnitude is a sum of day counts times fte and grade, and the last
+    bits of a sum depend on the order of its terms (rows of a register, parts of a Dask
+    run), so without the margin a person holding exactly half of a cell would make it
+    dominated or not depending on row order.
 
     Parameters
     ----------
@@ -392,7 +402,7 @@ def dominated(
     top = table[top_col].fillna(0).to_numpy(dtype=float)
     few = (n > 0) & (n < min_contributors)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mostly_one = (value > 0) & (top > share * value)
+        mostly_one = (value > 0) & (top > share * value * (1 + _ROUNDING))
     return few | mostly_one
 
 

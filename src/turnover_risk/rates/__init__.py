@@ -58,7 +58,10 @@ primitives (and the scope entity of each spell) in ``_grouping.py``; the per-per
 presence look-ups in ``_presence.py``; the observation window rules and left-truncation
 detection in ``_window.py`` (:func:`metadata_window` and :func:`detect_left_truncation` are
 public: the panel uses them too); intervals in ``_intervals.py``; periods, output assembly and
-suppression in ``_common.py``; fast integer codes for identifier columns in ``_encode.py``.
+suppression in ``_common.py``; the cell statistics of a table and their exact combination
+across parts of a register split by person (the Dask engine) in ``_cells.py`` and
+``_partitioned.py`` (:func:`part_cells`, :func:`combine_cells`, :func:`partitioned_rate`);
+fast integer codes for identifier columns in ``_encode.py``.
 Time to exit: :func:`retention` (Kaplan–Meier) and :func:`cumulative_incidence`
 (Aalen–Johansen by exit cause), with delayed entry, in ``_survival.py`` (stays in scope:
 ``_survival_stays.py``; the estimators: ``_survival_kernel.py``; the result:
@@ -80,6 +83,12 @@ from turnover_risk.rates._definitions import (
 )
 
 if TYPE_CHECKING:
+    from turnover_risk.rates._partitioned import (
+        combine_cells,
+        part_cells,
+        part_dates,
+        partitioned_rate,
+    )
     from turnover_risk.rates._sick_leave import sick_leave_rate
     from turnover_risk.rates._survival import (
         DAYS_PER_MONTH,
@@ -106,9 +115,13 @@ __all__ = [
     "DefinitionRegistry",
     "SurvivalResult",
     "Truncation",
+    "combine_cells",
     "cumulative_incidence",
     "detect_left_truncation",
     "metadata_window",
+    "part_cells",
+    "part_dates",
+    "partitioned_rate",
     "retention",
     "sick_leave_rate",
     "turnover_rate",
@@ -118,6 +131,12 @@ __all__ = [
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
+        "turnover_risk.rates._partitioned": (
+            "combine_cells",
+            "part_cells",
+            "part_dates",
+            "partitioned_rate",
+        ),
         "turnover_risk.rates._sick_leave": ("sick_leave_rate",),
         "turnover_risk.rates._survival": (
             "DAYS_PER_MONTH",

@@ -56,9 +56,27 @@ def _ratio_interval(
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         R = lost / agreed
+    ss = _ratio_ss(R, lost_cluster, agreed_cluster, group_of_cluster, len(lost))
+    lo, hi = _ratio_bounds(R, ss, agreed, n_clusters, confidence)
+    return R, lo, hi
+
+
+def _ratio_ss(
+    R: np.ndarray, lost_cluster: np.ndarray, agreed_cluster: np.ndarray, group_of_cluster: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:  # fmt: skip
+    """``sum_i (l_i - R d_i)^2`` per group over its clusters ``i`` (the ratio ``R`` given)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         resid2 = (lost_cluster - R[group_of_cluster] * agreed_cluster) ** 2
-        ss = np.bincount(group_of_cluster, weights=resid2, minlength=len(lost))
+    return np.bincount(group_of_cluster, weights=resid2, minlength=n_groups)
+
+
+def _ratio_bounds(
+    R: np.ndarray, ss: np.ndarray, agreed: np.ndarray, n_clusters: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The delta-method interval of ``R`` from the clusters' squared residuals ``ss``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         n = n_clusters
         var = np.where(n > 1, n / (n - 1) * ss / agreed**2, np.nan)
         half = stats.norm.ppf(0.5 + confidence / 2) * np.sqrt(var)
-        return R, np.clip(R - half, 0, 1), np.clip(R + half, 0, 1)
+        return np.clip(R - half, 0, 1), np.clip(R + half, 0, 1)

@@ -148,15 +148,12 @@ def sick_leave_rate(
             "sick_leave_rate needs a Register with employment and absences tables; got "
             f"{type(data).__name__}. Use Register(employment=emp, absences=absences)."
         )
-    by = _check_by(by)
-    kind, wanted = _parse_period(period)
-    certification = _check_choice(
-        "certification", certification, SICK_CERTIFICATIONS, "certification"
-    )
-    min_group_size = check_min_group_size(min_group_size)
-    confidence = _check_confidence(confidence)
-    if isinstance(long_spell_days, bool) or not isinstance(long_spell_days, int | np.integer):
-        raise TypeError(f"long_spell_days must be an integer; got {long_spell_days!r}.")
+    args = _sick_args(
+        by=by, period=period, certification=certification, start=start, end=end,
+        long_spell_days=long_spell_days, min_group_size=min_group_size, margins=margins,
+        confidence=confidence,
+    )  # fmt: skip
+    by = args["by"]
     if data.absences is None:
         raise ValueError(
             "sick_leave_rate needs the register's absences table, which is missing. "
@@ -169,16 +166,33 @@ def sick_leave_rate(
         raise ValueError(f"the absences table lacks required columns {missing}.")
     if len(data.employment) == 0:
         return _empty_result(by, list(_SICK_COLUMNS), "the employment table")
-    return sick_leave_table(
-        data,
-        by=by,
-        kind=kind,
-        wanted=wanted,
-        certification=certification,
-        start=start,
-        end=end,
-        long_spell_days=long_spell_days,
-        min_group_size=min_group_size,
-        margins=margins,
-        confidence=confidence,
+    return sick_leave_table(data, **args)
+
+
+def _sick_args(
+    *,
+    by: str | Sequence[str] | None = None,
+    period: str | Sequence[str] = "year",
+    certification: str = "all",
+    start: object = None,
+    end: object = None,
+    long_spell_days: int = LONG_SPELL_DAYS,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    margins: bool = False,
+    confidence: float = 0.95,
+) -> dict:
+    """The options of :func:`sick_leave_rate` checked, as the kernel's arguments (private)."""
+    by = _check_by(by)
+    kind, wanted = _parse_period(period)
+    certification = _check_choice(
+        "certification", certification, SICK_CERTIFICATIONS, "certification"
     )
+    min_group_size = check_min_group_size(min_group_size)
+    confidence = _check_confidence(confidence)
+    if isinstance(long_spell_days, bool) or not isinstance(long_spell_days, int | np.integer):
+        raise TypeError(f"long_spell_days must be an integer; got {long_spell_days!r}.")
+    return dict(
+        by=by, kind=kind, wanted=wanted, certification=certification, start=start, end=end,
+        long_spell_days=long_spell_days, min_group_size=min_group_size, margins=margins,
+        confidence=confidence,
+    )  # fmt: skip

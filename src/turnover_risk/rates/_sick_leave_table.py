@@ -15,29 +15,34 @@ are concatenated in order, so every array, and every sum, is the same as on one 
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.data import CERTIFICATIONS, Register, WorkdayIndex
 from turnover_risk.privacy import dominated
-from turnover_risk.rates._common import _finish, _result_frame, _window_periods
-from turnover_risk.rates._encode import Pool, _chunks, rate_threads, thread_pool
+from turnover_risk.rates._cells import Cells
+from turnover_risk.rates._common import _window_periods
+from turnover_risk.rates._encode import _chunks, rate_threads, thread_pool
 from turnover_risk.rates._grouping import (
     _argsort_int,
-    _distinct,
     _expand,
     _group_ids,
     _Groups,
     _groups,
     _search_days,
 )
-from turnover_risk.rates._intervals import _ratio_interval
 from turnover_risk.rates._presence import _PersonSpells
 from turnover_risk.rates._protect import protected
+from turnover_risk.rates._sick_leave_cells import (
+    SickClusters,
+    _person_parts,
+    add_ratio_ss,
+    finish_sick_leave,
+    overlap_warning,
+    rate_stats,
+)
 from turnover_risk.rates._spells import _BIG, _OPEN, _days, _prepare, _Spells
 
 _SICK_COLUMNS = [
@@ -97,6 +102,35 @@ def sick_leave_table(
             start=start, end=end,
             long_spell_days=long_spell_days, confidence=confidence,
         ).drop(columns="_top_lost")  # fmt: skip
+    cells, clusters = sick_leave_cells(
+        data, by=by, kind=kind, wanted=wanted, certification=certification, start=start,
+        end=end, long_spell_days=long_spell_days, margins=margins, subsets=subsets,
+    )  # fmt: skip
+    add_ratio_ss(cells, clusters)
+    out = finish_sick_leave(cells, by=by, margins=margins, confidence=confidence)
+    cell_of_row = out.pop("_cell").to_numpy()
+    if contributions is not None:  # computed only if the privacy layer asks for them
+        parts = functools.partial(_person_parts, clusters.entries(cells), cell_of_row)
+        contributions[:] = [functools.cache(parts)]
+    return out
+
+
+def sick_leave_cells(
+    data: Register,
+    *,
+    by: list[str],
+    kind: str,
+    wanted: list[str] | None,
+    certification: str,
+    start: object,
+    end: object,
+    long_spell_days: int,
+    margins: bool,
+    subsets: list[tuple[str, ...]] | None = None,
+    warn: bool = True,
+) -> tuple[Cells, SickClusters]:
+    """The cell statistics of a sick-leave table and its person clusters (for the interval's
+    second pass and the privacy layer's contributions); additive over disjoint persons."""
     ab = data.absences
     a_s = _days(ab["start_date"], "absences.start_date", open_ok=False)
     a_e = _days(ab["end_date"], "absences.end_date", open_ok=True)
@@ -138,14 +172,8 @@ def sick_leave_table(
         by_person = pool.submit(_PersonSpells, sp.person, sp.n_person, _int32(s_c), _int32(e_c))
         grade, is_self, long = flags.result()
         a_s, n_overlaps = once.result()
-        if n_overlaps:
-            warnings.warn(
-                f"sick_leave_rate: {n_overlaps} absence spells overlap an earlier spell of the "
-                "same person; each day is counted once (in the earlier spell). Run "
-                "turnover_risk.validate(register) to see them (rule overlapping_absence).",
-                DataQualityWarning,
-                stacklevel=4,
-            )
+        if n_overlaps and warn:
+            overlap_warning(n_overlaps)
         absences = _Absences(a_person, _int32(a_s), _int32(a_e), grade, is_self, long)
         by_person = by_person.result()
         parts = [
@@ -154,26 +182,12 @@ def sick_leave_table(
         ]
         pc = _Pieces.concat([f.result() for f in parts])
         ag = agreed_side.result()
-        frames = _rate_frames(
-            pool, ag, pc, groups, K, labels, p0, p1, certification, len(ab), sp.n_person,
-            confidence, contributions,
-        )  # fmt: skip
-    value_cols = [*_VALUE_COLS]
-    within = ("period", "certification")
-    out = _finish(
-        frames,
-        by=by,
-        margins=margins,
-        min_group_size=min_group_size,
-        value_cols=value_cols,
-        within=within,
-        raw=True,
-    )
-    if contributions is not None:  # computed only if the privacy layer asks for them
-        parts = functools.partial(_person_parts, contributions[:], out.pop("_cell").to_numpy())
-        contributions[:] = [functools.cache(parts)]
-    out.attrs["observation_window"] = dict(sp.window)
-    return out
+        cells, clusters = rate_stats(
+            pool, ag, pc, groups, K, labels, p0, p1, certification, len(ab), sp.n_person
+        )
+    cells.window = dict(sp.window)
+    cells.tallies["overlapping_absences"] = int(n_overlaps)
+    return cells, clusters
 
 
 def _absence_flags(
@@ -333,116 +347,3 @@ def _pieces(
         ab.is_self[a_idx],
         ab.long[a_idx],
     )
-
-
-def _rate_frames(
-    pool: Pool,
-    ag: _Agreed,
-    pc: _Pieces,
-    groups: _Groups,
-    K: int,
-    labels: list[str],
-    p0: np.ndarray,
-    p1: np.ndarray,
-    certification: str,
-    n_absences: int,
-    n_person: int,
-    confidence: float,
-    contributions: list | None = None,
-) -> list[pd.DataFrame]:
-    """One frame per grouping and certification variant (the distinct counts run on ``pool``).
-
-    ``contributions`` (a list) is given, per frame, the arrays :func:`_person_parts` needs:
-    the frame's first cell number (the frames' ``_cell`` column numbers their cells in order)
-    and its clusters."""
-    variants = {"all": None, "self": True, "doctor": False}
-    wanted_certs = ["all", "self", "doctor"] if certification == "split" else [certification]
-    frames = []
-    n_cells = 0
-    for (g_of_cell, table), (gp_e, D, cl, cl_u, cl_gp, d_cl, n_cl, n_any) in zip(
-        groups.groupings, ag.per_grouping, strict=True
-    ):
-        G = len(table)
-        gp_p = g_of_cell[pc.cell] * K + pc.pk
-        present = n_any > 0
-        for cname in wanted_certs:
-            flag = variants[cname]
-            # row numbers and take() rather than boolean masks: several times faster
-            m = None if flag is None else (pc.is_self == flag)
-            mm = np.flatnonzero(pc.positive if m is None else (m & pc.positive))
-            gp_mm = gp_p.take(mm)
-            spells = pool.submit(_distinct, gp_mm, pc.a_idx.take(mm), G * K, n_absences)
-            absent = pool.submit(_distinct, gp_mm, pc.person.take(mm), G * K, n_person)
-            if m is None:
-                lost_row = np.bincount(pc.row, weights=pc.lost, minlength=ag.n_rows)
-            else:
-                rm = np.flatnonzero(m)
-                lost_row = np.bincount(
-                    pc.row.take(rm), weights=pc.lost.take(rm), minlength=ag.n_rows
-                )
-            L = np.bincount(gp_e, weights=lost_row, minlength=G * K)
-            ml = mm.take(np.flatnonzero(pc.long.take(mm)))
-            long_l = np.bincount(gp_p.take(ml), weights=pc.lost.take(ml), minlength=G * K)
-            l_cl = np.bincount(cl, weights=lost_row, minlength=len(cl_u))
-            R, ci_lo, ci_hi = _ratio_interval(L, D, l_cl, d_cl, cl_gp, n_cl, confidence)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                long_share = np.where(L > 0, long_l / L, np.nan)
-            top = _top_per_group(cl_gp, l_cl, G * K)
-            rate = np.where(D > 0, R, np.nan)
-            extra = {}
-            if contributions is not None:
-                extra["_cell"] = n_cells + np.arange(G * K)
-                contributions.append((n_cells, cl_gp, cl_u, max(n_person, 1), l_cl))
-                n_cells += G * K
-            frames.append(
-                _result_frame(
-                    table,
-                    K,
-                    present,
-                    period_labels=labels,
-                    tags={"certification": cname},
-                    dates={"period_start": p0, "period_end": p1},
-                    values={
-                        "numerator": L,
-                        "denominator": D,
-                        "rate": rate,
-                        "percent": 100 * rate,
-                        "ci_low": ci_lo,
-                        "ci_high": ci_hi,
-                        "n_persons": n_cl,
-                        "n_spells": spells.result(),
-                        "n_persons_absent": absent.result(),
-                        "long_spell_share": long_share,
-                        "_top_lost": top,
-                        **extra,
-                    },
-                )
-            )
-    return frames
-
-
-def _person_parts(
-    frames: list[tuple], cell_of_row: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(row, person, lost days)``: each person's lost days in each row of the table, from the
-    clusters of :func:`_rate_frames` (``cell_of_row``: the table's ``_cell`` column)."""
-    row_of_cell = np.full(int(cell_of_row.max(initial=-1)) + 1, -1, dtype=np.int64)
-    row_of_cell[cell_of_row] = np.arange(len(cell_of_row))
-    rows, persons, lost = [], [], []
-    for first, cl_gp, cl_u, m, l_cl in frames:
-        row = row_of_cell[first + cl_gp]
-        keep = row >= 0  # cells of absent groups have no row
-        rows.append(row[keep])
-        persons.append((cl_u % m)[keep])
-        lost.append(l_cl[keep])
-    return np.concatenate(rows), np.concatenate(persons), np.concatenate(lost)
-
-
-def _top_per_group(cl_gp: np.ndarray, l_cl: np.ndarray, n: int) -> np.ndarray:
-    """The largest per-person lost days of each group-period (clusters are sorted by group)."""
-    top = np.zeros(n)
-    if len(cl_gp) == 0:
-        return top
-    starts = np.flatnonzero(np.r_[True, cl_gp[1:] != cl_gp[:-1]])
-    top[cl_gp[starts]] = np.maximum.reduceat(l_cl, starts)
-    return top

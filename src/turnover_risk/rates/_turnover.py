@@ -33,7 +33,8 @@ from turnover_risk.rates._definitions import (
     _unknown_definition,
 )
 from turnover_risk.rates._spells import _employment_frame
-from turnover_risk.rates._turnover_table import _TURNOVER_COLUMNS, counts_table, turnover_table
+from turnover_risk.rates._turnover_counts import counts_table
+from turnover_risk.rates._turnover_table import _TURNOVER_COLUMNS, turnover_table
 
 __all__ = ["turnover_rate", "turnover_rate_from_counts"]
 
@@ -188,6 +189,37 @@ def turnover_rate(
                 margins=margins,
                 confidence=confidence,
             )
+    args = _turnover_args(
+        definition=definition, by=by, period=period, snapshot=snapshot, scope=scope,
+        exclude_reasons=exclude_reasons, weight=weight, divisor=divisor, annual=annual,
+        start=start, end=end, min_group_size=min_group_size, margins=margins,
+        confidence=confidence,
+    )  # fmt: skip
+    emp, _ = _employment_frame(data, who="turnover_rate")
+    if len(emp) == 0:
+        cols = list(_TURNOVER_COLUMNS)
+        return _empty_result(args["by"], cols, "the employment table")
+    return turnover_table(data, **args)
+
+
+def _turnover_args(
+    *,
+    definition: str = "exit_share",
+    by: str | Sequence[str] | None = None,
+    period: str | Sequence[str] = "year",
+    snapshot: str = "12-01",
+    scope: str | None = None,
+    exclude_reasons: Sequence[str] = (),
+    weight: str = "headcount",
+    divisor: str | None = None,
+    annual: str = "average_headcount",
+    start: object = None,
+    end: object = None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    margins: bool = False,
+    confidence: float = 0.95,
+) -> dict:
+    """The options of :func:`turnover_rate` checked, as the kernel's arguments (private)."""
     if definition not in DEFINITIONS:
         raise ValueError(_unknown_definition(definition))
     by = _check_by(by)
@@ -213,28 +245,12 @@ def turnover_rate(
         )
     min_group_size = check_min_group_size(min_group_size)
     confidence = _check_confidence(confidence)
-    emp, _ = _employment_frame(data, who="turnover_rate")
-    if len(emp) == 0:
-        cols = list(_TURNOVER_COLUMNS)
-        return _empty_result(by, cols, "the employment table")
-    return turnover_table(
-        data,
-        definition=definition,
-        by=by,
-        kind=kind,
-        wanted=wanted,
-        month_day=month_day,
-        scope=scope,
-        weight=weight,
-        divisor=divisor,
-        exclude_reasons=tuple(exclude_reasons),
-        start=start,
-        end=end,
-        min_group_size=min_group_size,
-        margins=margins,
-        confidence=confidence,
-        annual=annual,
-    )
+    return dict(
+        definition=definition, by=by, kind=kind, wanted=wanted, month_day=month_day,
+        scope=scope, weight=weight, divisor=divisor, exclude_reasons=tuple(exclude_reasons),
+        start=start, end=end, min_group_size=min_group_size, margins=margins,
+        confidence=confidence, annual=annual,
+    )  # fmt: skip
 
 
 def _check_scope(definition: str, scope: str | None) -> str:

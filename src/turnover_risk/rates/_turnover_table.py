@@ -7,13 +7,11 @@ then summed to the requested groupings (main grouping first, then the margins).
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 
 from turnover_risk.data import Register
-from turnover_risk.privacy import TOTAL_LABEL
+from turnover_risk.rates._cells import Cells
 from turnover_risk.rates._common import (
     _finish,
     _grid,
@@ -88,6 +86,37 @@ def turnover_table(
             exclude_reasons=exclude_reasons, start=start, end=end, confidence=confidence,
             annual=annual,
         )  # fmt: skip
+    cells = turnover_cells(
+        data, definition=definition, by=by, kind=kind, wanted=wanted, month_day=month_day,
+        scope=scope, weight=weight, exclude_reasons=exclude_reasons, start=start, end=end,
+        margins=margins, annual=annual, subsets=subsets,
+    )  # fmt: skip
+    return finish_turnover(cells, by=by, margins=margins, divisor=divisor, confidence=confidence)
+
+
+def turnover_cells(
+    data: Register | pd.DataFrame,
+    *,
+    definition: str,
+    by: list[str],
+    kind: str,
+    wanted: list[str] | None,
+    month_day: tuple[int, int],
+    scope: str,
+    weight: str,
+    exclude_reasons: tuple[str, ...],
+    start: object,
+    end: object,
+    margins: bool,
+    annual: str = "average_headcount",
+    subsets: list[tuple[str, ...]] | None = None,
+) -> Cells:
+    """The per-cell statistics of a turnover table: additive over disjoint sets of persons.
+
+    Per grouping, each group's sums over the period grid (weighted and plain event counts and
+    headcounts, distinct persons); :func:`finish_turnover` turns them into the table. The
+    grid depends only on the observation window, so parts of a register split by person
+    computed with the same ``start`` and ``end`` add up to the statistics of the whole."""
     sp, _ = _prepare(data, who="turnover_rate", by=by, start=start, end=end)
     entity = _entity_codes(sp, scope)
     groups = _groups(sp, by, margins, subsets)
@@ -100,26 +129,32 @@ def turnover_table(
         excluded = (r_codes >= 0) & hit[np.maximum(r_codes, 0)] if len(r_uniq) else excluded
     pair = _group_ids(sp.person * np.int64(entity.max() + 1) + entity)[0]
     presence = _Presence(pair, sp.start, sp.end, base=min(int(sp.start.min()), sp.first) - 2)
-    args = (sp, groups, w, excluded, pair, presence, kind, wanted, confidence)
+    args = (sp, groups, w, excluded, pair, presence, kind, wanted)
     if definition == "exit_share":
-        parts = _exit_share(*args, month_day=month_day)
-    else:
-        parts = _flows(*args, definition=definition, divisor=divisor, annual=annual)
+        return _exit_share(*args, month_day=month_day)
+    return _flows(*args, definition=definition, annual=annual)
+
+
+def finish_turnover(
+    cells: Cells, *, by: list[str], margins: bool, divisor: str | None, confidence: float
+) -> pd.DataFrame:
+    """The unsuppressed turnover table from its cell statistics (one code for every engine)."""
+    meta = cells.meta
+    parts = []
+    for table, st in cells.groupings:
+        if meta["definition"] == "exit_share":
+            parts.append(_exit_share_frame(table, st, meta, confidence))
+        else:
+            parts.append(_flows_frame(table, st, meta, divisor, confidence))
     value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     value_cols += [c for c in ("hires", "separations", "headcount_start", "headcount_end")]
-    out = _finish(
-        parts,
-        by=by,
-        margins=margins,
-        min_group_size=min_group_size,
-        value_cols=value_cols,
-        raw=True,
-    )
-    out.attrs["observation_window"] = dict(sp.window)
+    out = _finish(parts, by=by, margins=margins, min_group_size=0, value_cols=value_cols,
+                  raw=True)  # fmt: skip
+    out.attrs["observation_window"] = dict(cells.window)
     return out
 
 
-def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidence, *, month_day):
+def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, *, month_day) -> Cells:
     if kind == "year":
         y0 = int(str(np.datetime64(sp.first, "D"))[:4]) - 1
         y1 = int(str(np.datetime64(min(sp.last, 2**20), "D"))[:4]) + 1
@@ -170,55 +205,52 @@ def _exit_share(sp, groups, w, excluded, pair, presence, kind, wanted, confidenc
         cell_p, k_p, counted_p = groups.cell[i[first]], k[first], counted[first]
     else:
         w_p, cell_p, k_p, counted_p = w[i], groups.cell[i], k, counted
-    parts = []
+    out = []
     for g_of_cell, table in groups.groupings:
         G = len(table)
         gp = g_of_cell[cell_p] * K + k_p
-        num = np.bincount(gp, weights=w_p * counted_p, minlength=G * K)
-        den = np.bincount(gp, weights=w_p, minlength=G * K)
-        n_start = np.bincount(gp, minlength=G * K)
-        n_left = np.bincount(gp, weights=counted_p, minlength=G * K)
-        n_pers = _distinct_ranges(g_of_cell[groups.cell], sp.person, lo, hi, G, K, sp.n_person)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = num / den
-        ci_lo, ci_hi = _wilson(rate, n_start.astype(float), confidence)
-        frame = _result_frame(
-            table,
-            K,
-            den > 0,
-            period_labels=np.array(labels)[ks],
-            tags={"definition": "exit_share"},
-            dates={"snapshot": sn, "next_snapshot": nx},
-            values={
-                "numerator": num,
-                "denominator": den,
-                "rate": rate,
-                "ci_low": ci_lo,
-                "ci_high": ci_hi,
-                "n_persons": n_pers,
-                "headcount_start": n_start,
-                "separations": n_left.round().astype(np.int64),
-            },
-        )
-        parts.append(frame)
-    return parts
+        out.append((table, {
+            "numerator": np.bincount(gp, weights=w_p * counted_p, minlength=G * K),
+            "denominator": np.bincount(gp, weights=w_p, minlength=G * K),
+            "headcount_start": np.bincount(gp, minlength=G * K),
+            "separations": np.bincount(gp, weights=counted_p, minlength=G * K),
+            "n_persons": _distinct_ranges(g_of_cell[groups.cell], sp.person, lo, hi, G, K,
+                                          sp.n_person),
+        }))  # fmt: skip
+    meta = {"definition": "exit_share", "K": K, "F": K, "labels": list(np.array(labels)[ks]),
+            "dates": {"snapshot": sn, "next_snapshot": nx}}  # fmt: skip
+    return Cells(out, meta, dict(sp.window))
+
+
+def _exit_share_frame(table, st, meta, confidence) -> pd.DataFrame:
+    num, den, n_start = st["numerator"], st["denominator"], st["headcount_start"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = num / den
+    ci_lo, ci_hi = _wilson(rate, n_start.astype(float), confidence)
+    return _result_frame(
+        table,
+        meta["K"],
+        den > 0,
+        period_labels=np.array(meta["labels"]),
+        tags={"definition": "exit_share"},
+        dates=meta["dates"],
+        values={
+            "numerator": num,
+            "denominator": den,
+            "rate": rate,
+            "ci_low": ci_lo,
+            "ci_high": ci_hi,
+            "n_persons": st["n_persons"],
+            "headcount_start": n_start,
+            "separations": st["separations"].round().astype(np.int64),
+        },
+    )
 
 
 def _flows(
-    sp,
-    groups,
-    w,
-    excluded,
-    pair,
-    presence,
-    kind,
-    wanted,
-    confidence,
-    *,
-    definition,
-    divisor,
+    sp, groups, w, excluded, pair, presence, kind, wanted, *, definition,
     annual="average_headcount",
-):
+) -> Cells:  # fmt: skip
     p0, p1, labels = _window_periods(kind, sp.first, sp.last, wanted)
     K = len(labels)
     monthly = annual == "sum_of_months" and kind != "month"
@@ -291,7 +323,7 @@ def _flows(
     hi = np.where(e_c < s_c, lo - 1, hi)
     first_f = np.searchsorted(parent, np.arange(K), side="left")
     last_f = np.searchsorted(parent, np.arange(K), side="right") - 1
-    parts = []
+    out = []
     for g_of_cell, table in groups.groupings:
         G = len(table)
         gmap = np.repeat(g_of_cell * F, F) + np.tile(np.arange(F), C)
@@ -299,157 +331,73 @@ def _flows(
         def agg(x: np.ndarray, gmap=gmap, G=G) -> np.ndarray:
             return np.bincount(gmap, weights=x, minlength=G * F)
 
-        h, s_, e0, e1 = agg(H), agg(S), agg(E0), agg(E1)
-        avg = (e0 + e1) / 2
-        if definition == "separation":
-            num, events = s_, agg(nS)
-        elif definition == "hire":
-            num, events = h, agg(nH)
-        else:
-            num, events = 2 * agg(m_cell), agg(nm_cell)
-        den = avg * (2 if divisor == "replacement" else 1)
-        n_hires, n_seps, n_e0, n_e1 = agg(nH), agg(nS), agg(nE0), agg(nE1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if monthly:
-                # a month with events but nobody in the headcount has no rate: NaN for the period
-                rate_f = np.where(den > 0, num / den, np.where(num > 0, np.nan, 0.0))
-                up = (np.repeat(np.arange(G) * K, F) + np.tile(parent, G)).astype(np.int64)
-
-                def coarse(x: np.ndarray, up=up, G=G) -> np.ndarray:
-                    return np.bincount(up, weights=x, minlength=G * K)
-
-                rate = coarse(rate_f)
-                num, events = coarse(num), coarse(events)
-                n_months = coarse((den > 0).astype(float))
-                mean_den = coarse(np.where(den > 0, den, 0.0)) / n_months
-                den = np.where(num > 0, num / rate, mean_den)
-                n_hires, n_seps = coarse(n_hires), coarse(n_seps)
-                n_e0 = n_e0.reshape(G, F)[:, first_f].ravel()
-                n_e1 = n_e1.reshape(G, F)[:, last_f].ravel()
-            else:
-                rate = num / den
-            scale = np.where(events > 0, rate / events, np.where(den > 0, 1 / den, np.nan))
-            if definition == "bufdir":
-                scale = np.where(events > 0, scale, 2 / den)
-        ci_lo, ci_hi = _poisson_scaled(events, scale, confidence)
-        n_pers = _distinct_ranges(g_of_cell[cell], sp.person, lo, hi, G, K, sp.n_person)
-        frame = _result_frame(
-            table,
-            K,
-            n_pers > 0,
-            period_labels=labels,
-            tags={"definition": definition},
-            dates={"period_start": p0, "period_end": p1},
-            values={
-                "numerator": num,
-                "denominator": den,
-                "rate": np.where(den > 0, rate, np.nan),
-                "ci_low": ci_lo,
-                "ci_high": ci_hi,
-                "n_persons": n_pers,
-                "hires": n_hires.round().astype(np.int64),
-                "separations": n_seps.round().astype(np.int64),
-                "headcount_start": n_e0.round().astype(np.int64),
-                "headcount_end": n_e1.round().astype(np.int64),
-            },
-        )
-        parts.append(frame)
-    return parts
+        st = {"h": agg(H), "s": agg(S), "e0": agg(E0), "e1": agg(E1), "nH": agg(nH),
+              "nS": agg(nS), "nE0": agg(nE0), "nE1": agg(nE1)}  # fmt: skip
+        if definition == "bufdir":  # min(H, S) per unit cell: not additive over persons
+            st["m"], st["nm"] = agg(m_cell), agg(nm_cell)
+        st["n_persons"] = _distinct_ranges(g_of_cell[cell], sp.person, lo, hi, G, K, sp.n_person)
+        out.append((table, st))
+    meta = {"definition": definition, "K": K, "F": F, "labels": list(labels), "monthly": monthly,
+            "parent": parent, "first_f": first_f, "last_f": last_f,
+            "dates": {"period_start": p0, "period_end": p1},
+            "f_axis": [c for c in out[0][1] if c != "n_persons"] if out else []}  # fmt: skip
+    return Cells(out, meta, dict(sp.window))
 
 
-def counts_table(
-    counts: pd.DataFrame,
-    *,
-    definition: str,
-    by: list[str],
-    divisor: str | None,
-    min_group_size: int,
-    margins: bool,
-    confidence: float,
-) -> pd.DataFrame:
-    """The numbers of :func:`turnover_risk.rates.turnover_rate_from_counts` (checked)."""
-    c = counts.reset_index(drop=True).copy()
-    vals = {}
-    for col in ("hires", "separations", "headcount_start", "headcount_end"):
-        if col in c.columns:
-            v = pd.to_numeric(c[col], errors="coerce").to_numpy(dtype=float)
-            if np.isnan(v).any() or (v < 0).any():
-                raise ValueError(f"counts.{col} must be non-negative numbers without gaps.")
-            vals[col] = v
-    if definition == "exit_share" and (vals["separations"] > vals["headcount_start"]).any():
-        raise ValueError("exit_share: separations exceed headcount_start in some rows.")
-    if definition == "bufdir":
-        churn = (
-            vals["hires"]
-            + vals["separations"]
-            - np.abs(vals["headcount_end"] - vals["headcount_start"])
-        )
-        if (churn < 0).any():
-            raise ValueError(
-                f"{int((churn < 0).sum())} rows have |headcount_end - headcount_start| larger "
-                "than hires + separations, so the counts are inconsistent (C < 0)."
-            )
-        c["_num"] = churn
-        c["_events"] = churn / 2
-    elif definition == "exit_share":
-        c["_num"] = c["_events"] = vals["separations"]
+def _flows_frame(table, st, meta, divisor, confidence) -> pd.DataFrame:
+    G, K, F, definition = len(table), meta["K"], meta["F"], meta["definition"]
+    parent, monthly = meta["parent"], meta["monthly"]
+    h, s_, e0, e1 = st["h"], st["s"], st["e0"], st["e1"]
+    avg = (e0 + e1) / 2
+    if definition == "separation":
+        num, events = s_, st["nS"]
+    elif definition == "hire":
+        num, events = h, st["nH"]
     else:
-        key = "separations" if definition == "separation" else "hires"
-        c["_num"] = c["_events"] = vals[key]
-    if definition == "exit_share":
-        c["_den"] = vals["headcount_start"]
-    else:
-        c["_den"] = (vals["headcount_start"] + vals["headcount_end"]) / 2
-        if divisor == "replacement":
-            c["_den"] *= 2
-    if "n_persons" in c.columns:
-        c["_n"] = pd.to_numeric(c["n_persons"], errors="coerce").fillna(0)
-    else:
-        c["_n"] = np.maximum(vals["headcount_start"], vals.get("headcount_end", 0))
-    extra = [k for k in ("hires", "separations", "headcount_start", "headcount_end") if k in vals]
-    for k in extra:
-        c[k] = vals[k]
-    keys = [*by, *(["period"] if "period" in c.columns else [])]
-    subsets = [tuple(by)]
-    if margins and by:
-        subsets += [s for r in range(len(by) - 1, -1, -1) for s in combinations(by, r)]
-    parts = []
-    for subset in subsets:
-        gk = [*subset, *(["period"] if "period" in c.columns else [])]
-        sums = ["_num", "_events", "_den", "_n", *extra]
-        if gk:
-            agg = c.groupby(gk, dropna=False, sort=True)[sums].sum().reset_index()
-        else:
-            agg = c[sums].sum().to_frame().T
-        for col in by:
-            if col not in subset:
-                agg[col] = TOTAL_LABEL
-            elif margins:
-                agg[col] = agg[col].astype("string")
-        parts.append(agg)
-    out = pd.concat(parts, ignore_index=True)
+        num, events = 2 * st["m"], st["nm"]
+    den = avg * (2 if divisor == "replacement" else 1)
+    n_hires, n_seps, n_e0, n_e1 = st["nH"], st["nS"], st["nE0"], st["nE1"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = (out["_num"] / out["_den"]).to_numpy(dtype=float)
-    ev = out["_events"].to_numpy(dtype=float)
-    if definition == "exit_share":
-        lo, hi = _wilson(rate, out["_den"].to_numpy(dtype=float), confidence)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(ev > 0, rate / ev, (2 if definition == "bufdir" else 1) / out["_den"])
-        lo, hi = _poisson_scaled(np.floor(ev), scale, confidence)
-    res = out[keys].copy()
-    if "period" in res.columns:
-        res["period"] = res["period"].astype("str")
-    res["definition"] = definition
-    res["numerator"] = out["_num"].to_numpy(dtype=float)
-    res["denominator"] = out["_den"].to_numpy(dtype=float)
-    res["rate"] = rate
-    res["ci_low"] = lo
-    res["ci_high"] = hi
-    res["n_persons"] = out["_n"].round().astype(np.int64)
-    for k in extra:
-        res[k] = out[k].to_numpy()
-    value_cols = ["numerator", "denominator", "rate", "ci_low", "ci_high", *extra]
-    return _finish(
-        [res], by=by, margins=margins, min_group_size=min_group_size, value_cols=value_cols
+        if monthly:
+            # a month with events but nobody in the headcount has no rate: NaN for the period
+            rate_f = np.where(den > 0, num / den, np.where(num > 0, np.nan, 0.0))
+            up = (np.repeat(np.arange(G) * K, F) + np.tile(parent, G)).astype(np.int64)
+
+            def coarse(x: np.ndarray, up=up, G=G) -> np.ndarray:
+                return np.bincount(up, weights=x, minlength=G * K)
+
+            rate = coarse(rate_f)
+            num, events = coarse(num), coarse(events)
+            n_months = coarse((den > 0).astype(float))
+            mean_den = coarse(np.where(den > 0, den, 0.0)) / n_months
+            den = np.where(num > 0, num / rate, mean_den)
+            n_hires, n_seps = coarse(n_hires), coarse(n_seps)
+            n_e0 = n_e0.reshape(G, F)[:, meta["first_f"]].ravel()
+            n_e1 = n_e1.reshape(G, F)[:, meta["last_f"]].ravel()
+        else:
+            rate = num / den
+        scale = np.where(events > 0, rate / events, np.where(den > 0, 1 / den, np.nan))
+        if definition == "bufdir":
+            scale = np.where(events > 0, scale, 2 / den)
+    ci_lo, ci_hi = _poisson_scaled(events, scale, confidence)
+    n_pers = st["n_persons"]
+    return _result_frame(
+        table,
+        K,
+        n_pers > 0,
+        period_labels=meta["labels"],
+        tags={"definition": definition},
+        dates=meta["dates"],
+        values={
+            "numerator": num,
+            "denominator": den,
+            "rate": np.where(den > 0, rate, np.nan),
+            "ci_low": ci_lo,
+            "ci_high": ci_hi,
+            "n_persons": n_pers,
+            "hires": n_hires.round().astype(np.int64),
+            "separations": n_seps.round().astype(np.int64),
+            "headcount_start": n_e0.round().astype(np.int64),
+            "headcount_end": n_e1.round().astype(np.int64),
+        },
     )
