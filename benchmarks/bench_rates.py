@@ -140,10 +140,22 @@ WITH sep AS (
   SELECT e.unit, y.yr FROM e JOIN years y ON e.en BETWEEN y.p0 AND y.p1
   WHERE NOT EXISTS (SELECT 1 FROM e e2 WHERE e2.pid = e.pid AND e2.svc = e.svc
                     AND e2.s <= e.en + 1 AND e2.en >= e.en + 1)
-), e0 AS (
-  SELECT e.unit, y.yr, count(*) AS n FROM e JOIN years y ON e.s < y.p0 AND e.en >= y.p0 GROUP BY ALL
-), e1 AS (
-  SELECT e.unit, y.yr, count(*) AS n FROM e JOIN years y ON e.s <= y.p1 AND e.en > y.p1 GROUP BY ALL
+), e0 AS (  -- in the unit on the year's first day and in scope (the service) the day before:
+  -- spells running across the boundary, and spells starting on the first day of a person
+  -- who was in the service the day before (moved between its units at the boundary)
+  SELECT unit, yr, count(*) AS n FROM (
+    SELECT e.sid, e.unit, y.yr FROM e JOIN years y ON e.s < y.p0 AND e.en >= y.p0
+    UNION ALL
+    SELECT DISTINCT a.sid, a.unit, y.yr FROM e a JOIN years y ON a.s = y.p0
+    JOIN e b ON b.pid = a.pid AND b.svc = a.svc AND b.s < y.p0 AND b.en >= y.p0 - 1
+  ) GROUP BY ALL
+), e1 AS (  -- in the unit on the day after the year and in scope on its last day, alike
+  SELECT unit, yr, count(*) AS n FROM (
+    SELECT e.sid, e.unit, y.yr FROM e JOIN years y ON e.s <= y.p1 AND e.en > y.p1
+    UNION ALL
+    SELECT DISTINCT a.sid, a.unit, y.yr FROM e a JOIN years y ON a.s = y.p1 + 1
+    JOIN e b ON b.pid = a.pid AND b.svc = a.svc AND b.s <= y.p1 AND b.en >= y.p1
+  ) GROUP BY ALL
 ), pop AS (
   SELECT DISTINCT e.unit, y.yr FROM e JOIN years y ON e.s <= y.p1 AND e.en >= y.p0
 )
