@@ -113,10 +113,10 @@ warnings.simplefilter("ignore")
 import numpy as np
 import turnover_risk as tr
 from turnover_risk import panel as tp
-from turnover_risk.engines._panel import _chunks
+from turnover_risk.engines._blocks import _score_block, blocks_of
+from turnover_risk.engines._context import _finish, _part, _row_chunks, _split
 from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
-from turnover_risk.engines._context import CHUNKS_PER_WORKER, _row_chunks
-from turnover_risk.scoring import Scorer, score_partition
+from turnover_risk.scoring import Scorer, combine, finish_groups, with_org_levels
 reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
 n_workers = int(n_workers)
 reg = pickle.load(open(reg_path, "rb"))
@@ -125,49 +125,52 @@ scorer = Scorer(model)
 cpu = time.process_time
 out = {}
 t = cpu(); base = tp.prepare_base(reg, **_model_panel_options(model, {})); out["base"] = [cpu() - t]
-n = len(base.employee_ids)
-ranges = _chunks(n, _balanced_size(n, int(batch_rows) // len(base.period_days), n_workers))
-bounds = np.array([lo for lo, _ in ranges] + [n])
-chunks = _row_chunks(tp.person_tables(reg), CHUNKS_PER_WORKER * n_workers)
+n, n_p = len(base.employee_ids), len(base.period_days)
+blocks = blocks_of(n, n_workers)
+step = _balanced_size(n, int(batch_rows) // n_p, n_workers)
+bounds = np.array([lo for lo, _ in blocks] + [n])
+chunks = _row_chunks(tp.person_tables(reg), n_workers)
 split, pieces = [], []
 for c in chunks:
-    t = cpu(); pieces.append(tp.split_person_rows(base, c, bounds)); split.append(cpu() - t)
-out["split rows (per chunk)"] = split
+    t = cpu(); pieces.append(_split(base, c, bounds)); split.append(cpu() - t)
+out["split rows (per worker chunk)"] = split
 parts, times = [], []
-import pandas as pd
-for i, (lo, hi) in enumerate(ranges):
-    t = cpu()
-    tables = {k: (None if pieces[0][i][0][k] is None else
-                  pd.concat([p[i][0][k] for p in pieces])) for k in pieces[0][i][0]}
-    codes = {k: np.concatenate([p[i][1][k] for p in pieces]) for k in pieces[0][i][1]}
-    parts.append(tp.build_person_part(base, tables, lo, hi, codes)); times.append(cpu() - t)
-out["person part (per partition)"] = times
-t = cpu(); unit = tp.finish_context(base, parts); out["unit features (once)"] = [cpu() - t]
-build, score, results = [], [], []
-from turnover_risk.scoring import with_org_levels
+for i, (lo, hi) in enumerate(blocks):
+    t = cpu(); parts.append(_part(base, lo, hi, *[p[i] for p in pieces])); times.append(cpu() - t)
+out["event indexes + unit partials (per block)"] = times
+del pieces
+t = cpu(); unit = _finish(base, list(blocks), *[p.partial for p in parts])
+out["unit features (once)"] = [cpu() - t]
 spec = tp.context_spec(base)
 keys = [*with_org_levels(["unit_id"], list(spec.group_cols), False), spec.period_col]
-for part, (lo, hi) in zip(parts, ranges):
+kw = dict(keys=keys, key_cols=["employee_id", "period"], out_cols=None, check_inputs=True,
+          id_col="employee_id", first_row=0)
+build, score, results = [], [], []
+for b, (part, (lo, hi)) in enumerate(zip(parts, blocks)):
     t = cpu()
-    frame = tp.build_partition(tp.partition_context(base, part, unit), base.employee_ids[lo:hi])
-    build.append(cpu() - t)
-    t = cpu()
-    results.append(score_partition(frame, scorer, keys=keys, key_cols=["employee_id", "period"],
-                    label="x", first_row=0, out_cols=None, part_path=None, check_inputs=True,
-                    id_col="employee_id"))
-    score.append(cpu() - t)
-out["build rows (per partition)"] = build
-out["score (per partition)"] = score
-from turnover_risk.scoring import combine, finish_groups
-total = combine(*results)
+    results.append(_score_block(base, part, unit, lo, hi, scorer, step=step, index=b,
+                                part_dir=None, **kw))
+    whole = cpu() - t
+    build.append(results[-1]["seconds_build"])  # wall s of the builds (one idle process)
+    score.append(whole - results[-1]["seconds_build"])
+out["build the rows (per block, in sub-batches)"] = build
+out["score + group sums (per block)"] = score
+per_worker = len(blocks) // n_workers
+t0 = cpu()
+sums = [combine(*results[w * per_worker:(w + 1) * per_worker]) for w in range(n_workers)]
+out["combine group sums (per worker)"] = [(cpu() - t0) / n_workers] * n_workers
+t = cpu(); total = combine(*sums); out["combine the workers' sums (once)"] = [cpu() - t]
 t = cpu(); finish_groups(total["groups"], keys, 5, by=["unit_id"])
 out["publish: group table + privacy layer (once)"] = [cpu() - t]
 t = cpu(); tp.prepare_base(reg, **_model_panel_options(model, {}))
 out["base, second call (imports warm)"] = [cpu() - t]
-sizes = {"base": len(pickle.dumps(base)), "person part": len(pickle.dumps(parts[0])),
-         "partial": len(pickle.dumps(parts[0].partial)), "unit features": len(pickle.dumps(unit))}
+sizes = {"base": len(pickle.dumps(base)), "block's event indexes": len(pickle.dumps(parts[0].events)),
+         "block's partial": len(pickle.dumps(parts[0].partial)),
+         "unit features": len(pickle.dumps(unit)),
+         "person tables": len(pickle.dumps(tp.person_tables(reg))),
+         "one worker's group sums": len(pickle.dumps(sums[0]["groups"]))}
 print(json.dumps({"steps": out, "mb": {k: v / 1e6 for k, v in sizes.items()},
-                  "partitions": len(ranges), "employees": n}))
+                  "blocks": len(blocks), "sub-batch employees": step, "employees": n}))
 """
 
 
@@ -250,29 +253,28 @@ def run(
         ]
     )
     per.attrs["mb"] = steps["mb"]
+    per.attrs["blocks"] = (steps["blocks"], steps["sub-batch employees"], steps["employees"])
     # wall time on idle cores, from the per-task CPU costs: the client's base, then each
     # stage's tasks spread over w workers (the finish is one task)
     st = {k: sum(v) for k, v in steps["steps"].items()}
     publish = st["publish: group table + privacy layer (once)"]
     base = st["base, second call (imports warm)"]
-    one = base + sum(
+    parallel = sum(
         st[k]
         for k in (
-            "split rows (per chunk)",
-            "person part (per partition)",
-            "unit features (once)",
-            "build rows (per partition)",
-            "score (per partition)",
+            "split rows (per worker chunk)",
+            "event indexes + unit partials (per block)",
+            "build the rows (per block, in sub-batches)",
+            "score + group sums (per block)",
+            "combine group sums (per worker)",
         )
     )
+    serial = base + st["unit features (once)"] + st["combine the workers' sums (once)"]
+    one = serial + parallel
     expect = []
     for w in sorted({1, *workers}):
-        wall = (
-            base
-            + (st["split rows (per chunk)"] + st["person part (per partition)"]) / w
-            + st["unit features (once)"]
-            + (st["build rows (per partition)"] + st["score (per partition)"]) / w
-        )
+        # the steps were measured for max(workers) chunks/blocks; on w workers each does 1/w
+        wall = serial + parallel / w
         expect.append(
             {
                 "workers": w,
@@ -289,7 +291,7 @@ def run(
         ("cluster start-up (once per session, not in the job time)", dask["seconds_cluster_start"]),
         ("base of the context, on the client (prepare_base)", dask["seconds_context"]),
         ("send the person tables' row chunks to the workers", dask["seconds_send_register"]),
-        (f"cluster phase, wall ({dask['partitions']} partitions)", cluster_wall),
+        (f"cluster phase, wall ({dask.get('blocks')} blocks, {dask['partitions']} batches)", cluster_wall),
     ]
     ts = dask.get("task_stream", {})
     busy = 0.0
@@ -305,6 +307,8 @@ def run(
             dask.get("seconds_tasks_cpu_sum", 0.0),
         )
     )
+    rows_b.append(("publish on the client (group table, privacy layer, write)",
+                   dask.get("seconds_publish", 0.0)))  # fmt: skip
     rows_b.append(("single process total, for reference", single["seconds"]))
     breakdown = pd.DataFrame([{"phase": p, "seconds": round(v, 2)} for p, v in rows_b])
     check = pd.DataFrame(checks)
@@ -334,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, table in tables.items():
         print(f"\n{name}")
         print(table.to_string(index=False))
+        if "blocks" in table.attrs:
+            b, step, n = table.attrs["blocks"]
+            print(f"{n} employees in {b} blocks, built and scored in sub-batches of {step}")
         if "mb" in table.attrs:
             print("pickled MB: " + ", ".join(f"{k} {v:.1f}" for k, v in table.attrs["mb"].items()))
     return 0

@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from turnover_risk._engine import is_dask_collection
+from turnover_risk._progress import bar
 from turnover_risk.data import Register
+from turnover_risk.engines._blocks import blocks_of, score_register
 from turnover_risk.engines._cluster import (
     DEFAULT_CONNECT_TIMEOUT,
     _compute,
@@ -129,6 +131,7 @@ def score_dataset(
     with connect(scheduler, timeout=connect_timeout) as client:
         columns: list[str] | None = None
         jobs: list[tuple[Any, tuple, dict]] = []  # (function, args, extra kwargs)
+        blocks: list[tuple[int, int]] = []  # register on a client: pinned blocks instead
         source = resolve_source(source)
         if isinstance(source, Register):
             register = _gather_register(source, client)
@@ -140,17 +143,20 @@ def score_dataset(
             n_workers = max(1, len(client.scheduler_info()["workers"])) if client else 1
             size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
             ranges = _chunks(n_employees, size)
-            t0 = time.perf_counter()
-            base_d, parts, unit = partitioned_context(register, base, ranges, client, n_workers)
-            info["seconds_send_register"] = time.perf_counter() - t0
-            for i, (part, (lo, hi)) in enumerate(zip(parts, ranges, strict=True)):
-                jobs.append(
-                    (
-                        _build_and_score,
-                        (base_d, part, unit, lo, hi),
-                        {"label": f"<register partition {i}>", "first_row": 0},
+            if client is not None:  # blocks of employees pinned to the workers (._blocks)
+                blocks = blocks_of(n_employees, n_workers)
+            else:  # Dask's local scheduler: one task per partition (._context)
+                t0 = time.perf_counter()
+                base_d, parts, unit = partitioned_context(register, base, ranges, client, 1)
+                info["seconds_send_register"] = time.perf_counter() - t0
+                for i, (part, (lo, hi)) in enumerate(zip(parts, ranges, strict=True)):
+                    jobs.append(
+                        (
+                            _build_and_score,
+                            (base_d, part, unit, lo, hi),
+                            {"label": f"<register partition {i}>", "first_row": 0},
+                        )
                     )
-                )
         elif is_dask_collection(source):
             spec = source_spec(source._meta, model)
             cols = needed_columns(spec, scorer, by_cols, list(source.columns), "the Dask panel")
@@ -213,7 +219,7 @@ def score_dataset(
             out_cols = [c for c in out_cols if c in cols_avail]
         common = {"keys": keys, "key_cols": key_cols, "out_cols": out_cols, "check_inputs": True,
                   "id_col": spec.id_cols[0] if spec.id_cols else None}  # fmt: skip
-        scorer_d = _shared(client, scorer, "scorer")
+        scorer_d = _shared(client, scorer, "scorer") if jobs else None
         if row_level:
             tmp.mkdir(parents=True)
         tasks = []
@@ -226,14 +232,25 @@ def score_dataset(
             )
         try:
             t0 = time.perf_counter()
-            if row_level or client is None:
+            if blocks:
+                progress_bar = bar(total=len(blocks), desc="dask blocks", unit="blocks",
+                                   show=progress)  # fmt: skip
+                with progress_bar:
+                    total = score_register(
+                        client, register, base, scorer, step=size, blocks=blocks,
+                        part_dir=str(tmp) if row_level else None, progress_bar=progress_bar,
+                        info=info, first_row=0, **common,
+                    )  # fmt: skip
+                info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
+            elif row_level or client is None:
                 results = _compute(client, tasks, progress=progress)
                 total = combine(*results)
             else:
                 total = (
                     _compute(client, [_tree(tasks)], progress=progress)[0] if tasks else combine()
                 )
-            info["seconds_cluster"] = time.perf_counter() - t0
+            if not blocks:
+                info["seconds_cluster"] = time.perf_counter() - t0
             # asked while connected: a client made here from an address is closed after
             info["workers"] = (
                 len(client.scheduler_info()["workers"]) if client is not None else None
@@ -242,8 +259,10 @@ def score_dataset(
                 replace_path(tmp, out, overwrite=overwrite)
                 table = None
             else:
+                t0 = time.perf_counter()
                 table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
                 write_group_table(table, out, overwrite=overwrite)
+                info["seconds_publish"] = time.perf_counter() - t0
         except BaseException:
             import shutil
 
@@ -254,7 +273,7 @@ def score_dataset(
             raise
     info.update(
         {
-            "partitions": len(jobs),
+            "partitions": total["parts"] if blocks else len(jobs),
             "seconds_tasks_sum": total["seconds"],
             "seconds_tasks_cpu_sum": total.get("cpu", 0.0),
             "seconds_build_sum": total.get("seconds_build", 0.0),
