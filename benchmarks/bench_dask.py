@@ -113,8 +113,9 @@ warnings.simplefilter("ignore")
 import numpy as np
 import turnover_risk as tr
 from turnover_risk import panel as tp
-from turnover_risk.engines._blocks import _score_block, blocks_of
-from turnover_risk.engines._context import _finish, _part, _row_chunks, _split
+from turnover_risk.engines._blocks import (_locate, _part_from_files, _score_block, blocks_of,
+                                           write_rows)
+from turnover_risk.engines._context import _finish
 from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
 from turnover_risk.scoring import Scorer, combine, finish_groups, with_org_levels
 reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
@@ -129,16 +130,22 @@ n, n_p = len(base.employee_ids), len(base.period_days)
 blocks = blocks_of(n, n_workers)
 step = _balanced_size(n, int(batch_rows) // n_p, n_workers)
 bounds = np.array([lo for lo, _ in blocks] + [n])
-chunks = _row_chunks(tp.person_tables(reg), n_workers)
-split, pieces = [], []
-for c in chunks:
-    t = cpu(); pieces.append(_split(base, c, bounds)); split.append(cpu() - t)
-out["split rows (per worker chunk)"] = split
+import shutil, tempfile
+from pathlib import Path
+rows_dir = Path(tempfile.mkdtemp()) / "rows"
+t = cpu(); files = write_rows(tp.person_tables(reg), n_workers, rows_dir)
+out["write the person tables' row chunks (client)"] = [cpu() - t]
+split, where = [], []
+for i, f in enumerate(files):
+    t = cpu(); where.append(_locate(base, f, bounds, i)); split.append(cpu() - t)
+out["code + cut rows by block (per worker chunk)"] = split
 parts, times = [], []
 for i, (lo, hi) in enumerate(blocks):
-    t = cpu(); parts.append(_part(base, lo, hi, *[p[i] for p in pieces])); times.append(cpu() - t)
-out["event indexes + unit partials (per block)"] = times
-del pieces
+    t = cpu()
+    parts.append(_part_from_files(base, lo, hi, *[w[i] for w in where]))
+    times.append(cpu() - t)
+out["read rows, event indexes + unit partials (per block)"] = times
+shutil.rmtree(rows_dir.parent)
 t = cpu(); unit = _finish(base, list(blocks), *[p.partial for p in parts])
 out["unit features (once)"] = [cpu() - t]
 spec = tp.context_spec(base)
@@ -262,14 +269,19 @@ def run(
     parallel = sum(
         st[k]
         for k in (
-            "split rows (per worker chunk)",
-            "event indexes + unit partials (per block)",
+            "code + cut rows by block (per worker chunk)",
+            "read rows, event indexes + unit partials (per block)",
             "build the rows (per block, in sub-batches)",
             "score + group sums (per block)",
             "combine group sums (per worker)",
         )
     )
-    serial = base + st["unit features (once)"] + st["combine the workers' sums (once)"]
+    serial = (
+        base
+        + st["write the person tables' row chunks (client)"]
+        + st["unit features (once)"]
+        + st["combine the workers' sums (once)"]
+    )
     one = serial + parallel
     expect = []
     for w in sorted({1, *workers}):
@@ -290,7 +302,8 @@ def run(
     rows_b = [
         ("cluster start-up (once per session, not in the job time)", dask["seconds_cluster_start"]),
         ("base of the context, on the client (prepare_base)", dask["seconds_context"]),
-        ("send the person tables' row chunks to the workers", dask["seconds_send_register"]),
+        ("send base + scorer, write the person tables' rows for the workers",
+         dask["seconds_send_register"]),
         (f"cluster phase, wall ({dask.get('blocks')} blocks, {dask['partitions']} batches)", cluster_wall),
     ]
     ts = dask.get("task_stream", {})

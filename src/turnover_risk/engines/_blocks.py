@@ -23,14 +23,16 @@ another worker (the restrictions are loose), so a lost worker costs time, not re
 from __future__ import annotations
 
 import operator
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from turnover_risk.engines._context import _finish, _part, _partial, _row_chunks, _split
+from turnover_risk.engines._context import _finish, _part, _partial
 from turnover_risk.engines._panel import _build_range, _chunks
-from turnover_risk.panel import person_tables
+from turnover_risk.panel import employee_codes, person_tables
 from turnover_risk.scoring import combine, score_partition
 
 BLOCK_EMPLOYEES = 20_000
@@ -45,6 +47,77 @@ def blocks_of(n_employees: int, n_workers: int, max_block: int = BLOCK_EMPLOYEES
     n_blocks = n_workers * per_worker
     size = max(1, -(-n_employees // n_blocks))
     return _chunks(n_employees, size)
+
+
+def write_rows(tables: dict, n_chunks: int, folder: Path) -> list[dict[str, str | None]]:
+    """The person tables as Arrow IPC files in ``folder``: ``n_chunks`` row chunks per table.
+
+    Returns, per chunk, the file of each table (``None`` for a table the register lacks). The
+    index is stored as a column, so a chunk read back and cut by rows is ``df.take(rows)``.
+    """
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    folder.mkdir()
+    files: list[dict[str, str | None]] = [{} for _ in range(n_chunks)]
+    for name, df in tables.items():
+        edges = np.linspace(0, 0 if df is None else len(df), n_chunks + 1).astype(int)
+        for i, chunk in enumerate(files):
+            if df is None:
+                chunk[name] = None
+                continue
+            path = folder / f"{name}-{i:04d}.arrow"
+            table = pa.Table.from_pandas(df.iloc[edges[i] : edges[i + 1]], preserve_index=True)
+            feather.write_feather(table, str(path), compression="uncompressed")
+            chunk[name] = str(path)
+    return files
+
+
+def _read(path: str, columns: list | None = None):
+    import pyarrow.feather as feather
+
+    return feather.read_table(path, columns=columns, memory_map=True)
+
+
+def _locate(base: Any, files: dict[str, str | None], bounds: np.ndarray, chunk: int) -> list:
+    """Cut one row chunk by block: per block, the file of its rows of each table and their
+    employee codes (written next to the chunk; rows in their order)."""
+    import pyarrow.feather as feather
+
+    bounds = np.asarray(bounds, dtype=np.int64)
+    n_blocks = len(bounds) - 1
+    out: list[dict] = [{} for _ in range(n_blocks)]
+    for name, path in files.items():
+        if path is None:
+            for block in out:
+                block[name] = None
+            continue
+        table = _read(path)
+        code = employee_codes(base, table.select(["employee_id"]).to_pandas()["employee_id"])
+        block_of = np.where(code >= 0, np.searchsorted(bounds, code, side="right") - 1, -1)
+        order = np.argsort(block_of, kind="stable")
+        cuts = np.searchsorted(block_of[order], np.arange(n_blocks + 1))
+        for i, block in enumerate(out):
+            rows = order[cuts[i] : cuts[i + 1]]
+            piece = str(Path(path).with_name(f"{name}-{chunk:04d}-{i:05d}.arrow"))
+            feather.write_feather(table.take(rows), piece, compression="uncompressed")
+            block[name] = (piece, code[rows])
+    return out
+
+
+def _part_from_files(base: Any, lo: int, hi: int, *located: dict) -> Any:
+    """A block's event indexes and unit partials, its rows read from every chunk's pieces."""
+    pieces = []
+    for where in located:
+        tables, codes = {}, {}
+        for name, loc in where.items():
+            if loc is None:
+                tables[name] = None
+                continue
+            tables[name] = _read(loc[0]).to_pandas()
+            codes[name] = loc[1]
+        pieces.append((tables, codes))
+    return _part(base, lo, hi, *pieces)
 
 
 def _score_block(
@@ -85,6 +158,7 @@ def score_register(
     *,
     step: int,
     part_dir: str | None,
+    rows_dir: Path,
     blocks: list[tuple[int, int]] | None = None,
     progress_bar: Any = None,
     info: dict | None = None,
@@ -109,27 +183,40 @@ def score_register(
                              **kwargs)  # fmt: skip
 
     t0 = time.perf_counter()
-    base_f = client.scatter(base, broadcast=True, hash=False)
-    scorer_f = client.scatter(scorer, broadcast=True, hash=False)
-    chunks = _row_chunks(person_tables(register), n_w)
-    chunk_f = [
-        client.scatter([c], workers=[w], hash=False)[0] for c, w in zip(chunks, workers, strict=True)
-    ]
-    info["seconds_send_register"] = time.perf_counter() - t0
-    futures: list = [base_f, scorer_f, *chunk_f]
+    futures: list = []
     try:
-        split_f = [on(w, _split, base_f, c, bounds) for c, w in zip(chunk_f, workers, strict=True)]
-        pieces = [[on(w, operator.getitem, s, b) for b in range(len(blocks))]
-                  for s, w in zip(split_f, workers, strict=True)]  # fmt: skip
+        base_f = client.scatter(base, broadcast=True, hash=False)
+        scorer_f = client.scatter(scorer, broadcast=True, hash=False)
+        futures += [base_f, scorer_f]
+        files = write_rows(person_tables(register), n_w, rows_dir)
+        info["seconds_send_register"] = time.perf_counter() - t0
+        split_f = [
+            on(w, _locate, base_f, f, bounds, i)
+            for i, (f, w) in enumerate(zip(files, workers, strict=True))
+        ]
+        where = [[on(w, operator.getitem, s, b) for b in range(len(blocks))]
+                 for s, w in zip(split_f, workers, strict=True)]  # fmt: skip
         part_f = [
-            on(owner[b], _part, base_f, lo, hi, *[p[b] for p in pieces])
+            on(owner[b], _part_from_files, base_f, lo, hi, *[p[b] for p in where])
             for b, (lo, hi) in enumerate(blocks)
         ]
         partial_f = [on(owner[b], _partial, p) for b, p in enumerate(part_f)]
         unit_f = on(owner[-1], _finish, base_f, list(blocks), *partial_f)
         res_f = [
-            on(owner[b], _score_block, base_f, p, unit_f, lo, hi, scorer_f, step=step,
-               index=b, part_dir=part_dir, **kw)  # fmt: skip
+            on(
+                owner[b],
+                _score_block,
+                base_f,
+                p,
+                unit_f,
+                lo,
+                hi,
+                scorer_f,
+                step=step,
+                index=b,
+                part_dir=part_dir,
+                **kw,
+            )  # fmt: skip
             for b, (p, (lo, hi)) in enumerate(zip(part_f, blocks, strict=True))
         ]
         per_w = [
@@ -146,5 +233,7 @@ def score_register(
     except BaseException:
         client.cancel(futures)
         raise
+    finally:
+        shutil.rmtree(rows_dir, ignore_errors=True)
     info["blocks"] = len(blocks)
     return total

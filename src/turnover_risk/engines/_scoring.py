@@ -235,10 +235,12 @@ def score_dataset(
             if blocks:
                 progress_bar = bar(total=len(blocks), desc="dask blocks", unit="blocks",
                                    show=progress)  # fmt: skip
+                rows_dir = temporary_path(out)  # the person tables' rows for the workers
                 with progress_bar:
                     total = score_register(
                         client, register, base, scorer, step=size, blocks=blocks,
-                        part_dir=str(tmp) if row_level else None, progress_bar=progress_bar,
+                        part_dir=str(tmp) if row_level else None, rows_dir=rows_dir,
+                        progress_bar=progress_bar,
                         info=info, first_row=0, **common,
                     )  # fmt: skip
                 info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
