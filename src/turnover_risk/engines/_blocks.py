@@ -40,8 +40,11 @@ BLOCK_EMPLOYEES = 20_000
 at the national register's density, ~220 MB per block) until they are scored."""
 
 
-def blocks_of(n_employees: int, n_workers: int, max_block: int = BLOCK_EMPLOYEES) -> list:
-    """``(lo, hi)`` employee-code blocks: a multiple of ``n_workers`` blocks of equal size."""
+def blocks_of(n_employees: int, n_workers: int, max_block: int | None = None) -> list:
+    """``(lo, hi)`` employee-code blocks covering ``0..n_employees-1``: a multiple of
+    ``n_workers`` blocks of equal size (but the last), none over ``max_block`` employees
+    (default :data:`BLOCK_EMPLOYEES`)."""
+    max_block = BLOCK_EMPLOYEES if max_block is None else max_block
     n_workers = max(1, n_workers)
     per_worker = max(1, -(-n_employees // (n_workers * max(1, max_block))))
     n_blocks = n_workers * per_worker
@@ -185,40 +188,29 @@ def score_register(
     t0 = time.perf_counter()
     futures: list = []
     try:
-        base_f = client.scatter(base, broadcast=True, hash=False)
-        scorer_f = client.scatter(scorer, broadcast=True, hash=False)
-        futures += [base_f, scorer_f]
+        # one copy per worker (much faster than scatter(broadcast=True), which replicates)
+        base_f = {w: client.scatter(base, workers=[w], hash=False) for w in workers}
+        scorer_f = {w: client.scatter(scorer, workers=[w], hash=False) for w in workers}
+        futures += [*base_f.values(), *scorer_f.values()]
         files = write_rows(person_tables(register), n_w, rows_dir)
         info["seconds_send_register"] = time.perf_counter() - t0
         split_f = [
-            on(w, _locate, base_f, f, bounds, i)
+            on(w, _locate, base_f[w], f, bounds, i)
             for i, (f, w) in enumerate(zip(files, workers, strict=True))
         ]
         where = [[on(w, operator.getitem, s, b) for b in range(len(blocks))]
                  for s, w in zip(split_f, workers, strict=True)]  # fmt: skip
         part_f = [
-            on(owner[b], _part_from_files, base_f, lo, hi, *[p[b] for p in where])
+            on(owner[b], _part_from_files, base_f[owner[b]], lo, hi, *[p[b] for p in where])
             for b, (lo, hi) in enumerate(blocks)
         ]
         partial_f = [on(owner[b], _partial, p) for b, p in enumerate(part_f)]
-        unit_f = on(owner[-1], _finish, base_f, list(blocks), *partial_f)
+        unit_f = on(owner[-1], _finish, base_f[owner[-1]], list(blocks), *partial_f)
         res_f = [
-            on(
-                owner[b],
-                _score_block,
-                base_f,
-                p,
-                unit_f,
-                lo,
-                hi,
-                scorer_f,
-                step=step,
-                index=b,
-                part_dir=part_dir,
-                **kw,
-            )  # fmt: skip
+            on(owner[b], _score_block, base_f[owner[b]], p, unit_f, lo, hi, scorer_f[owner[b]],
+               step=step, index=b, part_dir=part_dir, **kw)
             for b, (p, (lo, hi)) in enumerate(zip(part_f, blocks, strict=True))
-        ]
+        ]  # fmt: skip
         per_w = [
             on(w, combine, *[r for b, r in enumerate(res_f) if owner[b] == w]) for w in workers
         ]
