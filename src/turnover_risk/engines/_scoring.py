@@ -1,10 +1,11 @@
 """``score_dataset`` on Dask: partitions built (or read) and scored on the workers.
 
 Every partition is one task that runs the scoring kernel's per-partition step
-(:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition, a group of row
-groups of a panel Parquet file, or employees of a register, whose panel context is itself
-built partition by partition on the workers (:mod:`._context`: the client prepares only the
-employment-sized base), in a multiple of the worker count of equal partitions. Group-level partials are combined in a tree on the workers
+(:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition or a group of row
+groups of a panel Parquet file. A register is scored in a few large blocks of employees
+pinned to the workers (:mod:`._blocks`; the client prepares only the employment-sized base of
+the panel context), or, without a ``distributed`` client, in one task per partition
+(:mod:`._context`). Group-level partials are combined in a tree on the workers
 (:func:`turnover_risk.scoring.combine`); row-level risks are written by each worker to a part
 file of a temporary folder that is renamed when every part is written. Each partition also
 counts its inputs against the model's training profile (range, unseen categories, drift bins);
@@ -110,10 +111,10 @@ def score_dataset(
     Sources: a Dask DataFrame panel (its partitions are scored), a panel Parquet file or
     folder (one task per group of row groups of about ``batch_rows`` rows, so rejects keep
     their file and row), or a register / register folder (partitions of employees built on
-    the workers, their context too: :mod:`._context`). ``result.info`` splits the time into
-    the base of the context (on the client), sending the register's rows to the workers, and
-    the cluster run (sum of build + score task times vs. wall time: the rest is the context's
-    tasks, scheduling and transfer).
+    the workers in blocks pinned to them, their context too: :mod:`._blocks`).
+    ``result.info`` splits the time into the base of the context (on the client), sending the
+    register's rows to the workers, the cluster run (sum of build + score task times vs. wall
+    time: the rest is the context's tasks, scheduling and transfer) and the publish step.
     """
     dask, _ = _import_dask()
     out, batch_rows, by_cols, min_group_size = check_options(
