@@ -70,6 +70,10 @@ def test_many_blocks_per_worker_give_the_pandas_group_table(
     exact = ["unit_id", "period", "n_persons", "suppressed"]
     pd.testing.assert_frame_equal(got[exact], want[exact], check_exact=True)
     np.testing.assert_allclose(got["expected_leavers"], want["expected_leavers"], atol=1e-9)
+    pd.testing.assert_index_equal(got.columns, want.columns)
+    # published on the workers, a slice of periods each: suppression crosses no period
+    assert "seconds_publish_slices" in res.info and got["period"].nunique() > 2
+    assert 0 < got["suppressed"].sum() < len(got)
     assert res.rows_read == res.rows_scored == ref.rows_read
     pd.testing.assert_frame_equal(res.drift.table, ref.drift.table)
     # the person tables' rows written for the workers are gone

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from turnover_risk.engines._context import _finish, _part, _partial
 from turnover_risk.engines._panel import _build_range, _chunks
 from turnover_risk.panel import employee_codes, person_tables
-from turnover_risk.scoring import combine, score_partition
+from turnover_risk.scoring import combine, finish_groups, score_partition
 
 BLOCK_EMPLOYEES = 20_000
 """Most employees in one block: a worker holds its blocks' event indexes (~11 kB per employee
@@ -156,6 +157,40 @@ def _score_block(
     return out
 
 
+def _publish_slice(total: dict, i: int, n: int, keys: list, min_group_size: int, by: list):
+    """The published group table of the ``i``-th of ``n`` runs of periods, and its keys in
+    the order of its rows (the privacy layer protects each period on its own)."""
+    groups = total["groups"]
+    period = groups.index.get_level_values(keys[-1])
+    mine = np.array_split(np.sort(period.unique()), n)[i]
+    part = groups[period.isin(mine)]
+    order = part.reset_index()[keys].sort_values(keys, kind="stable", na_position="last")
+    return finish_groups(part, keys, min_group_size, by=by), order.reset_index(drop=True)
+
+
+def _without_groups(total: dict) -> dict:
+    return {**total, "groups": None}
+
+
+def _published(client: Any, total_f: Any, workers: list, publish: tuple) -> Any:
+    """The group table, published in slices of periods on the workers, in the row order of
+    :func:`~turnover_risk.scoring.finish_groups` on the whole table (the keys are unique)."""
+    keys, min_group_size, by = publish
+    n = len(workers)
+    slices = client.gather(
+        [client.submit(_publish_slice, total_f, i, n, keys, min_group_size, by, workers=[w],
+                       allow_other_workers=True, pure=False)
+         for i, w in enumerate(workers)]
+    )  # fmt: skip
+    slices = [(t, k) for t, k in slices if len(t)]
+    if not slices:
+        return None
+    table = pd.concat([t for t, _ in slices], ignore_index=True)
+    order = pd.concat([k for _, k in slices], ignore_index=True)
+    order = order.sort_values(keys, kind="stable", na_position="last").index
+    return table.take(order).reset_index(drop=True)
+
+
 def score_register(
     client: Any,
     register: Any,
@@ -168,9 +203,11 @@ def score_register(
     blocks: list[tuple[int, int]] | None = None,
     progress_bar: Any = None,
     info: dict | None = None,
+    publish: tuple | None = None,
     **kw: Any,
-) -> dict:
-    """The combined partial of scoring ``register`` (see the module docstring).
+) -> tuple[dict, Any]:
+    """The combined partial of scoring ``register`` and, given ``publish = (keys,
+    min_group_size, by)``, the published group table (else ``None``; see the module docstring).
 
     ``kw`` goes to :func:`~turnover_risk.scoring.score_partition` (keys, columns, ...);
     ``info`` receives the seconds spent sending the person tables and the block count.
@@ -224,11 +261,19 @@ def score_register(
 
             for _ in as_completed(res_f, loop=client.loop):
                 progress_bar.update(1)
-        total = total_f.result()
+        total = on(workers[0], _without_groups, total_f).result()
+        info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
+        table = None
+        if publish is not None and total["rows"] > total["rejected"]:
+            t1 = time.perf_counter()
+            table = _published(client, total_f, workers, publish)
+            info["seconds_publish_slices"] = time.perf_counter() - t1
+        if table is None:  # row-level, or no group rows
+            total = total_f.result()
     except BaseException:
         client.cancel(futures)
         raise
     finally:
         shutil.rmtree(rows_dir, ignore_errors=True)
     info["blocks"] = len(blocks)
-    return total
+    return total, table

@@ -133,6 +133,7 @@ def score_dataset(
         columns: list[str] | None = None
         jobs: list[tuple[Any, tuple, dict]] = []  # (function, args, extra kwargs)
         blocks: list[tuple[int, int]] = []  # register on a client: pinned blocks instead
+        table = None
         source = resolve_source(source)
         if isinstance(source, Register):
             register = _gather_register(source, client)
@@ -238,13 +239,14 @@ def score_dataset(
                                    show=progress)  # fmt: skip
                 rows_dir = temporary_path(out)  # the person tables' rows for the workers
                 with progress_bar:
-                    total = score_register(
+                    total, table = score_register(
                         client, register, base, scorer, step=size, blocks=blocks,
                         part_dir=str(tmp) if row_level else None, rows_dir=rows_dir,
                         progress_bar=progress_bar,
-                        info=info, first_row=0, **common,
+                        info=info, first_row=0,
+                        publish=None if row_level else (keys, min_group_size, by_cols),
+                        **common,
                     )  # fmt: skip
-                info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
             elif row_level or client is None:
                 results = _compute(client, tasks, progress=progress)
                 total = combine(*results)
@@ -263,7 +265,8 @@ def score_dataset(
                 table = None
             else:
                 t0 = time.perf_counter()
-                table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
+                if table is None:  # else published on the workers, by periods (._blocks)
+                    table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
                 write_group_table(table, out, overwrite=overwrite)
                 info["seconds_publish"] = time.perf_counter() - t0
         except BaseException:
