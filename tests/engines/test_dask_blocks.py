@@ -100,3 +100,39 @@ def test_row_level_register_on_blocks_equals_pandas(fitted_sample, client, tmp_p
     pd.testing.assert_frame_equal(got[keys], want[keys].astype(got[keys].dtypes))
     np.testing.assert_allclose(got["risk"], want["risk"], rtol=0, atol=1e-9)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ref.parquet", "rows.parquet"]
+
+
+def test_a_failing_worker_leaves_no_output_and_no_row_files(fitted_sample, client, tmp_path):
+    """The error reaches the caller; the output and the person tables' Arrow files are gone."""
+
+    def patch():  # runs in each worker process
+        from turnover_risk.scoring import Scorer
+
+        Scorer._real_call = Scorer.__call__
+
+        def fail(self, frame):
+            raise RuntimeError("worker lost mid-way")
+
+        Scorer.__call__ = fail
+
+    def unpatch():
+        from turnover_risk.scoring import Scorer
+
+        Scorer.__call__ = Scorer._real_call
+        del Scorer._real_call
+
+    reg, _, models = fitted_sample
+    client.run(patch)
+    try:
+        with pytest.raises(RuntimeError, match="worker lost mid-way"):
+            tr.score_dataset(
+                models["logistic"],
+                reg,
+                tmp_path / "groups.parquet",
+                engine="dask",
+                scheduler=client,
+                progress=False,
+            )
+    finally:
+        client.run(unpatch)
+    assert list(tmp_path.iterdir()) == []
