@@ -241,6 +241,7 @@ def score_register(
         base_f = {w: client.scatter(base, workers=[w], hash=False) for w in workers}
         scorer_f = {w: client.scatter(scorer, workers=[w], hash=False) for w in workers}
         futures += [*base_f.values(), *scorer_f.values()]
+        info["seconds_copies"] = time.perf_counter() - t0
         files = write_rows(person_tables(register), n_w, rows_dir)
         info["seconds_send_register"] = time.perf_counter() - t0
         split_f = [
