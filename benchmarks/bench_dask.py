@@ -14,11 +14,14 @@ the same pickled register and saved model:
   numpy/BLAS/OpenMP stay at one thread per worker (the nanny's default).
 
 The Dask row splits the wall time: the base of the panel context on the client
-(``prepare_base``: period grid, spells, episodes), sending the person tables' row chunks to the
-workers, and the cluster phase, in which the workers split the rows by employee, build each
-partition's event indexes and unit partials, combine the partials into the unit features (one
-task), and build and score the partitions. The task stream gives each kind of task's count and
-summed time; wall time x workers minus the task sum is idle/scheduling/transfer time.
+(``prepare_base``: period grid, spells, episodes), sending the base and scorer to each worker
+and writing the person tables' row chunks as Arrow files for the workers, the cluster phase
+(engines/_blocks.py: each worker codes its chunk and cuts it by block of employees, each
+block's owner reads its rows and builds its event indexes and unit partials, one task sums
+the partials into the unit features, each owner builds and scores its blocks in sub-batches
+of ``batch_rows`` rows and sums its groups) and the publish step on the client (group table,
+privacy layer, write). The task stream gives each kind of task's count and summed time; wall
+time x workers minus the task sum is idle/scheduling/transfer time.
 A third child runs the same steps one after another in one process and reports their CPU
 seconds per task (the per-partition costs), from which the table "expected on idle cores"
 computes the wall time and speed-up ``w`` workers would reach with no overhead: on a shared
@@ -27,10 +30,16 @@ the workers) is reported separately: it is paid once per session, not per job. C
 (client + workers, measured around the job) are shown next to wall time, and ``speed-up``
 (single wall time / Dask wall time) is what the issue's >= 1.6 x target means.
 
-Run::
+Run (``--make`` first simulates the national register, ``make_register(n_units=5556,
+years=6, random_state=0)``: 104 148 employees, 2.6 million panel rows, and trains the logistic
+model on its panel, ~2 minutes, unless both files exist)::
 
-    python benchmarks/bench_dask.py --register /tmp/trbench/reg.pickle \
-        --model /tmp/trbench/model_logistic.skops --work /tmp/trbench
+    cd benchmarks
+    python bench_dask.py --make --register /tmp/dask-scale2/reg.pickle \
+        --model /tmp/dask-scale2/model.skops --work /tmp/dask-scale2 --repeat 3
+
+``--repeat N`` runs the single process and each Dask count N times, alternating, and reports
+the fastest run of each (the least disturbed by other jobs).
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ def cpu():
 with open(reg_path, "rb") as f:
     reg = pickle.load(f)
 model = tr.load_model(model_path)
+# a running session has the modules of the job imported: in both paths, before the timing
+WARM = ("turnover_risk.scoring", "turnover_risk.panel._context", "turnover_risk.panel._person",
+        "turnover_risk.engines._blocks", "pyarrow.feather")
+for m in WARM:
+    __import__(m)
 info = {}
 client = cluster = None
 if engine == "dask":
@@ -68,8 +82,11 @@ if engine == "dask":
     cluster = LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
-    # a running cluster has the library imported already: do it as part of the start-up
-    client.run(lambda: __import__("turnover_risk.scoring") and None)
+    # a running cluster has the library imported and its connections open already: do it as
+    # part of the start-up (the first scatter to a worker opens a direct connection)
+    client.run(lambda: [__import__(m) for m in WARM] and None)
+    for w in client.scheduler_info()["workers"]:
+        client.scatter(b"warm", workers=[w], hash=False).release()
     info["seconds_cluster_start"] = time.perf_counter() - t0
 cpu0 = cpu()
 workers0 = client.run(cpu) if client is not None else {}
@@ -113,10 +130,11 @@ warnings.simplefilter("ignore")
 import numpy as np
 import turnover_risk as tr
 from turnover_risk import panel as tp
-from turnover_risk.engines._panel import _chunks
+from turnover_risk.engines._blocks import (_locate, _part_from_files, _score_block, blocks_of,
+                                           write_rows)
+from turnover_risk.engines._context import _finish
 from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
-from turnover_risk.engines._context import CHUNKS_PER_WORKER, _row_chunks
-from turnover_risk.scoring import Scorer, score_partition
+from turnover_risk.scoring import Scorer, combine, finish_groups, with_org_levels
 reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
 n_workers = int(n_workers)
 reg = pickle.load(open(reg_path, "rb"))
@@ -125,49 +143,75 @@ scorer = Scorer(model)
 cpu = time.process_time
 out = {}
 t = cpu(); base = tp.prepare_base(reg, **_model_panel_options(model, {})); out["base"] = [cpu() - t]
-n = len(base.employee_ids)
-ranges = _chunks(n, _balanced_size(n, int(batch_rows) // len(base.period_days), n_workers))
-bounds = np.array([lo for lo, _ in ranges] + [n])
-chunks = _row_chunks(tp.person_tables(reg), CHUNKS_PER_WORKER * n_workers)
-split, pieces = [], []
-for c in chunks:
-    t = cpu(); pieces.append(tp.split_person_rows(base, c, bounds)); split.append(cpu() - t)
-out["split rows (per chunk)"] = split
+n, n_p = len(base.employee_ids), len(base.period_days)
+blocks = blocks_of(n, n_workers)
+step = _balanced_size(n, int(batch_rows) // n_p, n_workers)
+bounds = np.array([lo for lo, _ in blocks] + [n])
+import shutil, tempfile
+from pathlib import Path
+rows_dir = Path(tempfile.mkdtemp()) / "rows"
+t = cpu(); files = write_rows(tp.person_tables(reg), n_workers, rows_dir)
+out["write the person tables' row chunks (client)"] = [cpu() - t]
+split, where = [], []
+for i, f in enumerate(files):
+    t = cpu(); where.append(_locate(base, f, bounds, i)); split.append(cpu() - t)
+out["code + cut rows by block (per worker chunk)"] = split
 parts, times = [], []
-import pandas as pd
-for i, (lo, hi) in enumerate(ranges):
+for i, (lo, hi) in enumerate(blocks):
     t = cpu()
-    tables = {k: (None if pieces[0][i][0][k] is None else
-                  pd.concat([p[i][0][k] for p in pieces])) for k in pieces[0][i][0]}
-    codes = {k: np.concatenate([p[i][1][k] for p in pieces]) for k in pieces[0][i][1]}
-    parts.append(tp.build_person_part(base, tables, lo, hi, codes)); times.append(cpu() - t)
-out["person part (per partition)"] = times
-t = cpu(); unit = tp.finish_context(base, parts); out["unit features (once)"] = [cpu() - t]
-build, score, results = [], [], []
-from turnover_risk.scoring import with_org_levels
+    parts.append(_part_from_files(base, lo, hi, *[w[i] for w in where]))
+    times.append(cpu() - t)
+out["read rows, event indexes + unit partials (per block)"] = times
+shutil.rmtree(rows_dir.parent)
+t = cpu(); unit = _finish(base, list(blocks), *[p.partial for p in parts])
+out["unit features (once)"] = [cpu() - t]
 spec = tp.context_spec(base)
 keys = [*with_org_levels(["unit_id"], list(spec.group_cols), False), spec.period_col]
-for part, (lo, hi) in zip(parts, ranges):
+kw = dict(keys=keys, key_cols=["employee_id", "period"], out_cols=None, check_inputs=True,
+          id_col="employee_id", first_row=0)
+build, score, results = [], [], []
+for b, (part, (lo, hi)) in enumerate(zip(parts, blocks)):
     t = cpu()
-    frame = tp.build_partition(tp.partition_context(base, part, unit), base.employee_ids[lo:hi])
-    build.append(cpu() - t)
-    t = cpu()
-    results.append(score_partition(frame, scorer, keys=keys, key_cols=["employee_id", "period"],
-                    label="x", first_row=0, out_cols=None, part_path=None, check_inputs=True,
-                    id_col="employee_id"))
-    score.append(cpu() - t)
-out["build rows (per partition)"] = build
-out["score (per partition)"] = score
-from turnover_risk.scoring import combine, finish_groups
-total = combine(*results)
+    results.append(_score_block(base, part, unit, lo, hi, scorer, step=step, index=b,
+                                part_dir=None, **kw))
+    whole = cpu() - t
+    build.append(results[-1]["cpu_build"])
+    score.append(whole - results[-1]["cpu_build"])
+out["build the rows (per block, in sub-batches)"] = build
+out["score + group sums (per block)"] = score
+per_worker = len(blocks) // n_workers
+t0 = cpu()
+sums = [combine(*results[w * per_worker:(w + 1) * per_worker]) for w in range(n_workers)]
+out["combine group sums (per worker)"] = [(cpu() - t0) / n_workers] * n_workers
+t = cpu(); total = combine(*sums); out["combine the workers' sums (once)"] = [cpu() - t]
+from turnover_risk.engines._blocks import _publish_slice
+slices = []
+for i in range(n_workers):
+    t = cpu(); _publish_slice(total, i, n_workers, keys, 5, ["unit_id"]); slices.append(cpu() - t)
+out["publish: group table + privacy layer (per worker's periods)"] = slices
 t = cpu(); finish_groups(total["groups"], keys, 5, by=["unit_id"])
-out["publish: group table + privacy layer (once)"] = [cpu() - t]
+out["publish in one process (reference, not in the sums)"] = [cpu() - t]
 t = cpu(); tp.prepare_base(reg, **_model_panel_options(model, {}))
 out["base, second call (imports warm)"] = [cpu() - t]
-sizes = {"base": len(pickle.dumps(base)), "person part": len(pickle.dumps(parts[0])),
-         "partial": len(pickle.dumps(parts[0].partial)), "unit features": len(pickle.dumps(unit))}
+sizes = {"base": len(pickle.dumps(base)), "block's event indexes": len(pickle.dumps(parts[0].events)),
+         "block's partial": len(pickle.dumps(parts[0].partial)),
+         "unit features": len(pickle.dumps(unit)),
+         "person tables": len(pickle.dumps(tp.person_tables(reg))),
+         "one worker's group sums": len(pickle.dumps(sums[0]["groups"]))}
 print(json.dumps({"steps": out, "mb": {k: v / 1e6 for k, v in sizes.items()},
-                  "partitions": len(ranges), "employees": n}))
+                  "blocks": len(blocks), "sub-batch employees": step, "employees": n}))
+"""
+
+
+MAKE = r"""
+import pickle, sys, warnings
+warnings.simplefilter("ignore")
+import turnover_risk as tr
+reg_path, model_path = sys.argv[1:3]
+reg = tr.make_register(n_units=5556, years=6, random_state=0)
+with open(reg_path, "wb") as f:
+    pickle.dump(reg, f)
+tr.TurnoverRiskModel(kind="logistic").fit(tr.build_panel(reg)).save(model_path)
 """
 
 
@@ -183,15 +227,19 @@ def run(
     *,
     batch_rows: int = 262_144,
     workers: tuple[int, ...] = (2, 1),
+    repeat: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Single process vs. Dask on local workers (the first of ``workers`` is broken down)."""
     work = Path(work)
     load0 = os.getloadavg()
-    single = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1)
-    runs = {
-        w: _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w)
-        for w in workers
-    }
+    single: dict = {}
+    runs: dict[int, dict] = {}
+    for _ in range(max(1, repeat)):  # alternate, keep the fastest run of each
+        s = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1)
+        single = s if not single or s["seconds"] < single["seconds"] else single
+        for w in workers:
+            d = _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w)
+            runs[w] = d if w not in runs or d["seconds"] < runs[w]["seconds"] else runs[w]
     load1 = os.getloadavg()
     a = pd.read_parquet(work / "groups_single.parquet")
     checks = []
@@ -250,36 +298,42 @@ def run(
         ]
     )
     per.attrs["mb"] = steps["mb"]
+    per.attrs["blocks"] = (steps["blocks"], steps["sub-batch employees"], steps["employees"])
     # wall time on idle cores, from the per-task CPU costs: the client's base, then each
     # stage's tasks spread over w workers (the finish is one task)
     st = {k: sum(v) for k, v in steps["steps"].items()}
-    publish = st["publish: group table + privacy layer (once)"]
+    publish_one = st["publish in one process (reference, not in the sums)"]
+    publish_split = st["publish: group table + privacy layer (per worker's periods)"]
     base = st["base, second call (imports warm)"]
-    one = base + sum(
+    parallel = sum(
         st[k]
         for k in (
-            "split rows (per chunk)",
-            "person part (per partition)",
-            "unit features (once)",
-            "build rows (per partition)",
-            "score (per partition)",
+            "code + cut rows by block (per worker chunk)",
+            "read rows, event indexes + unit partials (per block)",
+            "build the rows (per block, in sub-batches)",
+            "score + group sums (per block)",
+            "combine group sums (per worker)",
         )
     )
+    serial = (
+        base
+        + st["write the person tables' row chunks (client)"]
+        + st["unit features (once)"]
+        + st["combine the workers' sums (once)"]
+    )
+    one = serial + parallel
     expect = []
     for w in sorted({1, *workers}):
-        wall = (
-            base
-            + (st["split rows (per chunk)"] + st["person part (per partition)"]) / w
-            + st["unit features (once)"]
-            + (st["build rows (per partition)"] + st["score (per partition)"]) / w
-        )
+        # the steps were measured for max(workers) chunks/blocks; on w workers each does 1/w;
+        # one process publishes the whole table at once, w workers a slice of periods each
+        wall = serial + (parallel + publish_split) / w
         expect.append(
             {
                 "workers": w,
-                "one process: all steps, cpu s": round(one + publish, 2),
-                "w workers: expected wall s": round(wall + publish, 2),
-                "expected speed-up": round((one + publish) / (wall + publish), 2),
-                "same, without the publish step (serial in both)": round(one / wall, 2),
+                "one process: all steps, cpu s": round(one + publish_one, 2),
+                "w workers: expected wall s": round(wall, 2),
+                "expected speed-up": round((one + publish_one) / wall, 2),
+                "without the publish step": round(one / (wall - publish_split / w), 2),
             }
         )
     dask = runs[workers[0]]
@@ -288,8 +342,11 @@ def run(
     rows_b = [
         ("cluster start-up (once per session, not in the job time)", dask["seconds_cluster_start"]),
         ("base of the context, on the client (prepare_base)", dask["seconds_context"]),
-        ("send the person tables' row chunks to the workers", dask["seconds_send_register"]),
-        (f"cluster phase, wall ({dask['partitions']} partitions)", cluster_wall),
+        ("send base + scorer, write the person tables' rows for the workers",
+         dask["seconds_send_register"]),
+        ("  of which: a copy of the base and the scorer on each worker",
+         dask.get("seconds_copies", 0.0)),
+        (f"cluster phase, wall ({dask.get('blocks')} blocks, {dask['partitions']} batches)", cluster_wall),
     ]
     ts = dask.get("task_stream", {})
     busy = 0.0
@@ -305,6 +362,9 @@ def run(
             dask.get("seconds_tasks_cpu_sum", 0.0),
         )
     )
+    rows_b.append(("publish on the workers, a slice of periods each (privacy layer)",
+                   dask.get("seconds_publish_slices", 0.0)))  # fmt: skip
+    rows_b.append(("write the group table (client)", dask.get("seconds_publish", 0.0)))
     rows_b.append(("single process total, for reference", single["seconds"]))
     breakdown = pd.DataFrame([{"phase": p, "seconds": round(v, 2)} for p, v in rows_b])
     check = pd.DataFrame(checks)
@@ -324,16 +384,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", required=True)
     parser.add_argument("--batch-rows", type=int, default=262_144)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; fastest kept")
+    parser.add_argument("--make", action="store_true", help="simulate + train if missing")
     args = parser.parse_args(argv)
     _launcher.start()
+    if args.make and not (Path(args.register).exists() and Path(args.model).exists()):
+        Path(args.register).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.model).parent.mkdir(parents=True, exist_ok=True)
+        _launcher.run([sys.executable, "-c", MAKE, args.register, args.model])
     tables = run(
-        args.register, args.model, args.work, batch_rows=args.batch_rows, workers=args.workers
+        args.register,
+        args.model,
+        args.work,
+        batch_rows=args.batch_rows,
+        workers=args.workers,
+        repeat=args.repeat,
     )
     load0, load1 = tables["compare"].attrs["load"]
     print(f"load average (1, 5, 15 min) before {load0}, after {load1}")
     for name, table in tables.items():
         print(f"\n{name}")
         print(table.to_string(index=False))
+        if "blocks" in table.attrs:
+            b, step, n = table.attrs["blocks"]
+            print(f"{n} employees in {b} blocks, built and scored in sub-batches of {step}")
         if "mb" in table.attrs:
             print("pickled MB: " + ", ".join(f"{k} {v:.1f}" for k, v in table.attrs["mb"].items()))
     return 0

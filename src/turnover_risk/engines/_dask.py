@@ -13,8 +13,11 @@ is the object ``turnover_risk._engine.get_engine("dask")`` returns):
   is :func:`turnover_risk.panel.build_partition` of its employees, so concatenating the
   partitions gives exactly the pandas panel (``_panel``).
 * :func:`score_dataset` builds (or reads) and scores partitions on the workers with the
-  scoring kernel's per-partition steps; from a register, the context is built as for
-  :func:`build_panel`, in a multiple of the worker count of equal partitions. Group-level
+  scoring kernel's per-partition steps; a register is scored in a few large blocks of
+  employees, each pinned to one worker from its rows to its group sums (``_blocks``: the
+  person tables reach the workers as Arrow files on the shared storage next to the output,
+  the context is split as for :func:`build_panel`, each block is built and scored in
+  sub-batches of ``batch_rows``). Group-level
   sums are combined in a tree on the workers; row-level risks are written by each worker to a
   part file of a temporary folder that is renamed when every part is written (``_scoring``).
 * :func:`turnover_rate` and :func:`sick_leave_rate` run per partition of employees: the

@@ -1,10 +1,11 @@
 """``score_dataset`` on Dask: partitions built (or read) and scored on the workers.
 
 Every partition is one task that runs the scoring kernel's per-partition step
-(:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition, a group of row
-groups of a panel Parquet file, or employees of a register, whose panel context is itself
-built partition by partition on the workers (:mod:`._context`: the client prepares only the
-employment-sized base), in a multiple of the worker count of equal partitions. Group-level partials are combined in a tree on the workers
+(:func:`turnover_risk.scoring.score_partition`) on a Dask panel partition or a group of row
+groups of a panel Parquet file. A register is scored in a few large blocks of employees
+pinned to the workers (:mod:`._blocks`; the client prepares only the employment-sized base of
+the panel context), or, without a ``distributed`` client, in one task per partition
+(:mod:`._context`). Group-level partials are combined in a tree on the workers
 (:func:`turnover_risk.scoring.combine`); row-level risks are written by each worker to a part
 file of a temporary folder that is renamed when every part is written. Each partition also
 counts its inputs against the model's training profile (range, unseen categories, drift bins);
@@ -21,7 +22,9 @@ from typing import Any
 import pandas as pd
 
 from turnover_risk._engine import is_dask_collection
+from turnover_risk._progress import bar
 from turnover_risk.data import Register
+from turnover_risk.engines._blocks import blocks_of, score_register
 from turnover_risk.engines._cluster import (
     DEFAULT_CONNECT_TIMEOUT,
     _compute,
@@ -108,10 +111,10 @@ def score_dataset(
     Sources: a Dask DataFrame panel (its partitions are scored), a panel Parquet file or
     folder (one task per group of row groups of about ``batch_rows`` rows, so rejects keep
     their file and row), or a register / register folder (partitions of employees built on
-    the workers, their context too: :mod:`._context`). ``result.info`` splits the time into
-    the base of the context (on the client), sending the register's rows to the workers, and
-    the cluster run (sum of build + score task times vs. wall time: the rest is the context's
-    tasks, scheduling and transfer).
+    the workers in blocks pinned to them, their context too: :mod:`._blocks`).
+    ``result.info`` splits the time into the base of the context (on the client), sending the
+    register's rows to the workers, the cluster run (sum of build + score task times vs. wall
+    time: the rest is the context's tasks, scheduling and transfer) and the publish step.
     """
     dask, _ = _import_dask()
     out, batch_rows, by_cols, min_group_size = check_options(
@@ -129,6 +132,8 @@ def score_dataset(
     with connect(scheduler, timeout=connect_timeout) as client:
         columns: list[str] | None = None
         jobs: list[tuple[Any, tuple, dict]] = []  # (function, args, extra kwargs)
+        blocks: list[tuple[int, int]] = []  # register on a client: pinned blocks instead
+        table = None
         source = resolve_source(source)
         if isinstance(source, Register):
             register = _gather_register(source, client)
@@ -140,17 +145,20 @@ def score_dataset(
             n_workers = max(1, len(client.scheduler_info()["workers"])) if client else 1
             size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
             ranges = _chunks(n_employees, size)
-            t0 = time.perf_counter()
-            base_d, parts, unit = partitioned_context(register, base, ranges, client, n_workers)
-            info["seconds_send_register"] = time.perf_counter() - t0
-            for i, (part, (lo, hi)) in enumerate(zip(parts, ranges, strict=True)):
-                jobs.append(
-                    (
-                        _build_and_score,
-                        (base_d, part, unit, lo, hi),
-                        {"label": f"<register partition {i}>", "first_row": 0},
+            if client is not None:  # blocks of employees pinned to the workers (._blocks)
+                blocks = blocks_of(n_employees, n_workers)
+            else:  # Dask's local scheduler: one task per partition (._context)
+                t0 = time.perf_counter()
+                base_d, parts, unit = partitioned_context(register, base, ranges, client, 1)
+                info["seconds_send_register"] = time.perf_counter() - t0
+                for i, (part, (lo, hi)) in enumerate(zip(parts, ranges, strict=True)):
+                    jobs.append(
+                        (
+                            _build_and_score,
+                            (base_d, part, unit, lo, hi),
+                            {"label": f"<register partition {i}>", "first_row": 0},
+                        )
                     )
-                )
         elif is_dask_collection(source):
             spec = source_spec(source._meta, model)
             cols = needed_columns(spec, scorer, by_cols, list(source.columns), "the Dask panel")
@@ -213,7 +221,7 @@ def score_dataset(
             out_cols = [c for c in out_cols if c in cols_avail]
         common = {"keys": keys, "key_cols": key_cols, "out_cols": out_cols, "check_inputs": True,
                   "id_col": spec.id_cols[0] if spec.id_cols else None}  # fmt: skip
-        scorer_d = _shared(client, scorer, "scorer")
+        scorer_d = _shared(client, scorer, "scorer") if jobs else None
         if row_level:
             tmp.mkdir(parents=True)
         tasks = []
@@ -226,14 +234,28 @@ def score_dataset(
             )
         try:
             t0 = time.perf_counter()
-            if row_level or client is None:
+            if blocks:
+                progress_bar = bar(total=len(blocks), desc="dask blocks", unit="blocks",
+                                   show=progress)  # fmt: skip
+                rows_dir = temporary_path(out)  # the person tables' rows for the workers
+                with progress_bar:
+                    total, table = score_register(
+                        client, register, base, scorer, step=size, blocks=blocks,
+                        part_dir=str(tmp) if row_level else None, rows_dir=rows_dir,
+                        progress_bar=progress_bar,
+                        info=info, first_row=0,
+                        publish=None if row_level else (keys, min_group_size, by_cols),
+                        **common,
+                    )  # fmt: skip
+            elif row_level or client is None:
                 results = _compute(client, tasks, progress=progress)
                 total = combine(*results)
             else:
                 total = (
                     _compute(client, [_tree(tasks)], progress=progress)[0] if tasks else combine()
                 )
-            info["seconds_cluster"] = time.perf_counter() - t0
+            if not blocks:
+                info["seconds_cluster"] = time.perf_counter() - t0
             # asked while connected: a client made here from an address is closed after
             info["workers"] = (
                 len(client.scheduler_info()["workers"]) if client is not None else None
@@ -242,8 +264,11 @@ def score_dataset(
                 replace_path(tmp, out, overwrite=overwrite)
                 table = None
             else:
-                table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
+                t0 = time.perf_counter()
+                if table is None:  # else published on the workers, by periods (._blocks)
+                    table = finish_groups(total["groups"], keys, min_group_size, by=by_cols)
                 write_group_table(table, out, overwrite=overwrite)
+                info["seconds_publish"] = time.perf_counter() - t0
         except BaseException:
             import shutil
 
@@ -254,7 +279,7 @@ def score_dataset(
             raise
     info.update(
         {
-            "partitions": len(jobs),
+            "partitions": total["parts"] if blocks else len(jobs),
             "seconds_tasks_sum": total["seconds"],
             "seconds_tasks_cpu_sum": total.get("cpu", 0.0),
             "seconds_build_sum": total.get("seconds_build", 0.0),

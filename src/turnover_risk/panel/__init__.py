@@ -4,7 +4,8 @@
 documents every feature (what it measures, its source and unit, whether a leader can change
 it, what it needs).
 :func:`prepare_context` and :func:`build_partition` are the per-partition steps an engine runs;
-:func:`prepare_base`, :func:`split_person_rows`, :func:`build_person_part`,
+:func:`prepare_base`, :func:`employee_codes`, :func:`split_person_rows`,
+:func:`build_person_part`,
 :func:`finish_context` and :func:`partition_context` split the context itself by employees.
 """
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         PanelContext,
         PersonPart,
         build_person_part,
+        employee_codes,
         finish_context,
         partition_context,
         person_tables,
@@ -48,6 +50,7 @@ __all__ = [
     "build_partition",
     "build_person_part",
     "context_spec",
+    "employee_codes",
     "finish_context",
     "panel_spec",
     "partition_context",
@@ -72,6 +75,7 @@ __getattr__, __dir__ = _lazy.attach(
             "PanelContext",
             "PersonPart",
             "build_person_part",
+            "employee_codes",
             "finish_context",
             "partition_context",
             "person_tables",

@@ -338,6 +338,15 @@ def prepare_context(register: Register, **options: object) -> PanelContext:
     return partition_context(base, part, finish_context(base, [part]))
 
 
+def employee_codes(base: PanelContext, values: pd.Series) -> np.ndarray:
+    """The employee code of each value of an ``employee_id`` column (``-1``: not employed).
+
+    Codes are positions in ``base.employee_ids`` (sorted), so a range of codes is a range of
+    employees; :func:`split_person_rows` cuts rows by such ranges.
+    """
+    return _codes(values, base.employee_ids)
+
+
 def split_person_rows(
     base: PanelContext, tables: dict[str, pd.DataFrame | None], bounds: object
 ) -> list[tuple[dict[str, pd.DataFrame | None], dict[str, np.ndarray]]]:
@@ -355,7 +364,7 @@ def split_person_rows(
             for tabs, _ in out:
                 tabs[name] = None
             continue
-        code = _codes(df["employee_id"], base.employee_ids)
+        code = employee_codes(base, df["employee_id"])
         part = np.where(code >= 0, np.searchsorted(bounds, code, side="right") - 1, -1)
         order = np.argsort(part, kind="stable")
         cuts = np.searchsorted(part[order], np.arange(n_parts + 1))
