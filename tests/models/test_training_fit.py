@@ -73,9 +73,8 @@ def test_a_small_fit_gives_the_plain_pipelines_probabilities(labelled, kind):
     np.testing.assert_allclose(p, _plain(model, labelled), rtol=0, atol=1e-9)
 
 
-@pytest.mark.filterwarnings("ignore::turnover_risk.DataQualityWarning")
-def test_a_large_logistic_fit_uses_float32_and_stays_within_tolerance(labelled, monkeypatch):
-    monkeypatch.setattr(_pipeline, "FLOAT32_MIN_CELLS", 0)
+def _spy_on_design_dtype(monkeypatch):
+    """Record the dtype of the design LogisticRegression.fit gets; return (record, real fit)."""
     seen = {}
     fit = LogisticRegression.fit
 
@@ -84,6 +83,13 @@ def test_a_large_logistic_fit_uses_float32_and_stays_within_tolerance(labelled, 
         return fit(self, X, y, *args, **kwargs)
 
     monkeypatch.setattr(LogisticRegression, "fit", spy)
+    return seen, fit
+
+
+@pytest.mark.filterwarnings("ignore::turnover_risk.DataQualityWarning")
+def test_a_large_logistic_fit_uses_float32_and_stays_within_tolerance(labelled, monkeypatch):
+    monkeypatch.setattr(_pipeline, "FLOAT32_MIN_CELLS", 0)
+    seen, fit = _spy_on_design_dtype(monkeypatch)
     model = tr.TurnoverRiskModel(kind="logistic", random_state=0, calibrate="sigmoid").fit(labelled)
     assert seen["dtype"] == (np.float32 if FLOAT32_LBFGS else np.float64)
     assert model.transformed_mean_.dtype == np.float64
@@ -102,14 +108,7 @@ def test_design_dtype_fixes_the_design_whatever_the_size(labelled, monkeypatch, 
     """``design_dtype="float64"`` keeps float64 above the float32 threshold (the plain
     pipeline's numbers to rounding); ``"float32"`` takes float32 below it."""
     monkeypatch.setattr(_pipeline, "FLOAT32_MIN_CELLS", 0 if design_dtype == "float64" else 10**12)
-    seen = {}
-    fit = LogisticRegression.fit
-
-    def spy(self, X, y, *args, **kwargs):
-        seen["dtype"] = np.asarray(X).dtype
-        return fit(self, X, y, *args, **kwargs)
-
-    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    seen, fit = _spy_on_design_dtype(monkeypatch)
     model = tr.TurnoverRiskModel(random_state=0, design_dtype=design_dtype).fit(labelled)
     assert seen["dtype"] == np.dtype(design_dtype)
     monkeypatch.setattr(LogisticRegression, "fit", fit)
