@@ -131,3 +131,27 @@ def dask_cluster():
     yield cluster, client
     client.close()
     cluster.close()
+
+
+def _assert_same_table(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Counts, labels and flags exactly; float columns to 1e-12 relative (sums in another
+    order); the same observation window (``attrs``)."""
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected)
+    for c in expected.columns:
+        a, b = got[c], expected[c]
+        if pd.api.types.is_float_dtype(b):
+            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-12,
+                                       atol=0, equal_nan=True, err_msg=c)  # fmt: skip
+        elif isinstance(b.dtype, pd.StringDtype) and a.dtype != b.dtype:  # Dask: pyarrow
+            assert a.astype(object).tolist() == b.astype(object).tolist(), c
+        else:
+            pd.testing.assert_series_equal(a, b, check_exact=True)
+    assert got.attrs == expected.attrs
+
+
+@pytest.fixture(scope="session")
+def same_table():
+    """Assert two rate tables are the same: the check of the per-partition rates against the
+    pandas path (tests/rates/test_partitioned.py, tests/engines/test_rates_dask.py)."""
+    return _assert_same_table

@@ -3,7 +3,6 @@ pandas path's table from Dask tables that are not partitioned by employee."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,22 +32,6 @@ def shuffled(frame: pd.DataFrame, n: int, seed: int = 0):
     return dd.from_pandas(rows, npartitions=n)
 
 
-def assert_same_table(got: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Counts, labels and flags exactly; floats to 1e-12 relative; the same window."""
-    assert list(got.columns) == list(expected.columns)
-    assert len(got) == len(expected)
-    for c in expected.columns:
-        a, b = got[c], expected[c]
-        if pd.api.types.is_float_dtype(b):
-            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-12,
-                                       atol=0, equal_nan=True, err_msg=c)  # fmt: skip
-        elif isinstance(b.dtype, pd.StringDtype):  # Dask may store strings with pyarrow
-            assert a.astype(object).tolist() == b.astype(object).tolist(), c
-        else:
-            pd.testing.assert_series_equal(a, b, check_exact=True)
-    assert got.attrs == expected.attrs
-
-
 @pytest.fixture
 def no_gather(monkeypatch):
     """Fail if the call gathers the spell tables (the per-partition path must not)."""
@@ -73,32 +56,32 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=range(len(OPTIONS)))
-def test_turnover_per_partition_equals_pandas(reg, client, no_gather, options):
+def test_turnover_per_partition_equals_pandas(reg, client, no_gather, options, same_table):
     expected = tr.turnover_rate(reg, **options)
     tables = {"employment": shuffled(reg.employment, 5), "units": reg.units,
               "metadata": reg.metadata}  # fmt: skip
     got = trd.turnover_rate(tables, scheduler=client, **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
 @pytest.mark.parametrize("n_partitions", [1, 3, 8])
-def test_any_partitioning_gives_the_pandas_table(reg, client, no_gather, n_partitions):
+def test_any_partitioning_gives_the_pandas_table(reg, client, no_gather, n_partitions, same_table):
     options = {"definition": "exit_share", "by": "unit_id", "margins": True,
                "min_group_size": 12, "weight": "fte"}  # fmt: skip
     expected = tr.turnover_rate(reg, **options)
     assert expected["suppressed"].any()
     tables = {"employment": shuffled(reg.employment, n_partitions, seed=n_partitions),
               "units": dd.from_pandas(reg.units, npartitions=2), "metadata": reg.metadata}  # fmt: skip
-    assert_same_table(trd.turnover_rate(tables, scheduler=client, **options), expected)
+    same_table(trd.turnover_rate(tables, scheduler=client, **options), expected)
 
 
-def test_a_pandas_register_on_the_dask_engine(reg, client, no_gather):
+def test_a_pandas_register_on_the_dask_engine(reg, client, no_gather, same_table):
     options = {"definition": "separation", "by": "role", "period": "month"}
     expected = tr.turnover_rate(reg, **options)
-    assert_same_table(trd.turnover_rate(reg, scheduler=client, **options), expected)
+    same_table(trd.turnover_rate(reg, scheduler=client, **options), expected)
 
 
-def test_window_from_the_data_warns_once_as_pandas(reg, client, no_gather):
+def test_window_from_the_data_warns_once_as_pandas(reg, client, no_gather, same_table):
     tables = {"employment": shuffled(reg.employment, 4), "units": reg.units,
               "absences": dd.from_pandas(reg.absences, npartitions=2)}  # fmt: skip
     bare = tr.Register(employment=reg.employment, units=reg.units, absences=reg.absences)
@@ -107,17 +90,17 @@ def test_window_from_the_data_warns_once_as_pandas(reg, client, no_gather):
     with pytest.warns(tr.DataQualityWarning, match="left-truncated") as seen_dask:
         got = trd.turnover_rate(tables, scheduler=client, by="service")
     assert len(seen_dask) == len(seen) == 1
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_bufdir_and_count_frames_gather(reg, client, monkeypatch):
+def test_bufdir_and_count_frames_gather(reg, client, monkeypatch, same_table):
     calls = []
     gather = _rates._gather_register
     monkeypatch.setattr(_rates, "_gather_register", lambda *a: calls.append(1) or gather(*a))
     options = {"definition": "bufdir", "by": "municipality", "margins": True}
     tables = {"employment": shuffled(reg.employment, 3), "units": reg.units,
               "metadata": reg.metadata}  # fmt: skip
-    assert_same_table(
+    same_table(
         trd.turnover_rate(tables, scheduler=client, **options), tr.turnover_rate(reg, **options)
     )
     assert calls == [1]
@@ -125,7 +108,7 @@ def test_bufdir_and_count_frames_gather(reg, client, monkeypatch):
                            "headcount_start": [10, 12], "headcount_end": [11, 9]})  # fmt: skip
     got = trd.turnover_rate(dd.from_pandas(counts, npartitions=1), scheduler=client,
                             definition="separation")  # fmt: skip
-    assert_same_table(got, tr.turnover_rate(counts, definition="separation"))
+    same_table(got, tr.turnover_rate(counts, definition="separation"))
     assert calls == [1, 1]
 
 
@@ -147,21 +130,21 @@ SICK_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", SICK_OPTIONS, ids=range(len(SICK_OPTIONS)))
-def test_sick_leave_per_partition_equals_pandas(reg, client, no_gather, options):
+def test_sick_leave_per_partition_equals_pandas(reg, client, no_gather, options, same_table):
     expected = tr.sick_leave_rate(reg, **options)
     assert expected["suppressed"].any()  # the privacy layer's further passes run too
     tables = {"employment": shuffled(reg.employment, 4), "units": reg.units,
               "absences": shuffled(reg.absences, 3, seed=1), "metadata": reg.metadata}  # fmt: skip
-    assert_same_table(trd.sick_leave_rate(tables, scheduler=client, **options), expected)
+    same_table(trd.sick_leave_rate(tables, scheduler=client, **options), expected)
 
 
-def test_sick_leave_window_from_the_data_and_a_pandas_register(reg, client, no_gather):
+def test_sick_leave_window_from_the_data_and_a_pandas_register(reg, client, no_gather, same_table):
     bare = tr.Register(employment=reg.employment, units=reg.units, absences=reg.absences)
     with pytest.warns(tr.DataQualityWarning, match="left-truncated"):
         expected = tr.sick_leave_rate(bare, by="service")
     with pytest.warns(tr.DataQualityWarning, match="left-truncated"):
         got = trd.sick_leave_rate(bare, scheduler=client, by="service")
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
 def test_sick_leave_without_absences_fails_as_pandas(reg, client):

@@ -23,21 +23,6 @@ def reg():
     return make_register(n_units=10, years=4, random_state=3)
 
 
-def assert_same_table(got: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Counts, labels and flags exactly; float columns to 1e-12 relative (sums in another
-    order); the same observation window."""
-    assert list(got.columns) == list(expected.columns)
-    assert len(got) == len(expected)
-    for c in expected.columns:
-        a, b = got[c], expected[c]
-        if pd.api.types.is_float_dtype(b):
-            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-12,
-                                       atol=0, equal_nan=True, err_msg=c)  # fmt: skip
-        else:
-            pd.testing.assert_series_equal(a, b, check_exact=True)
-    assert got.attrs == expected.attrs
-
-
 def split_by_person(register: Register, labels: np.ndarray, absences: bool = False):
     """Parts of the register, part ``labels[i]`` holding the ``i``-th person's spells (and
     absences; those of persons without employment in part 0), rows shuffled in each part."""
@@ -88,15 +73,15 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=range(len(OPTIONS)))
-def test_parts_finish_to_the_pandas_table(reg, options):
+def test_parts_finish_to_the_pandas_table(reg, options, same_table):
     expected = tr.turnover_rate(reg, **options)
     labels = np.random.default_rng(0).integers(0, 4, reg.employment["employee_id"].nunique())
     parts = split_by_person(reg, labels)
     got = from_parts(parts, [2, 0, 3, 1], metadata=reg.metadata, **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_suppression_pattern_is_the_pandas_one(reg):
+def test_suppression_pattern_is_the_pandas_one(reg, same_table):
     # small units and a high threshold: primary and linked (complementary) suppression
     options = {"by": ["municipality", "unit_id"], "margins": True, "min_group_size": 15,
                "definition": "separation"}  # fmt: skip
@@ -104,7 +89,7 @@ def test_suppression_pattern_is_the_pandas_one(reg):
     assert 0 < expected["suppressed"].sum() < len(expected)
     labels = np.arange(reg.employment["employee_id"].nunique()) % 3
     got = from_parts(split_by_person(reg, labels), [0, 1, 2], metadata=reg.metadata, **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
 @settings(max_examples=12, deadline=None)
@@ -113,17 +98,17 @@ def test_suppression_pattern_is_the_pandas_one(reg):
     seed=st.integers(0, 2**16),
     definition=st.sampled_from(["exit_share", "separation", "hire"]),
 )
-def test_any_split_by_person_in_any_order(reg, n_parts, seed, definition):
+def test_any_split_by_person_in_any_order(reg, n_parts, seed, definition, same_table):
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, n_parts, reg.employment["employee_id"].nunique())
     parts = split_by_person(reg, labels)
     options = {"definition": definition, "by": "unit_id", "weight": "fte", "margins": True}
     expected = tr.turnover_rate(reg, **options)
     got = from_parts(parts, list(rng.permutation(len(parts))), metadata=reg.metadata, **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_window_read_from_the_parts_dates_warns_as_pandas(reg):
+def test_window_read_from_the_parts_dates_warns_as_pandas(reg, same_table):
     # no metadata: the window comes from the data (this register's staff at the start are
     # left-truncated hires, so both paths infer the start and warn once)
     bare = Register(employment=reg.employment, units=reg.units)
@@ -133,10 +118,10 @@ def test_window_read_from_the_parts_dates_warns_as_pandas(reg):
     with pytest.warns(tr.DataQualityWarning, match="left-truncated"):
         got = from_parts(split_by_person(bare, labels), [1, 0], by="service")
     assert got.attrs["observation_window"]["start_source"] == "inferred"
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_a_split_person_would_change_the_numbers():
+def test_a_split_person_would_change_the_numbers(same_table):
     # the contract: parts never split a person. Person a's second job continues the first in
     # the same unit (no separation); with the two jobs in two parts, each part sees a
     # separation or a hire, and a counts twice
@@ -148,17 +133,17 @@ def test_a_split_person_would_change_the_numbers():
                "end": "2020-12-31", "min_group_size": 3}  # fmt: skip
     expected = tr.turnover_rate(emp, **options)
     assert expected[["numerator", "n_persons"]].values.tolist() == [[0.0, 4]]
-    assert_same_table(from_parts([emp.iloc[[0, 1, 2]], emp.iloc[[3, 4]]], [1, 0], **options),
+    same_table(from_parts([emp.iloc[[0, 1, 2]], emp.iloc[[3, 4]]], [1, 0], **options),
                       expected)  # fmt: skip
     split = from_parts([emp.iloc[[0, 2]], emp.iloc[[1, 3, 4]]], [0, 1], **options)
     assert split[["numerator", "n_persons"]].values.tolist() == [[1.0, 5]]
 
 
-def test_empty_parts_and_an_empty_register(reg):
+def test_empty_parts_and_an_empty_register(reg, same_table):
     empty = Register(employment=reg.employment.iloc[:0], units=reg.units)
     parts = [empty, reg]
     assert part_cells(empty, {"measure": "turnover"}) is None
-    assert_same_table(
+    same_table(
         from_parts(parts, [0, 1], metadata=reg.metadata, by="unit_id"),
         tr.turnover_rate(reg, by="unit_id"),
     )
@@ -191,15 +176,15 @@ SICK_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", SICK_OPTIONS, ids=range(len(SICK_OPTIONS)))
-def test_sick_leave_parts_finish_to_the_pandas_table(reg, options):
+def test_sick_leave_parts_finish_to_the_pandas_table(reg, options, same_table):
     expected = tr.sick_leave_rate(reg, **options)
     labels = np.random.default_rng(1).integers(0, 3, reg.employment["employee_id"].nunique())
     parts = split_by_person(reg, labels, absences=True)
     got = from_parts(parts, [1, 2, 0], "sick_leave", metadata=reg.metadata, **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_sick_leave_dominance_and_linked_suppression_as_pandas(reg):
+def test_sick_leave_dominance_and_linked_suppression_as_pandas(reg, same_table):
     # primary (few persons, one person's days dominate) and linked suppression across the
     # organisation chain; the exact "top" bounds read each person's contributions
     options = {"by": ["municipality", "unit_id"], "margins": True, "certification": "split"}
@@ -208,10 +193,10 @@ def test_sick_leave_dominance_and_linked_suppression_as_pandas(reg):
     labels = np.arange(reg.employment["employee_id"].nunique()) % 4
     got = from_parts(split_by_person(reg, labels, absences=True), [3, 1, 0, 2], "sick_leave",
                      metadata=reg.metadata, **options)  # fmt: skip
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_sick_leave_interval_uses_the_whole_registers_ratio():
+def test_sick_leave_interval_uses_the_whole_registers_ratio(same_table):
     # persons a-d (one part) lose far more days than e-h (the other): each part's own ratio
     # is far from the whole one, so residuals against the parts' ratios would give a much
     # narrower interval than the pandas path's
@@ -229,10 +214,10 @@ def test_sick_leave_interval_uses_the_whole_registers_ratio():
     parts = [Register(employment=emp.iloc[:4], absences=ab.iloc[:4]),
              Register(employment=emp.iloc[4:], absences=ab.iloc[4:])]  # fmt: skip
     got = from_parts(parts, [1, 0], "sick_leave", **options)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
-def test_overlapping_absences_are_counted_over_all_parts_and_warned_once():
+def test_overlapping_absences_are_counted_over_all_parts_and_warned_once(same_table):
     emp = pd.DataFrame({"employee_id": list("abcd"), "unit_id": "u1", "fte": 1.0,
                         "start_date": pd.Timestamp("2021-01-01"), "end_date": pd.NaT})  # fmt: skip
     starts = pd.to_datetime(["2021-02-01", "2021-02-03", "2021-03-01", "2021-03-02", "2021-05-01"])
@@ -247,7 +232,7 @@ def test_overlapping_absences_are_counted_over_all_parts_and_warned_once():
     with pytest.warns(tr.DataQualityWarning, match="2 absence spells overlap") as seen_parts:
         got = from_parts(parts, [0, 1], "sick_leave", **options)
     assert len(seen_parts) == len(seen)
-    assert_same_table(got, expected)
+    same_table(got, expected)
 
 
 def test_a_dominance_tie_does_not_depend_on_summation_order():
