@@ -85,8 +85,11 @@ if engine == "dask":
     # a running cluster has the library imported and its connections open already: do it as
     # part of the start-up (the first scatter to a worker opens a direct connection)
     client.run(lambda: [__import__(m) for m in WARM] and None)
+    # ... and the model's modules (scikit-learn): the first copy of the scorer on a worker
+    # imports them (0.3 s each), as loading the model did in the single process
+    from turnover_risk.scoring import Scorer
     for w in client.scheduler_info()["workers"]:
-        client.scatter(b"warm", workers=[w], hash=False).release()
+        client.scatter(Scorer(model), workers=[w], hash=False).release()
     info["seconds_cluster_start"] = time.perf_counter() - t0
 cpu0 = cpu()
 workers0 = client.run(cpu) if client is not None else {}
@@ -130,9 +133,9 @@ warnings.simplefilter("ignore")
 import numpy as np
 import turnover_risk as tr
 from turnover_risk import panel as tp
-from turnover_risk.engines._blocks import (_locate, _part_from_files, _score_block, blocks_of,
-                                           write_rows)
-from turnover_risk.engines._context import _finish
+from turnover_risk.engines._blocks import (_finish_units, _join_units, _locate, _part_from_files,
+                                           _publish_slice, _score_block, blocks_of,
+                                           employee_weights, owners, unit_ranges, write_rows)
 from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
 from turnover_risk.scoring import Scorer, combine, finish_groups, with_org_levels
 reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
@@ -144,7 +147,9 @@ cpu = time.process_time
 out = {}
 t = cpu(); base = tp.prepare_base(reg, **_model_panel_options(model, {})); out["base"] = [cpu() - t]
 n, n_p = len(base.employee_ids), len(base.period_days)
-blocks = blocks_of(n, n_workers)
+t = cpu(); blocks = blocks_of(n, n_workers, weights=employee_weights(base))
+own = owners(len(blocks), n_workers); ub = unit_ranges(base, n_workers)
+out["cut blocks by work, unit ranges (client)"] = [cpu() - t]
 step = _balanced_size(n, int(batch_rows) // n_p, n_workers)
 bounds = np.array([lo for lo, _ in blocks] + [n])
 import shutil, tempfile
@@ -156,15 +161,25 @@ split, where = [], []
 for i, f in enumerate(files):
     t = cpu(); where.append(_locate(base, f, bounds, i)); split.append(cpu() - t)
 out["code + cut rows by block (per worker chunk)"] = split
-parts, times = [], []
+parts, times, cuts, cut_t = [], [], [], []
 for i, (lo, hi) in enumerate(blocks):
     t = cpu()
     parts.append(_part_from_files(base, lo, hi, *[w[i] for w in where]))
     times.append(cpu() - t)
+    t = cpu(); cuts.append(parts[-1].for_units(base, ub)); cut_t.append(cpu() - t)
 out["read rows, event indexes + unit partials (per block)"] = times
+out["cut the block's partial by unit range (per block)"] = cut_t
 shutil.rmtree(rows_dir.parent)
-t = cpu(); unit = _finish(base, list(blocks), *[p.partial for p in parts])
-out["unit features (once)"] = [cpu() - t]
+fin, fin_t = [], []
+for j in range(len(ub) - 1):
+    t = cpu()
+    fin.append(_finish_units(base, int(ub[j]), int(ub[j + 1]), *[c[j] for c in cuts]))
+    fin_t.append(cpu() - t)
+out["unit features of a unit range (per worker)"] = fin_t
+t = cpu(); unit = _join_units(*fin); out["join the unit ranges (per worker)"] = [cpu() - t] * n_workers
+t = cpu(); whole_unit = tp.finish_context(base, parts)
+out["unit features, all units (one process)"] = [cpu() - t]
+assert all(np.array_equal(unit[k], whole_unit[k], equal_nan=True) for k in whole_unit)
 spec = tp.context_spec(base)
 keys = [*with_org_levels(["unit_id"], list(spec.group_cols), False), spec.period_col]
 kw = dict(keys=keys, key_cols=["employee_id", "period"], out_cols=None, check_inputs=True,
@@ -179,12 +194,12 @@ for b, (part, (lo, hi)) in enumerate(zip(parts, blocks)):
     score.append(whole - results[-1]["cpu_build"])
 out["build the rows (per block, in sub-batches)"] = build
 out["score + group sums (per block)"] = score
-per_worker = len(blocks) // n_workers
-t0 = cpu()
-sums = [combine(*results[w * per_worker:(w + 1) * per_worker]) for w in range(n_workers)]
-out["combine group sums (per worker)"] = [(cpu() - t0) / n_workers] * n_workers
+sums, comb = [], []
+for w in range(n_workers):
+    t = cpu(); sums.append(combine(*[r for b, r in enumerate(results) if own[b] == w]))
+    comb.append(cpu() - t)
+out["combine group sums (per worker)"] = comb
 t = cpu(); total = combine(*sums); out["combine the workers' sums (once)"] = [cpu() - t]
-from turnover_risk.engines._blocks import _publish_slice
 slices = []
 for i in range(n_workers):
     t = cpu(); _publish_slice(total, i, n_workers, keys, 5, ["unit_id"]); slices.append(cpu() - t)
@@ -195,11 +210,14 @@ t = cpu(); tp.prepare_base(reg, **_model_panel_options(model, {}))
 out["base, second call (imports warm)"] = [cpu() - t]
 sizes = {"base": len(pickle.dumps(base)), "block's event indexes": len(pickle.dumps(parts[0].events)),
          "block's partial": len(pickle.dumps(parts[0].partial)),
+         "a unit range's piece of it": len(pickle.dumps(cuts[0][0].partial)),
          "unit features": len(pickle.dumps(unit)),
          "person tables": len(pickle.dumps(tp.person_tables(reg))),
          "one worker's group sums": len(pickle.dumps(sums[0]["groups"]))}
 print(json.dumps({"steps": out, "mb": {k: v / 1e6 for k, v in sizes.items()},
-                  "blocks": len(blocks), "sub-batch employees": step, "employees": n}))
+                  "blocks": [list(b) for b in blocks], "owners": own,
+                  "unit ranges": [int(u) for u in ub], "sub-batch employees": step,
+                  "employees": n}))
 """
 
 
@@ -298,57 +316,30 @@ def run(
         ]
     )
     per.attrs["mb"] = steps["mb"]
-    per.attrs["blocks"] = (steps["blocks"], steps["sub-batch employees"], steps["employees"])
-    # wall time on idle cores, from the per-task CPU costs: the client's base, then each
-    # stage's tasks spread over w workers (the finish is one task)
-    st = {k: sum(v) for k, v in steps["steps"].items()}
-    publish_one = st["publish in one process (reference, not in the sums)"]
-    publish_split = st["publish: group table + privacy layer (per worker's periods)"]
-    base = st["base, second call (imports warm)"]
-    parallel = sum(
-        st[k]
-        for k in (
-            "code + cut rows by block (per worker chunk)",
-            "read rows, event indexes + unit partials (per block)",
-            "build the rows (per block, in sub-batches)",
-            "score + group sums (per block)",
-            "combine group sums (per worker)",
-        )
-    )
-    serial = (
-        base
-        + st["write the person tables' row chunks (client)"]
-        + st["unit features (once)"]
-        + st["combine the workers' sums (once)"]
-    )
-    one = serial + parallel
-    expect = []
-    for w in sorted({1, *workers}):
-        # the steps were measured for max(workers) chunks/blocks; on w workers each does 1/w;
-        # one process publishes the whole table at once, w workers a slice of periods each
-        wall = serial + (parallel + publish_split) / w
-        expect.append(
-            {
-                "workers": w,
-                "one process: all steps, cpu s": round(one + publish_one, 2),
-                "w workers: expected wall s": round(wall, 2),
-                "expected speed-up": round((one + publish_one) / wall, 2),
-                "without the publish step": round(one / (wall - publish_split / w), 2),
-            }
-        )
+    per.attrs["blocks"] = (len(steps["blocks"]), steps["sub-batch employees"], steps["employees"])
+    expect = _expected(steps, w_max)
     dask = runs[workers[0]]
     cluster_wall = dask["seconds_cluster"]
     n_w = dask.get("workers") or workers[0]
     rows_b = [
         ("cluster start-up (once per session, not in the job time)", dask["seconds_cluster_start"]),
         ("base of the context, on the client (prepare_base)", dask["seconds_context"]),
-        ("send base + scorer, write the person tables' rows for the workers",
-         dask["seconds_send_register"]),
-        ("  of which: a copy of the base and the scorer on each worker",
-         dask.get("seconds_copies", 0.0)),
-        (f"cluster phase, wall ({dask.get('blocks')} blocks, {dask['partitions']} batches)", cluster_wall),
+        (
+            "send base + scorer, write the person tables' rows for the workers",
+            dask["seconds_send_register"],
+        ),
+        (
+            "  of which: a copy of the base and the scorer on each worker",
+            dask.get("seconds_copies", 0.0),
+        ),
+        (
+            f"cluster phase, wall ({dask.get('blocks')} blocks, {dask['partitions']} batches, "
+            f"{dask.get('unit_ranges')} unit ranges)",
+            cluster_wall,
+        ),
     ]
-    ts = dask.get("task_stream", {})
+    ts = dict(dask.get("task_stream", {}))
+    publish_tasks = ts.pop("publish_slice", None)
     busy = 0.0
     for name, (count, total, longest) in sorted(ts.items(), key=lambda kv: -kv[1][1]):
         busy += total
@@ -364,6 +355,9 @@ def run(
     )
     rows_b.append(("publish on the workers, a slice of periods each (privacy layer)",
                    dask.get("seconds_publish_slices", 0.0)))  # fmt: skip
+    if publish_tasks is not None:
+        count, total, longest = publish_tasks
+        rows_b.append((f"  task publish_slice: {count} tasks, longest {longest:.2f} s", total))
     rows_b.append(("write the group table (client)", dask.get("seconds_publish", 0.0)))
     rows_b.append(("single process total, for reference", single["seconds"]))
     breakdown = pd.DataFrame([{"phase": p, "seconds": round(v, 2)} for p, v in rows_b])
@@ -375,6 +369,70 @@ def run(
         "expected on idle cores (from the per-task CPU costs)": pd.DataFrame(expect),
         "check": check,
     }
+
+
+def _expected(steps: dict, n_workers: int) -> pd.DataFrame:
+    """Wall time on idle cores without Dask overhead, from the per-task CPU costs.
+
+    The stages wait for each other (each needs all of the previous one's results), so the
+    wall time is the client's serial steps plus, per stage, the busiest worker's sum of its
+    tasks: chunk ``i`` on worker ``i``, block ``b`` on its owner, unit range ``j`` on worker
+    ``j``. One process runs every step once, the unit features and the publish step whole.
+    """
+    st = steps["steps"]
+    own = steps["owners"]
+
+    def per_worker(*names: str) -> float:
+        load = [0.0] * n_workers
+        for name in names:
+            for b, cost in enumerate(st[name]):
+                load[own[b]] += cost
+        return max(load)
+
+    one = (
+        st["base, second call (imports warm)"][0]
+        + sum(st["code + cut rows by block (per worker chunk)"])
+        + sum(st["read rows, event indexes + unit partials (per block)"])
+        + st["unit features, all units (one process)"][0]
+        + sum(st["build the rows (per block, in sub-batches)"])
+        + sum(st["score + group sums (per block)"])
+        + sum(st["combine group sums (per worker)"])
+        + st["combine the workers' sums (once)"][0]
+    )
+    publish_one = st["publish in one process (reference, not in the sums)"][0]
+    stages = {
+        "client: base, blocks, row files": st["base, second call (imports warm)"][0]
+        + st["cut blocks by work, unit ranges (client)"][0]
+        + st["write the person tables' row chunks (client)"][0],
+        "cut the row chunks (busiest worker)": max(
+            st["code + cut rows by block (per worker chunk)"]
+        ),
+        "event indexes + partials, cut by unit range (busiest worker)": per_worker(
+            "read rows, event indexes + unit partials (per block)",
+            "cut the block's partial by unit range (per block)",
+        ),
+        "unit features of a range + join (busiest worker)": max(
+            st["unit features of a unit range (per worker)"]
+        )
+        + st["join the unit ranges (per worker)"][0],
+        "build + score (busiest worker)": per_worker(
+            "build the rows (per block, in sub-batches)", "score + group sums (per block)"
+        ),
+        "combine: per worker, then once": max(st["combine group sums (per worker)"])
+        + st["combine the workers' sums (once)"][0],
+        "publish (busiest worker)": max(
+            st["publish: group table + privacy layer (per worker's periods)"]
+        ),
+    }
+    wall = sum(stages.values())
+    rows = [{"stage": k, f"{n_workers} workers: wall s": round(v, 2)} for k, v in stages.items()]
+    rows.append({"stage": f"total on {n_workers} idle cores", f"{n_workers} workers: wall s":
+                 round(wall, 2)})  # fmt: skip
+    rows.append({"stage": "one process: all steps (unit features, publish whole)",
+                 f"{n_workers} workers: wall s": round(one + publish_one, 2)})  # fmt: skip
+    rows.append({"stage": "expected speed-up", f"{n_workers} workers: wall s":
+                 round((one + publish_one) / wall, 2)})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from turnover_risk.engines._context import _finish, _part, _partial
+from turnover_risk.engines._context import _part
 from turnover_risk.engines._panel import _build_range, _chunks
-from turnover_risk.panel import employee_codes, person_tables
+from turnover_risk.panel import employee_codes, finish_context, person_tables
 from turnover_risk.scoring import combine, finish_groups, score_partition
 
 BLOCK_EMPLOYEES = 20_000
@@ -50,16 +50,97 @@ BLOCK_EMPLOYEES = 20_000
 at the national register's density, ~220 MB per block) until they are scored."""
 
 
-def blocks_of(n_employees: int, n_workers: int, max_block: int | None = None) -> list:
-    """``(lo, hi)`` employee-code blocks covering ``0..n_employees-1``: a multiple of
-    ``n_workers`` blocks of equal size (but the last), none over ``max_block`` employees
-    (default :data:`BLOCK_EMPLOYEES`)."""
+def blocks_of(
+    n_employees: int,
+    n_workers: int,
+    max_block: int | None = None,
+    weights: np.ndarray | None = None,
+) -> list:
+    """``(lo, hi)`` employee-code blocks covering ``0..n_employees-1``, a multiple of
+    ``n_workers`` of them.
+
+    Without ``weights``: blocks of equal size (but the last), none over ``max_block``
+    employees (default :data:`BLOCK_EMPLOYEES`). With ``weights`` (one per employee, what its
+    work grows with: :func:`employee_weights`): as many blocks, cut where the cumulative
+    weight crosses equal shares, so every block (and every worker) gets about the same work;
+    a block of light employees may then hold more than ``max_block`` of them (its memory
+    grows with its rows, like its work). Every block holds at least one employee.
+    """
     max_block = BLOCK_EMPLOYEES if max_block is None else max_block
     n_workers = max(1, n_workers)
     per_worker = max(1, -(-n_employees // (n_workers * max(1, max_block))))
     n_blocks = n_workers * per_worker
-    size = max(1, -(-n_employees // n_blocks))
-    return _chunks(n_employees, size)
+    if weights is None or n_employees <= n_blocks:
+        size = max(1, -(-n_employees // n_blocks))
+        return _chunks(n_employees, size)
+    return _balanced(np.asarray(weights, dtype=np.float64), n_blocks)
+
+
+def _balanced(weights: np.ndarray, n_parts: int) -> list[tuple[int, int]]:
+    """``n_parts`` consecutive ranges of ``len(weights) >= n_parts`` items, each at least one
+    item, cut where the cumulative weight crosses equal shares."""
+    n = len(weights)
+    cum = np.cumsum(weights)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side="left") + 1
+    edges = [0, *(int(c) for c in cuts), n]
+    for i in range(1, n_parts):  # at least one item per range
+        edges[i] = max(edges[i], edges[i - 1] + 1)
+    for i in range(n_parts - 1, 0, -1):
+        edges[i] = min(edges[i], edges[i + 1] - 1)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _spell_periods(base: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per spell: the periods of the extended grid and of the panel whose snapshot day (the
+    day before the period) it covers."""
+    sp = base.spells
+    snap = base.ext_days - 1
+    k0 = np.searchsorted(snap, sp["start"], side="left")
+    k1 = np.searchsorted(snap, sp["end"], side="right") - 1
+    return np.maximum(k1 - k0 + 1, 0), np.maximum(k1 - np.maximum(k0, base.lag) + 1, 0)
+
+
+def employee_weights(base: Any) -> np.ndarray:
+    """What each employee's work grows with, in panel rows' worth.
+
+    Their periods of the extended grid (the records their event indexes hold grow with
+    them), plus their panel periods (the rows built and scored), plus a fixed cost per
+    employee (about 8 rows' worth in the national run). Early employee codes (long histories)
+    weigh several times the recent ones: blocks of equal head counts left one worker with
+    ~1.9 times the other's work.
+    """
+    periods, panel = _spell_periods(base)
+    n = len(base.employee_ids)
+    work = (periods + panel).astype(np.float64)  # records of all periods, rows of the panel's
+    return np.bincount(base.spells["code"], weights=work, minlength=n)[:n] + 8.0
+
+
+def unit_ranges(base: Any, n_ranges: int) -> np.ndarray:
+    """Bounds of at most ``n_ranges`` consecutive ranges of unit codes (at least one unit
+    each) with about equal work to finish their unit features: their members' periods (the
+    partials' entries) and one grid row of periods per unit."""
+    n_units = len(base.unit_ids)
+    n_ranges = max(1, min(n_ranges, n_units))
+    periods, _ = _spell_periods(base)
+    weights = np.bincount(base.spells["unit"], weights=periods, minlength=n_units)[:n_units]
+    ranges = _balanced(weights + len(base.ext_days), n_ranges)
+    return np.array([0, *(hi for _, hi in ranges)], dtype=np.int64)
+
+
+def owners(n_blocks: int, n_workers: int) -> list[int]:
+    """The worker of each block, dealt in a snake: 0, 1, ..., W-1, W-1, ..., 1, 0, 0, 1, ...
+
+    Early employee codes have longer histories (more records to index per panel row) and
+    late ones more employees per block (more fixed cost per row), so the steps' costs drift
+    along the blocks even when their weights are equal; dealt in a snake, every worker gets
+    early and late blocks and the steps end together on every worker.
+    """
+    n_workers = max(1, n_workers)
+    out = []
+    for b in range(n_blocks):
+        r, pos = divmod(b, n_workers)
+        out.append(pos if r % 2 == 0 else n_workers - 1 - pos)
+    return out
 
 
 def write_rows(tables: dict, n_chunks: int, folder: Path) -> list[dict[str, str | None]]:
@@ -131,6 +212,22 @@ def _part_from_files(base: Any, lo: int, hi: int, *located: dict) -> Any:
             codes[name] = loc[1]
         pieces.append((tables, codes))
     return _part(base, lo, hi, *pieces)
+
+
+def _for_units(part: Any, base: Any, bounds: np.ndarray) -> list:
+    return part.for_units(base, bounds)
+
+
+def _finish_units(base: Any, lo: int, hi: int, *pieces: Any) -> dict:
+    """The unit features of unit codes ``lo..hi-1`` from every block's piece of them."""
+    return finish_context(base, list(pieces), units=(lo, hi))
+
+
+def _join_units(*ranges: dict) -> dict:
+    """The unit features of all units from those of consecutive unit ranges (exact)."""
+    if len(ranges) == 1:
+        return ranges[0]
+    return {k: np.concatenate([r[k] for r in ranges]) for k in ranges[0]}
 
 
 def _score_block(
@@ -226,8 +323,7 @@ def score_register(
     n_w = len(workers)
     n = len(base.employee_ids)
     blocks = blocks_of(n, n_w) if blocks is None else blocks
-    per_worker = max(1, -(-len(blocks) // n_w))
-    owner = [workers[min(n_w - 1, b // per_worker)] for b in range(len(blocks))]
+    owner = [workers[w] for w in owners(len(blocks), n_w)]
     bounds = np.array([lo for lo, _ in blocks] + [n])
 
     def on(addr: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -254,18 +350,39 @@ def score_register(
             on(owner[b], _part_from_files, base_f[owner[b]], lo, hi, *[p[b] for p in where])
             for b, (lo, hi) in enumerate(blocks)
         ]
-        partial_f = [on(owner[b], _partial, p) for b, p in enumerate(part_f)]
-        unit_f = on(owner[-1], _finish, base_f[owner[-1]], list(blocks), *partial_f)
+        # the unit features: each worker finishes a range of units from every block's
+        # piece of it, then every worker joins the ranges (exact: a unit's features read
+        # only its own cells)
+        ub = unit_ranges(base, n_w)
+        fin = [workers[j] for j in range(len(ub) - 1)]
+        cut_f = [on(owner[b], _for_units, p, base_f[owner[b]], ub) for b, p in enumerate(part_f)]
+        pieces = [[on(owner[b], operator.getitem, c, j) for b, c in enumerate(cut_f)]
+                  for j in range(len(fin))]  # fmt: skip
+        fin_f = [
+            on(w, _finish_units, base_f[w], int(ub[j]), int(ub[j + 1]), *pieces[j])
+            for j, w in enumerate(fin)
+        ]
+        unit_f = {w: on(w, _join_units, *fin_f) for w in workers}
         res_f = [
-            on(owner[b], _score_block, base_f[owner[b]], p, unit_f, lo, hi, scorer_f[owner[b]],
-               step=step, index=b, part_dir=part_dir, **kw)
+            on(owner[b], _score_block, base_f[owner[b]], p, unit_f[owner[b]], lo, hi,
+               scorer_f[owner[b]], step=step, index=b, part_dir=part_dir, **kw)
             for b, (p, (lo, hi)) in enumerate(zip(part_f, blocks, strict=True))
         ]  # fmt: skip
         per_w = [
             on(w, combine, *[r for b, r in enumerate(res_f) if owner[b] == w]) for w in workers
         ]
         total_f = on(workers[0], combine, *per_w)
-        futures += [*split_f, *part_f, *partial_f, unit_f, *res_f, *per_w, total_f]
+        futures += [
+            *split_f,
+            *part_f,
+            *cut_f,
+            *sum(pieces, []),
+            *fin_f,
+            *unit_f.values(),
+            *res_f,
+            *per_w,
+            total_f,
+        ]
         if progress_bar is not None:
             from distributed import as_completed
 
@@ -286,4 +403,5 @@ def score_register(
     finally:
         shutil.rmtree(rows_dir, ignore_errors=True)
     info["blocks"] = len(blocks)
+    info["unit_ranges"] = len(ub) - 1
     return total, table
