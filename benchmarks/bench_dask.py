@@ -58,10 +58,12 @@ CHILD = r"""
 import json, pickle, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 import turnover_risk as tr
-reg_path, model_path, out, engine, batch_rows, n_workers = sys.argv[1:7]
+reg_path, model_path, out, engine, batch_rows, n_workers, config = sys.argv[1:8]
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+def sys_cpu():  # the kernel's part: page faults of fresh memory, copies between processes
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
 with open(reg_path, "rb") as f:
     reg = pickle.load(f)
 model = tr.load_model(model_path)
@@ -75,9 +77,11 @@ client = cluster = None
 if engine == "dask":
     import dask
     from distributed import Client, LocalCluster
-    # glibc's default malloc behaviour in the workers, as in the single process: the nanny's
-    # default MALLOC_TRIM_THRESHOLD_=65536 slowed the panel build 1.7x in plain processes
-    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+    from turnover_risk.engines import CLUSTER_CONFIG
+    # the library's recommended settings (glibc's default malloc trimming in the workers, as
+    # in the single process; no statistical profiler; fewer event-loop and system checks)
+    dask.config.set(CLUSTER_CONFIG if config == "library" else
+                    {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -91,8 +95,9 @@ if engine == "dask":
     for w in client.scheduler_info()["workers"]:
         client.scatter(Scorer(model), workers=[w], hash=False).release()
     info["seconds_cluster_start"] = time.perf_counter() - t0
-cpu0 = cpu()
+cpu0, sys0 = cpu(), sys_cpu()
 workers0 = client.run(cpu) if client is not None else {}
+wsys0 = client.run(sys_cpu) if client is not None else {}
 t0 = time.perf_counter()
 if client is not None:
     from distributed import get_task_stream
@@ -113,9 +118,12 @@ else:
 info.update(res.info)
 info["seconds"] = time.perf_counter() - t0
 info["cpu_client"] = cpu() - cpu0
+info["sys_client"] = sys_cpu() - sys0
 if client is not None:
     workers1 = client.run(cpu)
     info["cpu_workers"] = sum(workers1[w] - workers0[w] for w in workers1)
+    wsys1 = client.run(sys_cpu)
+    info["sys_workers"] = sum(wsys1[w] - wsys0[w] for w in wsys1)
 info["rows"] = res.rows_read
 info["peak_mb_client"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if client is not None:
@@ -246,6 +254,7 @@ def run(
     batch_rows: int = 262_144,
     workers: tuple[int, ...] = (2, 1),
     repeat: int = 1,
+    dask_config: str = "library",
 ) -> dict[str, pd.DataFrame]:
     """Single process vs. Dask on local workers (the first of ``workers`` is broken down)."""
     work = Path(work)
@@ -253,10 +262,12 @@ def run(
     single: dict = {}
     runs: dict[int, dict] = {}
     for _ in range(max(1, repeat)):  # alternate, keep the fastest run of each
-        s = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1)
+        s = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1,
+                   dask_config)
         single = s if not single or s["seconds"] < single["seconds"] else single
         for w in workers:
-            d = _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w)
+            d = _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w,
+                       dask_config)
             runs[w] = d if w not in runs or d["seconds"] < runs[w]["seconds"] else runs[w]
     load1 = os.getloadavg()
     a = pd.read_parquet(work / "groups_single.parquet")
@@ -279,6 +290,7 @@ def run(
             "rows": single["rows"],
             "seconds": round(single["seconds"], 1),
             "cpu s": round(single["cpu_client"], 1),
+            "of which system": round(single["sys_client"], 1),
             "rows/s": round(single["rows"] / single["seconds"]),
             "peak MB": round(single["peak_mb_client"]),
             "x single": 1.0,
@@ -292,6 +304,7 @@ def run(
                 "rows": d["rows"],
                 "seconds": round(d["seconds"], 1),
                 "cpu s": f"{d['cpu_client'] + d['cpu_workers']:.1f} (client {d['cpu_client']:.1f})",
+                "of which system": round(d["sys_client"] + d["sys_workers"], 1),
                 "rows/s": round(d["rows"] / d["seconds"]),
                 "peak MB": f"client {round(d['peak_mb_client'])}, workers "
                 + ", ".join(str(round(m)) for m in d["peak_mb_workers"]),
@@ -444,6 +457,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; fastest kept")
     parser.add_argument("--make", action="store_true", help="simulate + train if missing")
+    parser.add_argument(
+        "--dask-config",
+        choices=["library", "default"],
+        default="library",
+        help="library: turnover_risk.engines.CLUSTER_CONFIG; default: Dask's defaults "
+        "(but glibc's malloc trimming in the workers)",
+    )
     args = parser.parse_args(argv)
     _launcher.start()
     if args.make and not (Path(args.register).exists() and Path(args.model).exists()):
@@ -457,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_rows=args.batch_rows,
         workers=args.workers,
         repeat=args.repeat,
+        dask_config=args.dask_config,
     )
     load0, load1 = tables["compare"].attrs["load"]
     print(f"load average (1, 5, 15 min) before {load0}, after {load1}")

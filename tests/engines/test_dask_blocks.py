@@ -239,3 +239,17 @@ def test_a_failing_worker_leaves_no_output_and_no_row_files(fitted_sample, clien
     finally:
         client.run(unpatch)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cluster_config_names_dask_settings_that_exist():
+    """A misspelt key would be ignored by Dask without a word: each must be a known setting."""
+    import dask
+
+    from turnover_risk.engines import CLUSTER_CONFIG
+
+    assert CLUSTER_CONFIG["distributed.worker.profile.enabled"] is False
+    for key in CLUSTER_CONFIG:
+        if ".pre-spawn-environ." in key:  # environment variables of the worker processes
+            assert isinstance(dask.config.get(key.rsplit(".", 1)[0]), dict)
+        else:
+            dask.config.get(key)  # KeyError if Dask has no such setting

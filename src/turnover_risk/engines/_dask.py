@@ -37,12 +37,13 @@ scheduler). An address that does not answer within ``connect_timeout`` seconds r
 from __future__ import annotations
 
 from turnover_risk._engine import ENGINES, check_engine, is_dask_collection, uses_dask
-from turnover_risk.engines._cluster import DEFAULT_CONNECT_TIMEOUT, connect
+from turnover_risk.engines._cluster import CLUSTER_CONFIG, DEFAULT_CONNECT_TIMEOUT, connect
 from turnover_risk.engines._panel import EMPLOYEES_PER_PARTITION, build_panel, compute_panel
 from turnover_risk.engines._rates import flag_groups, sick_leave_rate, turnover_rate
 from turnover_risk.engines._scoring import score_dataset
 
 __all__ = [
+    "CLUSTER_CONFIG",
     "DEFAULT_CONNECT_TIMEOUT",
     "EMPLOYEES_PER_PARTITION",
     "ENGINES",
