@@ -141,9 +141,10 @@ warnings.simplefilter("ignore")
 import numpy as np
 import turnover_risk as tr
 from turnover_risk import panel as tp
-from turnover_risk.engines._blocks import (_finish_units, _join_units, _locate, _part_from_files,
-                                           _publish_slice, _score_block, blocks_of,
-                                           employee_weights, owners, unit_ranges, write_rows)
+from turnover_risk.engines._blocks import (_by_periods, _finish_units, _join_units, _locate,
+                                           _part_from_files, _period_edges, _publish_run,
+                                           _score_block, blocks_of, employee_weights, owners,
+                                           unit_ranges, write_rows)
 from turnover_risk.engines._scoring import _balanced_size, _model_panel_options
 from turnover_risk.scoring import Scorer, combine, finish_groups, with_org_levels
 reg_path, model_path, batch_rows, n_workers = sys.argv[1:5]
@@ -207,11 +208,18 @@ for w in range(n_workers):
     t = cpu(); sums.append(combine(*[r for b, r in enumerate(results) if own[b] == w]))
     comb.append(cpu() - t)
 out["combine group sums (per worker)"] = comb
-t = cpu(); total = combine(*sums); out["combine the workers' sums (once)"] = [cpu() - t]
+edges = _period_edges(base, n_workers)
+cut_runs = []
+for w in range(n_workers):
+    t = cpu(); cut_runs.append(_by_periods(sums[w], edges, keys[-1])); comb[w] += cpu() - t
+out["combine group sums (per worker)"] = comb  # and cut them by run of periods
 slices = []
-for i in range(n_workers):
-    t = cpu(); _publish_slice(total, i, n_workers, keys, 5, ["unit_id"]); slices.append(cpu() - t)
+for j in range(len(edges) + 1):
+    t = cpu(); _publish_run(keys, 5, ["unit_id"], *[c[j] for c in cut_runs])
+    slices.append(cpu() - t)
 out["publish: group table + privacy layer (per worker's periods)"] = slices
+t = cpu(); total = combine(*sums)
+out["combine the workers' sums (one process, reference)"] = [cpu() - t]
 t = cpu(); finish_groups(total["groups"], keys, 5, by=["unit_id"])
 out["publish in one process (reference, not in the sums)"] = [cpu() - t]
 t = cpu(); tp.prepare_base(reg, **_model_panel_options(model, {}))
@@ -410,7 +418,7 @@ def _expected(steps: dict, n_workers: int) -> pd.DataFrame:
         + sum(st["build the rows (per block, in sub-batches)"])
         + sum(st["score + group sums (per block)"])
         + sum(st["combine group sums (per worker)"])
-        + st["combine the workers' sums (once)"][0]
+        + st["combine the workers' sums (one process, reference)"][0]
     )
     publish_one = st["publish in one process (reference, not in the sums)"][0]
     stages = {
@@ -431,9 +439,10 @@ def _expected(steps: dict, n_workers: int) -> pd.DataFrame:
         "build + score (busiest worker)": per_worker(
             "build the rows (per block, in sub-batches)", "score + group sums (per block)"
         ),
-        "combine: per worker, then once": max(st["combine group sums (per worker)"])
-        + st["combine the workers' sums (once)"][0],
-        "publish (busiest worker)": max(
+        "combine a worker's sums, cut them by run of periods": max(
+            st["combine group sums (per worker)"]
+        ),
+        "publish a run of periods: add its sums, privacy layer (busiest worker)": max(
             st["publish: group table + privacy layer (per worker's periods)"]
         ),
     }

@@ -278,19 +278,42 @@ def _without_groups(total: dict) -> dict:
     return {**total, "groups": None}
 
 
-def _published(client: Any, total_f: Any, workers: list, publish: tuple) -> Any:
-    """The group table, published in slices of periods on the workers, in the row order of
+_NO_ROWS = {"rows": 0, "rejected": 0, "rejects": [], "seconds": 0.0, "scorer": "", "checks": None}
+
+
+def _period_edges(base: Any, n_runs: int) -> np.ndarray:
+    """The first period of runs 2, 3, ... of ``n_runs`` runs of the panel's periods (as the
+    group keys hold them: datetime64[ns] of the period's first day)."""
+    runs = np.array_split(np.asarray(base.period_days), max(1, n_runs))
+    firsts = [int(r[0]) for r in runs[1:] if len(r)]
+    return np.array(firsts, dtype="datetime64[D]").astype("datetime64[ns]")
+
+
+def _by_periods(part: dict, edges: np.ndarray, period: str) -> list[dict]:
+    """The group sums of a partial cut into runs of periods (``edges``: see _period_edges)."""
+    groups = part["groups"]
+    if groups is None:
+        return [{**_NO_ROWS, "groups": None}] * (len(edges) + 1)
+    run = np.searchsorted(edges, groups.index.get_level_values(period).to_numpy(), side="right")
+    return [{**_NO_ROWS, "groups": groups[run == j]} for j in range(len(edges) + 1)]
+
+
+def _publish_run(keys: list, min_group_size: int, by: list, *pieces: dict):
+    """The published group table of one run of periods from every worker's piece of it (the
+    same sums, in the same order, as the whole table's), and its keys in row order."""
+    groups = combine(*pieces)["groups"]
+    if groups is None or not len(groups):
+        return None
+    return _publish_slice({"groups": groups}, 0, 1, keys, min_group_size, by)
+
+
+def _merged(slices: list) -> Any:
+    """The published runs of periods as one table, in the row order of
     :func:`~turnover_risk.scoring.finish_groups` on the whole table (the keys are unique)."""
-    keys, min_group_size, by = publish
-    n = len(workers)
-    slices = client.gather(
-        [client.submit(_publish_slice, total_f, i, n, keys, min_group_size, by, workers=[w],
-                       allow_other_workers=True, pure=False)
-         for i, w in enumerate(workers)]
-    )  # fmt: skip
-    slices = [(t, k) for t, k in slices if len(t)]
+    slices = [s for s in slices if s is not None and len(s[0])]
     if not slices:
         return None
+    keys = list(slices[0][1].columns)
     table = pd.concat([t for t, _ in slices], ignore_index=True)
     order = pd.concat([k for _, k in slices], ignore_index=True)
     order = order.sort_values(keys, kind="stable", na_position="last").index
@@ -371,32 +394,42 @@ def score_register(
         per_w = [
             on(w, combine, *[r for b, r in enumerate(res_f) if owner[b] == w]) for w in workers
         ]
-        total_f = on(workers[0], combine, *per_w)
-        futures += [
-            *split_f,
-            *part_f,
-            *cut_f,
-            *sum(pieces, []),
-            *fin_f,
-            *unit_f.values(),
-            *res_f,
-            *per_w,
-            total_f,
-        ]
+        futures += [*split_f, *part_f, *cut_f, *sum(pieces, []), *fin_f, *unit_f.values()]
+        futures += [*res_f, *per_w]
+        runs_f = []
+        if publish is not None:
+            # each worker publishes a run of periods from every worker's sums of them (the
+            # privacy layer protects each period on its own): no total of all groups
+            keys, min_group_size, by = publish
+            edges = _period_edges(base, n_w)
+            cut = [
+                on(w, _by_periods, p, edges, keys[-1]) for w, p in zip(workers, per_w, strict=True)
+            ]
+            run_pieces = [[on(w, operator.getitem, c, j) for w, c in zip(workers, cut, strict=True)]
+                          for j in range(len(edges) + 1)]  # fmt: skip
+            runs_f = [on(workers[j], _publish_run, keys, min_group_size, by, *run_pieces[j])
+                      for j in range(len(edges) + 1)]  # fmt: skip
+            futures += [*cut, *sum(run_pieces, []), *runs_f]
         if progress_bar is not None:
             from distributed import as_completed
 
             for _ in as_completed(res_f, loop=client.loop):
                 progress_bar.update(1)
-        total = on(workers[0], _without_groups, total_f).result()
-        info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
-        table = None
-        if publish is not None and total["rows"] > total["rejected"]:
-            t1 = time.perf_counter()
-            table = _published(client, total_f, workers, publish)
-            info["seconds_publish_slices"] = time.perf_counter() - t1
-        if table is None:  # row-level, or no group rows
+        if publish is None:  # row-level: the counts, checks and (no) group sums
+            total_f = on(workers[0], combine, *per_w)
+            futures.append(total_f)
             total = total_f.result()
+            table = None
+        else:
+            parts = client.gather(
+                [on(w, _without_groups, p) for w, p in zip(workers, per_w, strict=True)]
+            )
+            total = combine(*parts)
+        info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
+        if publish is not None:
+            t1 = time.perf_counter()
+            table = _merged(client.gather(runs_f))
+            info["seconds_publish_slices"] = time.perf_counter() - t1
     except BaseException:
         client.cancel(futures)
         raise
