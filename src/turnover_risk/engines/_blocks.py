@@ -1,21 +1,26 @@
 """Scoring a register on a cluster in blocks of employees pinned to the workers.
 
 With a ``distributed`` client, :func:`score_register` cuts the employees into a few large
-blocks of consecutive codes (:func:`blocks_of`: the same number per worker, at most
-:data:`BLOCK_EMPLOYEES` each), each owned by one worker, and keeps every step of a block on
-its owner, so that nothing large travels twice:
+blocks of consecutive codes with about equal work (:func:`blocks_of` with
+:func:`employee_weights`: the same number per worker, dealt in a snake by :func:`owners`),
+each owned by one worker, and keeps every step of a block on its owner, so that nothing large
+travels twice:
 
 1. the person tables go to the workers once, one row chunk per worker; each worker codes its
    chunk's employees (:func:`~turnover_risk.panel.employee_codes`) and cuts it by block, as
    :func:`~turnover_risk.panel.split_person_rows` does; each block's owner reads its pieces;
 2. the owner builds the block's event indexes and unit partials
    (:func:`~turnover_risk.panel.build_person_part`); the event indexes never leave it;
-3. one task sums the partials of all blocks, in block order, into the unit-level features
-   (:func:`~turnover_risk.panel.finish_context`: exact), sent to every worker;
+3. the unit-level features: each block's partial is cut by range of units
+   (:meth:`~turnover_risk.panel.PersonPart.for_units`, :func:`unit_ranges`: one range per
+   worker), each worker finishes its range from every block's piece of it
+   (:func:`~turnover_risk.panel.finish_context` with ``units=``: exact, a unit's features
+   read only its own cells) and every worker joins the ranges;
 4. the owner builds and scores its block in sub-batches of about ``batch_rows`` panel rows
-   (memory stays bounded), and sums its group partials; one task adds the workers' sums;
-5. each worker publishes the group table of a run of periods (the privacy layer protects each
-   period on its own, ``fixed=[period]``), and the client puts the slices in the order
+   (memory stays bounded), and each worker sums its blocks' group partials;
+5. each worker publishes the group table of a run of periods from every worker's sums of
+   those periods (the privacy layer protects each period on its own, ``fixed=[period]``),
+   and the client puts the runs in the order
    :func:`~turnover_risk.scoring.finish_groups` gives the whole table.
 
 The person tables travel as uncompressed Arrow files in a hidden folder next to the output
@@ -24,9 +29,9 @@ national size, where pickling them through Dask's connections took 4-5 s; the fo
 removed when the run ends.
 
 Fewer, larger tasks than one task per ``batch_rows`` partition: every task says where it runs,
-and only the partials of step 3, the unit features and one group table per worker cross
-between processes. A task whose worker is lost may run on another worker (the restrictions
-are loose), so a lost worker costs time, not results.
+and only pieces of the partials, the unit features of a range and each worker's group sums of
+a run of periods cross between processes. A task whose worker is lost may run on another
+worker (the restrictions are loose), so a lost worker costs time, not results.
 """
 
 from __future__ import annotations
@@ -40,9 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from turnover_risk.engines._context import _part
+from turnover_risk.engines._context import _finish_units, _join_units, _part
 from turnover_risk.engines._panel import _build_range, _chunks
-from turnover_risk.panel import employee_codes, finish_context, person_tables
+from turnover_risk.panel import employee_codes, person_tables
 from turnover_risk.scoring import combine, finish_groups, score_partition
 
 BLOCK_EMPLOYEES = 20_000
@@ -216,18 +221,6 @@ def _part_from_files(base: Any, lo: int, hi: int, *located: dict) -> Any:
 
 def _for_units(part: Any, base: Any, bounds: np.ndarray) -> list:
     return part.for_units(base, bounds)
-
-
-def _finish_units(base: Any, lo: int, hi: int, *pieces: Any) -> dict:
-    """The unit features of unit codes ``lo..hi-1`` from every block's piece of them."""
-    return finish_context(base, list(pieces), units=(lo, hi))
-
-
-def _join_units(*ranges: dict) -> dict:
-    """The unit features of all units from those of consecutive unit ranges (exact)."""
-    if len(ranges) == 1:
-        return ranges[0]
-    return {k: np.concatenate([r[k] for r in ranges]) for k in ranges[0]}
 
 
 def _score_block(
