@@ -8,27 +8,35 @@ the same pickled register and saved model:
 * Dask: ``score_dataset(model, register, out, engine="dask", scheduler=client)`` on a
   ``LocalCluster(n_workers=w, threads_per_worker=1, processes=True)`` for each ``--workers``
   count (default 2 and 1: the scaling table).
-  The workers run with glibc's default allocator settings like the single process (Dask's
-  nanny otherwise sets ``MALLOC_TRIM_THRESHOLD_=65536``, which made the build 1.7x slower in
-  two plain processes);
-  numpy/BLAS/OpenMP stay at one thread per worker (the nanny's default).
+  The cluster is started with the library's recommended settings
+  (``turnover_risk.engines.CLUSTER_CONFIG``: glibc's default allocator settings in the
+  workers like the single process — Dask's nanny otherwise sets
+  ``MALLOC_TRIM_THRESHOLD_=65536``, which made the build 1.7x slower in two plain processes —,
+  no statistical profiler, fewer event-loop and system checks; ``--dask-config default``
+  keeps Dask's defaults but the allocator setting); numpy/BLAS/OpenMP stay at one thread per
+  worker (the nanny's default).
 
 The Dask row splits the wall time: the base of the panel context on the client
 (``prepare_base``: period grid, spells, episodes), sending the base and scorer to each worker
 and writing the person tables' row chunks as Arrow files for the workers, the cluster phase
 (engines/_blocks.py: each worker codes its chunk and cuts it by block of employees, each
-block's owner reads its rows and builds its event indexes and unit partials, one task sums
-the partials into the unit features, each owner builds and scores its blocks in sub-batches
-of ``batch_rows`` rows and sums its groups) and the publish step on the client (group table,
-privacy layer, write). The task stream gives each kind of task's count and summed time; wall
-time x workers minus the task sum is idle/scheduling/transfer time.
+block's owner reads its rows, builds its event indexes and unit partials and cuts the
+partials by range of units, each worker finishes the unit features of its range and joins
+the ranges, each owner builds and scores its blocks in sub-batches of ``batch_rows`` rows
+and sums its groups), the publish step on the workers (each a run of periods: group table,
+privacy layer) and writing the table on the client. The task stream gives each kind of
+task's count and summed time; cluster-phase wall time x workers minus its task sum is
+idle/scheduling/transfer time. CPU seconds (client + workers, measured around the job; with
+their system part: page faults of fresh memory are costly on virtual machines) are shown
+next to wall time.
 A third child runs the same steps one after another in one process and reports their CPU
 seconds per task (the per-partition costs), from which the table "expected on idle cores"
-computes the wall time and speed-up ``w`` workers would reach with no overhead: on a shared
-machine this is the steadier figure. The cluster start-up (including importing the library on
-the workers) is reported separately: it is paid once per session, not per job. CPU seconds
-(client + workers, measured around the job) are shown next to wall time, and ``speed-up``
-(single wall time / Dask wall time) is what the issue's >= 1.6 x target means.
+computes the wall time ``w`` workers would reach with no Dask overhead: the client's serial
+steps plus, per stage, the busiest worker's tasks (the stages wait for each other). On a
+shared machine this is the steadier figure. The cluster start-up (including importing the
+library and scikit-learn on the workers) is reported separately: it is paid once per
+session, not per job. ``speed-up`` (single wall time / Dask wall time) is what the issue's
+>= 1.6 x target means.
 
 Run (``--make`` first simulates the national register, ``make_register(n_units=5556,
 years=6, random_state=0)``: 104 148 employees, 2.6 million panel rows, and trains the logistic
@@ -360,7 +368,7 @@ def run(
         ),
     ]
     ts = dict(dask.get("task_stream", {}))
-    publish_tasks = ts.pop("publish_slice", None)
+    publish_tasks = ts.pop("publish_run", None)  # after the cluster phase
     busy = 0.0
     for name, (count, total, longest) in sorted(ts.items(), key=lambda kv: -kv[1][1]):
         busy += total
@@ -374,11 +382,11 @@ def run(
             dask.get("seconds_tasks_cpu_sum", 0.0),
         )
     )
-    rows_b.append(("publish on the workers, a slice of periods each (privacy layer)",
+    rows_b.append(("publish on the workers, a run of periods each (privacy layer)",
                    dask.get("seconds_publish_slices", 0.0)))  # fmt: skip
     if publish_tasks is not None:
         count, total, longest = publish_tasks
-        rows_b.append((f"  task publish_slice: {count} tasks, longest {longest:.2f} s", total))
+        rows_b.append((f"  task publish_run: {count} tasks, longest {longest:.2f} s", total))
     rows_b.append(("write the group table (client)", dask.get("seconds_publish", 0.0)))
     rows_b.append(("single process total, for reference", single["seconds"]))
     breakdown = pd.DataFrame([{"phase": p, "seconds": round(v, 2)} for p, v in rows_b])
