@@ -365,6 +365,23 @@ def finish_context(
     only the rows of unit codes ``lo..hi-1`` (the parts may be cut to them first,
     :meth:`PersonPart.for_units`); the rows of consecutive unit ranges, concatenated along the
     first axis, are the features of all units, bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import turnover_risk as tr
+    >>> from turnover_risk import panel as tp
+    >>> reg = tr.make_register(n_units=3, years=2, random_state=0)
+    >>> base = tp.prepare_base(reg)
+    >>> part = tp.build_person_part(base, tp.person_tables(reg), 0, len(base.employee_ids))
+    >>> whole = tp.finish_context(base, [part])
+    >>> bounds = [0, 1, len(base.unit_ids)]  # two ranges of units
+    >>> pieces = part.for_units(base, bounds)
+    >>> ranges = [tp.finish_context(base, [pieces[j]], units=(bounds[j], bounds[j + 1]))
+    ...           for j in range(2)]
+    >>> all(np.array_equal(np.concatenate([r[k] for r in ranges]), whole[k], equal_nan=True)
+    ...     for k in whole)
+    True
     """
     parts = sorted(parts, key=lambda p: p.lo)
     if units is None:
