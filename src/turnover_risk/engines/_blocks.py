@@ -51,8 +51,9 @@ from turnover_risk.panel import employee_codes, person_tables
 from turnover_risk.scoring import combine, finish_groups, score_partition
 
 BLOCK_EMPLOYEES = 20_000
-"""Most employees in one block: a worker holds its blocks' event indexes (~11 kB per employee
-at the national register's density, ~220 MB per block) until they are scored."""
+"""Employees per block that set the number of blocks (blocks cut by work then hold about as
+many employees' worth of records each: a worker holds its blocks' event indexes, ~7-10 kB per
+employee at the national register's density, ~120-160 MB per block, until they are scored)."""
 
 
 def blocks_of(
