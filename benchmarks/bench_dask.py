@@ -16,27 +16,20 @@ the same pickled register and saved model:
   keeps Dask's defaults but the allocator setting); numpy/BLAS/OpenMP stay at one thread per
   worker (the nanny's default).
 
-The Dask row splits the wall time: the base of the panel context on the client
-(``prepare_base``: period grid, spells, episodes), sending the base and scorer to each worker
-and writing the person tables' row chunks as Arrow files for the workers, the cluster phase
-(engines/_blocks.py: each worker codes its chunk and cuts it by block of employees, each
-block's owner reads its rows, builds its event indexes and unit partials and cuts the
-partials by range of units, each worker finishes the unit features of its range and joins
-the ranges, each owner builds and scores its blocks in sub-batches of ``batch_rows`` rows
-and sums its groups), the publish step on the workers (each a run of periods: group table,
-privacy layer) and writing the table on the client. The task stream gives each kind of
-task's count and summed time; cluster-phase wall time x workers minus its task sum is
-idle/scheduling/transfer time. CPU seconds (client + workers, measured around the job; with
-their system part: page faults of fresh memory are costly on virtual machines) are shown
-next to wall time.
-A third child runs the same steps one after another in one process and reports their CPU
-seconds per task (the per-partition costs), from which the table "expected on idle cores"
-computes the wall time ``w`` workers would reach with no Dask overhead: the client's serial
-steps plus, per stage, the busiest worker's tasks (the stages wait for each other). On a
-shared machine this is the steadier figure. The cluster start-up (including importing the
-library and scikit-learn on the workers) is reported separately: it is paid once per
-session, not per job. ``speed-up`` (single wall time / Dask wall time) is what the issue's
->= 1.6 x target means.
+The Dask row splits the wall time: the base of the panel context on the client, copying the
+base and scorer to each worker and writing the person tables' row chunks as Arrow files, the
+cluster phase (engines/_blocks.py: cutting the chunks by block, each block's event indexes
+and unit partials, the unit features per range of units, build + score in sub-batches, each
+worker's group sums), the publish step on the workers (a run of periods each) and writing
+the table. The task stream gives each kind of task's count and summed time; cluster-phase
+wall x workers minus its task sum is idle/scheduling/transfer time. CPU seconds of client
+and workers come with their system part (page faults of fresh memory are costly on virtual
+machines). A third child runs the same steps one after another in one process and reports
+their CPU seconds per task, from which "expected on idle cores" computes the wall time with
+no Dask overhead: the client's serial steps plus, per stage, the busiest worker's tasks (the
+stages wait for each other); on a shared machine this is the steadier figure. The cluster
+start-up (importing the library and scikit-learn on the workers) is paid once per session
+and reported apart. ``speed-up`` (single wall / Dask wall) is what the >= 1.6 x target means.
 
 Run (``--make`` first simulates the national register, ``make_register(n_units=5556,
 years=6, random_state=0)``: 104 148 employees, 2.6 million panel rows, and trains the logistic
@@ -86,8 +79,7 @@ if engine == "dask":
     import dask
     from distributed import Client, LocalCluster
     from turnover_risk.engines import CLUSTER_CONFIG
-    # the library's recommended settings (glibc's default malloc trimming in the workers, as
-    # in the single process; no statistical profiler; fewer event-loop and system checks)
+    # the library's recommended settings, or Dask's (but glibc's malloc trimming as the single)
     dask.config.set(CLUSTER_CONFIG if config == "library" else
                     {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     t0 = time.perf_counter()
@@ -97,8 +89,7 @@ if engine == "dask":
     # a running cluster has the library imported and its connections open already: do it as
     # part of the start-up (the first scatter to a worker opens a direct connection)
     client.run(lambda: [__import__(m) for m in WARM] and None)
-    # ... and the model's modules (scikit-learn): the first copy of the scorer on a worker
-    # imports them (0.3 s each), as loading the model did in the single process
+    # ... and scikit-learn: the first copy of a scorer imports it (0.3 s), as load_model did
     from turnover_risk.scoring import Scorer
     for w in client.scheduler_info()["workers"]:
         client.scatter(Scorer(model), workers=[w], hash=False).release()
@@ -169,8 +160,7 @@ own = owners(len(blocks), n_workers); ub = unit_ranges(base, n_workers)
 out["cut blocks by work, unit ranges (client)"] = [cpu() - t]
 step = _balanced_size(n, int(batch_rows) // n_p, n_workers)
 bounds = np.array([lo for lo, _ in blocks] + [n])
-import shutil, tempfile
-from pathlib import Path
+import shutil, tempfile; from pathlib import Path
 rows_dir = Path(tempfile.mkdtemp()) / "rows"
 t = cpu(); files = write_rows(tp.person_tables(reg), n_workers, rows_dir)
 out["write the person tables' row chunks (client)"] = [cpu() - t]
@@ -279,11 +269,11 @@ def run(
     runs: dict[int, dict] = {}
     for _ in range(max(1, repeat)):  # alternate, keep the fastest run of each
         s = _child(register, model, work / "groups_single.parquet", "pandas", batch_rows, 1,
-                   dask_config)
+                   dask_config)  # fmt: skip
         single = s if not single or s["seconds"] < single["seconds"] else single
         for w in workers:
             d = _child(register, model, work / f"groups_dask{w}.parquet", "dask", batch_rows, w,
-                       dask_config)
+                       dask_config)  # fmt: skip
             runs[w] = d if w not in runs or d["seconds"] < runs[w]["seconds"] else runs[w]
     load1 = os.getloadavg()
     a = pd.read_parquet(work / "groups_single.parquet")
@@ -455,13 +445,10 @@ def _expected(steps: dict, n_workers: int) -> pd.DataFrame:
         ),
     }
     wall = sum(stages.values())
+    stages[f"total on {n_workers} idle cores"] = wall
+    stages["one process: all steps (unit features, publish whole)"] = one + publish_one
+    stages["expected speed-up"] = (one + publish_one) / wall
     rows = [{"stage": k, f"{n_workers} workers: wall s": round(v, 2)} for k, v in stages.items()]
-    rows.append({"stage": f"total on {n_workers} idle cores", f"{n_workers} workers: wall s":
-                 round(wall, 2)})  # fmt: skip
-    rows.append({"stage": "one process: all steps (unit features, publish whole)",
-                 f"{n_workers} workers: wall s": round(one + publish_one, 2)})  # fmt: skip
-    rows.append({"stage": "expected speed-up", f"{n_workers} workers: wall s":
-                 round((one + publish_one) / wall, 2)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
