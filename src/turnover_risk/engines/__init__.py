@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from turnover_risk import _engine, _lazy
 
 if TYPE_CHECKING:
-    from turnover_risk.engines._dask import compute_panel, connect
+    from turnover_risk.engines._dask import CLUSTER_CONFIG, compute_panel, connect
 
-__all__ = ["compute_panel", "connect"]
+__all__ = ["CLUSTER_CONFIG", "compute_panel", "connect"]
 
 __getattr__, __dir__ = _lazy.attach(
-    __name__, {"turnover_risk.engines._dask": ("compute_panel", "connect")}
+    __name__, {"turnover_risk.engines._dask": ("CLUSTER_CONFIG", "compute_panel", "connect")}
 )
 
 

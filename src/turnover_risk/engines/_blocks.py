@@ -1,21 +1,26 @@
 """Scoring a register on a cluster in blocks of employees pinned to the workers.
 
 With a ``distributed`` client, :func:`score_register` cuts the employees into a few large
-blocks of consecutive codes (:func:`blocks_of`: the same number per worker, at most
-:data:`BLOCK_EMPLOYEES` each), each owned by one worker, and keeps every step of a block on
-its owner, so that nothing large travels twice:
+blocks of consecutive codes with about equal work (:func:`blocks_of` with
+:func:`employee_weights`: the same number per worker, dealt in a snake by :func:`owners`),
+each owned by one worker, and keeps every step of a block on its owner, so that nothing large
+travels twice:
 
 1. the person tables go to the workers once, one row chunk per worker; each worker codes its
    chunk's employees (:func:`~turnover_risk.panel.employee_codes`) and cuts it by block, as
    :func:`~turnover_risk.panel.split_person_rows` does; each block's owner reads its pieces;
 2. the owner builds the block's event indexes and unit partials
    (:func:`~turnover_risk.panel.build_person_part`); the event indexes never leave it;
-3. one task sums the partials of all blocks, in block order, into the unit-level features
-   (:func:`~turnover_risk.panel.finish_context`: exact), sent to every worker;
+3. the unit-level features: each block's partial is cut by range of units
+   (:meth:`~turnover_risk.panel.PersonPart.for_units`, :func:`unit_ranges`: one range per
+   worker), each worker finishes its range from every block's piece of it
+   (:func:`~turnover_risk.panel.finish_context` with ``units=``: exact, a unit's features
+   read only its own cells) and every worker joins the ranges;
 4. the owner builds and scores its block in sub-batches of about ``batch_rows`` panel rows
-   (memory stays bounded), and sums its group partials; one task adds the workers' sums;
-5. each worker publishes the group table of a run of periods (the privacy layer protects each
-   period on its own, ``fixed=[period]``), and the client puts the slices in the order
+   (memory stays bounded), and each worker sums its blocks' group partials;
+5. each worker publishes the group table of a run of periods from every worker's sums of
+   those periods (the privacy layer protects each period on its own, ``fixed=[period]``),
+   and the client puts the runs in the order
    :func:`~turnover_risk.scoring.finish_groups` gives the whole table.
 
 The person tables travel as uncompressed Arrow files in a hidden folder next to the output
@@ -24,9 +29,9 @@ national size, where pickling them through Dask's connections took 4-5 s; the fo
 removed when the run ends.
 
 Fewer, larger tasks than one task per ``batch_rows`` partition: every task says where it runs,
-and only the partials of step 3, the unit features and one group table per worker cross
-between processes. A task whose worker is lost may run on another worker (the restrictions
-are loose), so a lost worker costs time, not results.
+and only pieces of the partials, the unit features of a range and each worker's group sums of
+a run of periods cross between processes. A task whose worker is lost may run on another
+worker (the restrictions are loose), so a lost worker costs time, not results.
 """
 
 from __future__ import annotations
@@ -40,26 +45,108 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from turnover_risk.engines._context import _finish, _part, _partial
+from turnover_risk.engines._context import _finish_units, _join_units, _part
 from turnover_risk.engines._panel import _build_range, _chunks
 from turnover_risk.panel import employee_codes, person_tables
 from turnover_risk.scoring import combine, finish_groups, score_partition
 
 BLOCK_EMPLOYEES = 20_000
-"""Most employees in one block: a worker holds its blocks' event indexes (~11 kB per employee
-at the national register's density, ~220 MB per block) until they are scored."""
+"""Employees per block that set the number of blocks (blocks cut by work then hold about as
+many employees' worth of records each: a worker holds its blocks' event indexes, ~7-10 kB per
+employee at the national register's density, ~120-160 MB per block, until they are scored)."""
 
 
-def blocks_of(n_employees: int, n_workers: int, max_block: int | None = None) -> list:
-    """``(lo, hi)`` employee-code blocks covering ``0..n_employees-1``: a multiple of
-    ``n_workers`` blocks of equal size (but the last), none over ``max_block`` employees
-    (default :data:`BLOCK_EMPLOYEES`)."""
+def blocks_of(
+    n_employees: int,
+    n_workers: int,
+    max_block: int | None = None,
+    weights: np.ndarray | None = None,
+) -> list:
+    """``(lo, hi)`` employee-code blocks covering ``0..n_employees-1``, a multiple of
+    ``n_workers`` of them.
+
+    Without ``weights``: blocks of equal size (but the last), none over ``max_block``
+    employees (default :data:`BLOCK_EMPLOYEES`). With ``weights`` (one per employee, what its
+    work grows with: :func:`employee_weights`): as many blocks, cut where the cumulative
+    weight crosses equal shares, so every block (and every worker) gets about the same work;
+    a block of light employees may then hold more than ``max_block`` of them (its memory
+    grows with its rows, like its work). Every block holds at least one employee.
+    """
     max_block = BLOCK_EMPLOYEES if max_block is None else max_block
     n_workers = max(1, n_workers)
     per_worker = max(1, -(-n_employees // (n_workers * max(1, max_block))))
     n_blocks = n_workers * per_worker
-    size = max(1, -(-n_employees // n_blocks))
-    return _chunks(n_employees, size)
+    if weights is None or n_employees <= n_blocks:
+        size = max(1, -(-n_employees // n_blocks))
+        return _chunks(n_employees, size)
+    return _balanced(np.asarray(weights, dtype=np.float64), n_blocks)
+
+
+def _balanced(weights: np.ndarray, n_parts: int) -> list[tuple[int, int]]:
+    """``n_parts`` consecutive ranges of ``len(weights) >= n_parts`` items, each at least one
+    item, cut where the cumulative weight crosses equal shares."""
+    n = len(weights)
+    cum = np.cumsum(weights)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side="left") + 1
+    edges = [0, *(int(c) for c in cuts), n]
+    for i in range(1, n_parts):  # at least one item per range
+        edges[i] = max(edges[i], edges[i - 1] + 1)
+    for i in range(n_parts - 1, 0, -1):
+        edges[i] = min(edges[i], edges[i + 1] - 1)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _spell_periods(base: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per spell: the periods of the extended grid and of the panel whose snapshot day (the
+    day before the period) it covers."""
+    sp = base.spells
+    snap = base.ext_days - 1
+    k0 = np.searchsorted(snap, sp["start"], side="left")
+    k1 = np.searchsorted(snap, sp["end"], side="right") - 1
+    return np.maximum(k1 - k0 + 1, 0), np.maximum(k1 - np.maximum(k0, base.lag) + 1, 0)
+
+
+def employee_weights(base: Any) -> np.ndarray:
+    """What each employee's work grows with, in panel rows' worth.
+
+    Their periods of the extended grid (the records their event indexes hold grow with
+    them), plus their panel periods (the rows built and scored), plus a fixed cost per
+    employee (about 8 rows' worth in the national run). Early employee codes (long histories)
+    weigh several times the recent ones: blocks of equal head counts left one worker with
+    ~1.9 times the other's work.
+    """
+    periods, panel = _spell_periods(base)
+    n = len(base.employee_ids)
+    work = (periods + panel).astype(np.float64)  # records of all periods, rows of the panel's
+    return np.bincount(base.spells["code"], weights=work, minlength=n)[:n] + 8.0
+
+
+def unit_ranges(base: Any, n_ranges: int) -> np.ndarray:
+    """Bounds of at most ``n_ranges`` consecutive ranges of unit codes (at least one unit
+    each) with about equal work to finish their unit features: their members' periods (the
+    partials' entries) and one grid row of periods per unit."""
+    n_units = len(base.unit_ids)
+    n_ranges = max(1, min(n_ranges, n_units))
+    periods, _ = _spell_periods(base)
+    weights = np.bincount(base.spells["unit"], weights=periods, minlength=n_units)[:n_units]
+    ranges = _balanced(weights + len(base.ext_days), n_ranges)
+    return np.array([0, *(hi for _, hi in ranges)], dtype=np.int64)
+
+
+def owners(n_blocks: int, n_workers: int) -> list[int]:
+    """The worker of each block, dealt in a snake: 0, 1, ..., W-1, W-1, ..., 1, 0, 0, 1, ...
+
+    Early employee codes have longer histories (more records to index per panel row) and
+    late ones more employees per block (more fixed cost per row), so the steps' costs drift
+    along the blocks even when their weights are equal; dealt in a snake, every worker gets
+    early and late blocks and the steps end together on every worker.
+    """
+    n_workers = max(1, n_workers)
+    out = []
+    for b in range(n_blocks):
+        r, pos = divmod(b, n_workers)
+        out.append(pos if r % 2 == 0 else n_workers - 1 - pos)
+    return out
 
 
 def write_rows(tables: dict, n_chunks: int, folder: Path) -> list[dict[str, str | None]]:
@@ -133,6 +220,10 @@ def _part_from_files(base: Any, lo: int, hi: int, *located: dict) -> Any:
     return _part(base, lo, hi, *pieces)
 
 
+def _for_units(part: Any, base: Any, bounds: np.ndarray) -> list:
+    return part.for_units(base, bounds)
+
+
 def _score_block(
     base: Any,
     part: Any,
@@ -181,19 +272,42 @@ def _without_groups(total: dict) -> dict:
     return {**total, "groups": None}
 
 
-def _published(client: Any, total_f: Any, workers: list, publish: tuple) -> Any:
-    """The group table, published in slices of periods on the workers, in the row order of
+_NO_ROWS = {"rows": 0, "rejected": 0, "rejects": [], "seconds": 0.0, "scorer": "", "checks": None}
+
+
+def _period_edges(base: Any, n_runs: int) -> np.ndarray:
+    """The first period of runs 2, 3, ... of ``n_runs`` runs of the panel's periods (as the
+    group keys hold them: datetime64[ns] of the period's first day)."""
+    runs = np.array_split(np.asarray(base.period_days), max(1, n_runs))
+    firsts = [int(r[0]) for r in runs[1:] if len(r)]
+    return np.array(firsts, dtype="datetime64[D]").astype("datetime64[ns]")
+
+
+def _by_periods(part: dict, edges: np.ndarray, period: str) -> list[dict]:
+    """The group sums of a partial cut into runs of periods (``edges``: see _period_edges)."""
+    groups = part["groups"]
+    if groups is None:
+        return [{**_NO_ROWS, "groups": None}] * (len(edges) + 1)
+    run = np.searchsorted(edges, groups.index.get_level_values(period).to_numpy(), side="right")
+    return [{**_NO_ROWS, "groups": groups[run == j]} for j in range(len(edges) + 1)]
+
+
+def _publish_run(keys: list, min_group_size: int, by: list, *pieces: dict):
+    """The published group table of one run of periods from every worker's piece of it (the
+    same sums, in the same order, as the whole table's), and its keys in row order."""
+    groups = combine(*pieces)["groups"]
+    if groups is None or not len(groups):
+        return None
+    return _publish_slice({"groups": groups}, 0, 1, keys, min_group_size, by)
+
+
+def _merged(slices: list) -> Any:
+    """The published runs of periods as one table, in the row order of
     :func:`~turnover_risk.scoring.finish_groups` on the whole table (the keys are unique)."""
-    keys, min_group_size, by = publish
-    n = len(workers)
-    slices = client.gather(
-        [client.submit(_publish_slice, total_f, i, n, keys, min_group_size, by, workers=[w],
-                       allow_other_workers=True, pure=False)
-         for i, w in enumerate(workers)]
-    )  # fmt: skip
-    slices = [(t, k) for t, k in slices if len(t)]
+    slices = [s for s in slices if s is not None and len(s[0])]
     if not slices:
         return None
+    keys = list(slices[0][1].columns)
     table = pd.concat([t for t, _ in slices], ignore_index=True)
     order = pd.concat([k for _, k in slices], ignore_index=True)
     order = order.sort_values(keys, kind="stable", na_position="last").index
@@ -226,8 +340,7 @@ def score_register(
     n_w = len(workers)
     n = len(base.employee_ids)
     blocks = blocks_of(n, n_w) if blocks is None else blocks
-    per_worker = max(1, -(-len(blocks) // n_w))
-    owner = [workers[min(n_w - 1, b // per_worker)] for b in range(len(blocks))]
+    owner = [workers[w] for w in owners(len(blocks), n_w)]
     bounds = np.array([lo for lo, _ in blocks] + [n])
 
     def on(addr: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -254,36 +367,68 @@ def score_register(
             on(owner[b], _part_from_files, base_f[owner[b]], lo, hi, *[p[b] for p in where])
             for b, (lo, hi) in enumerate(blocks)
         ]
-        partial_f = [on(owner[b], _partial, p) for b, p in enumerate(part_f)]
-        unit_f = on(owner[-1], _finish, base_f[owner[-1]], list(blocks), *partial_f)
+        # the unit features: each worker finishes a range of units from every block's
+        # piece of it, then every worker joins the ranges (exact: a unit's features read
+        # only its own cells)
+        ub = unit_ranges(base, n_w)
+        fin = [workers[j] for j in range(len(ub) - 1)]
+        cut_f = [on(owner[b], _for_units, p, base_f[owner[b]], ub) for b, p in enumerate(part_f)]
+        pieces = [[on(owner[b], operator.getitem, c, j) for b, c in enumerate(cut_f)]
+                  for j in range(len(fin))]  # fmt: skip
+        fin_f = [
+            on(w, _finish_units, base_f[w], int(ub[j]), int(ub[j + 1]), *pieces[j])
+            for j, w in enumerate(fin)
+        ]
+        unit_f = {w: on(w, _join_units, *fin_f) for w in workers}
         res_f = [
-            on(owner[b], _score_block, base_f[owner[b]], p, unit_f, lo, hi, scorer_f[owner[b]],
-               step=step, index=b, part_dir=part_dir, **kw)
+            on(owner[b], _score_block, base_f[owner[b]], p, unit_f[owner[b]], lo, hi,
+               scorer_f[owner[b]], step=step, index=b, part_dir=part_dir, **kw)
             for b, (p, (lo, hi)) in enumerate(zip(part_f, blocks, strict=True))
         ]  # fmt: skip
         per_w = [
             on(w, combine, *[r for b, r in enumerate(res_f) if owner[b] == w]) for w in workers
         ]
-        total_f = on(workers[0], combine, *per_w)
-        futures += [*split_f, *part_f, *partial_f, unit_f, *res_f, *per_w, total_f]
+        futures += [*split_f, *part_f, *cut_f, *sum(pieces, []), *fin_f, *unit_f.values()]
+        futures += [*res_f, *per_w]
+        runs_f = []
+        if publish is not None:
+            # each worker publishes a run of periods from every worker's sums of them (the
+            # privacy layer protects each period on its own): no total of all groups
+            keys, min_group_size, by = publish
+            edges = _period_edges(base, n_w)
+            cut = [
+                on(w, _by_periods, p, edges, keys[-1]) for w, p in zip(workers, per_w, strict=True)
+            ]
+            run_pieces = [[on(w, operator.getitem, c, j) for w, c in zip(workers, cut, strict=True)]
+                          for j in range(len(edges) + 1)]  # fmt: skip
+            runs_f = [on(workers[j], _publish_run, keys, min_group_size, by, *run_pieces[j])
+                      for j in range(len(edges) + 1)]  # fmt: skip
+            futures += [*cut, *sum(run_pieces, []), *runs_f]
         if progress_bar is not None:
             from distributed import as_completed
 
             for _ in as_completed(res_f, loop=client.loop):
                 progress_bar.update(1)
-        total = on(workers[0], _without_groups, total_f).result()
-        info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
-        table = None
-        if publish is not None and total["rows"] > total["rejected"]:
-            t1 = time.perf_counter()
-            table = _published(client, total_f, workers, publish)
-            info["seconds_publish_slices"] = time.perf_counter() - t1
-        if table is None:  # row-level, or no group rows
+        if publish is None:  # row-level: the counts, checks and (no) group sums
+            total_f = on(workers[0], combine, *per_w)
+            futures.append(total_f)
             total = total_f.result()
+            table = None
+        else:
+            parts = client.gather(
+                [on(w, _without_groups, p) for w, p in zip(workers, per_w, strict=True)]
+            )
+            total = combine(*parts)
+        info["seconds_cluster"] = time.perf_counter() - t0 - info["seconds_send_register"]
+        if publish is not None:
+            t1 = time.perf_counter()
+            table = _merged(client.gather(runs_f))
+            info["seconds_publish_slices"] = time.perf_counter() - t1
     except BaseException:
         client.cancel(futures)
         raise
     finally:
         shutil.rmtree(rows_dir, ignore_errors=True)
     info["blocks"] = len(blocks)
+    info["unit_ranges"] = len(ub) - 1
     return total, table

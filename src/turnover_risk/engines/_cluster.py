@@ -22,6 +22,29 @@ from turnover_risk.data import TABLE_NAMES, Register
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a scheduler address to answer."""
+
+CLUSTER_CONFIG: dict[str, object] = {
+    # glibc's default malloc trimming in the workers: the nanny's MALLOC_TRIM_THRESHOLD_=65536
+    # made the panel build 1.5x slower (memory returned to the system and faulted in again)
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # no statistical profiler: it samples the running task's stack every 10 ms
+    "distributed.worker.profile.enabled": False,
+    # event-loop health checks and the system monitor (dashboard plots) less often
+    "distributed.admin.tick.interval": "200ms",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+"""Dask settings for a cluster that runs this library's jobs (few long numpy/pandas tasks).
+
+Set them before the cluster starts: ``dask.config.set(CLUSTER_CONFIG)`` before
+``LocalCluster(...)``, or as environment variables of ``dask scheduler`` and ``dask worker``
+(``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``,
+``DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=200ms``,
+``DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL=2s``; unset ``MALLOC_TRIM_THRESHOLD_``
+in the workers' environment). Idle, they cut a worker's own CPU use from ~3.5 % of a core
+to ~0.7 %, and the client's (with a local scheduler) from ~5 % to ~1.5 %; the price is no
+profile in the dashboard and coarser event-loop warnings. Memory limits are checked as often
+as by default.
+"""
 _EXTRA = 'pip install "turnover-risk[dask]"'
 
 

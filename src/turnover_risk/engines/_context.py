@@ -11,8 +11,9 @@ members of each unit. Here:
    (:func:`split_person_rows`);
 3. one task per range gathers its rows and builds their event indexes and what they add to
    the unit grid (:func:`build_person_part`); the event indexes stay on that worker;
-4. one task sums the partials of all ranges, in range order, into the unit-level features
-   (:func:`finish_context`: exact, the same bits as one process);
+4. each range's partial is cut by range of units (one per worker), one task per range of
+   units finishes its features from every range's piece (:func:`finish_context` with
+   ``units=``: exact, the same bits as one process) and one task joins them;
 5. each partition's rows are built from the base, its range's event indexes and the unit
    features (:func:`partition_context`).
 """
@@ -55,21 +56,29 @@ def _part(base: Any, lo: int, hi: int, *pieces: tuple) -> Any:
     return build_person_part(base, tables, lo, hi, codes)
 
 
-def _partial(part: Any) -> Any:
-    return part.partial
+def _piece(part: Any, base: Any, bounds: np.ndarray, j: int) -> Any:
+    """The ``j``-th unit range's piece of a person part's partial (no event indexes)."""
+    return part.for_units(base, bounds[j : j + 2])[0]
 
 
-def _finish(base: Any, bounds: list[tuple[int, int]], *partials: dict) -> dict:
-    parts = [_Partial(lo, partial) for (lo, _), partial in zip(bounds, partials, strict=True)]
-    return finish_context(base, parts)
+def _finish_units(base: Any, lo: int, hi: int, *pieces: Any) -> dict:
+    """The unit features of unit codes ``lo..hi-1`` from every range's piece of them."""
+    return finish_context(base, list(pieces), units=(lo, hi))
 
 
-class _Partial:
-    """What :func:`finish_context` reads of a person part (its range start and partial)."""
+def _join_units(*ranges: dict) -> dict:
+    """The unit features of all units from those of consecutive unit ranges (exact)."""
+    if len(ranges) == 1:
+        return ranges[0]
+    return {k: np.concatenate([r[k] for r in ranges]) for k in ranges[0]}
 
-    def __init__(self, lo: int, partial: dict) -> None:
-        self.lo = lo
-        self.partial = partial
+
+def unit_bounds(base: Any, n_ranges: int) -> np.ndarray:
+    """Bounds of at most ``n_ranges`` consecutive ranges of unit codes, at least one unit
+    each, of about equal numbers of units."""
+    n_units = len(base.unit_ids)
+    n_ranges = max(1, min(n_ranges, n_units))
+    return np.linspace(0, n_units, n_ranges + 1).astype(np.int64)
 
 
 def partition_of(base: Any, part: Any, unit: dict) -> Any:
@@ -112,6 +121,13 @@ def partitioned_context(
         dask.delayed(_part, pure=True)(base_d, lo, hi, *[s[i] for s in split])
         for i, (lo, hi) in enumerate(ranges)
     ]
-    partials = [dask.delayed(_partial, pure=True)(p) for p in parts]
-    unit = dask.delayed(_finish, pure=True)(base_d, list(ranges), *partials)
+    ub = unit_bounds(base, n_workers)
+    finished = [
+        dask.delayed(_finish_units, pure=True)(
+            base_d, int(ub[j]), int(ub[j + 1]),
+            *[dask.delayed(_piece, pure=True)(p, base_d, ub, j) for p in parts],
+        )
+        for j in range(len(ub) - 1)
+    ]  # fmt: skip
+    unit = dask.delayed(_join_units, pure=True)(*finished)
     return base_d, parts, unit

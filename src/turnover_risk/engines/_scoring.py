@@ -24,7 +24,7 @@ import pandas as pd
 from turnover_risk._engine import is_dask_collection
 from turnover_risk._progress import bar
 from turnover_risk.data import Register
-from turnover_risk.engines._blocks import blocks_of, score_register
+from turnover_risk.engines._blocks import blocks_of, employee_weights, score_register
 from turnover_risk.engines._cluster import (
     DEFAULT_CONNECT_TIMEOUT,
     _compute,
@@ -146,7 +146,7 @@ def score_dataset(
             size = _balanced_size(n_employees, batch_rows // max(1, n_periods), n_workers)
             ranges = _chunks(n_employees, size)
             if client is not None:  # blocks of employees pinned to the workers (._blocks)
-                blocks = blocks_of(n_employees, n_workers)
+                blocks = blocks_of(n_employees, n_workers, weights=employee_weights(base))
             else:  # Dask's local scheduler: one task per partition (._context)
                 t0 = time.perf_counter()
                 base_d, parts, unit = partitioned_context(register, base, ranges, client, 1)

@@ -288,6 +288,49 @@ class PersonPart:
     events: dict[str, Events]
     partial: dict[str, np.ndarray]
 
+    def for_units(self, base: PanelContext, bounds: object) -> list[PersonPart]:
+        """The partial cut by ranges of unit codes ``[bounds[i], bounds[i+1])``, one piece
+        per range (no event indexes), for :func:`finish_context` with ``units=``.
+
+        The features of a unit depend only on the entries of its own cells, so each range can
+        be finished on its own from the pieces of every part, wherever they were built.
+        """
+        bounds = np.asarray(bounds, dtype=np.int64)
+        n_k = len(base.ext_days)
+        return [
+            PersonPart(self.lo, self.hi, {}, _units_of(self.partial, int(a), int(b), n_k))
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+
+
+def _units_of(
+    partial: dict[str, np.ndarray], lo: int, hi: int, n_k: int, rebase: bool = False
+) -> dict[str, np.ndarray]:
+    """The entries of a unit partial (:func:`~turnover_risk.panel._unit.unit_partial`) in the
+    cells of units ``lo..hi-1``, in their order; ``rebase``: cells and units counted from
+    ``lo``. Cell arrays hold ``unit * n_k + k``; a ``*_value`` array goes with its
+    ``*_cell`` array, the ``lost_*`` arrays with ``lost_unit``."""
+    keep: dict[str, np.ndarray] = {}
+
+    def rows(key: str) -> np.ndarray:
+        if key not in keep:
+            unit = partial[key] if key == "lost_unit" else partial[key] // n_k
+            keep[key] = (unit >= lo) & (unit < hi)
+        return keep[key]
+
+    out = {}
+    for name, values in partial.items():
+        if name.startswith("lost_"):
+            key = "lost_unit"
+        elif name.endswith("_value"):
+            key = name[: -len("_value")] + "_cell"
+        else:
+            key = name
+        out[name] = values[rows(key)]
+        if rebase and name == key:
+            out[name] = out[name] - (lo if key == "lost_unit" else lo * n_k)
+    return out
+
 
 def person_tables(register: Register) -> dict[str, pd.DataFrame | None]:
     """The register's tables keyed by person (``None`` for a table it lacks)."""
@@ -313,10 +356,56 @@ def build_person_part(
     return PersonPart(lo=lo, hi=hi, events=ctx.events, partial=partial)
 
 
-def finish_context(base: PanelContext, parts: list[PersonPart]) -> dict[str, np.ndarray]:
-    """The unit-level features from the parts of consecutive employee ranges covering all."""
+def finish_context(
+    base: PanelContext, parts: list[PersonPart], units: tuple[int, int] | None = None
+) -> dict[str, np.ndarray]:
+    """The unit-level features from the parts of consecutive employee ranges covering all.
+
+    Each feature is an array indexed by (unit code, extended period). ``units=(lo, hi)``:
+    only the rows of unit codes ``lo..hi-1`` (the parts may be cut to them first,
+    :meth:`PersonPart.for_units`); the rows of consecutive unit ranges, concatenated along the
+    first axis, are the features of all units, bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import turnover_risk as tr
+    >>> from turnover_risk import panel as tp
+    >>> reg = tr.make_register(n_units=3, years=2, random_state=0)
+    >>> base = tp.prepare_base(reg)
+    >>> part = tp.build_person_part(base, tp.person_tables(reg), 0, len(base.employee_ids))
+    >>> whole = tp.finish_context(base, [part])
+    >>> bounds = [0, 1, len(base.unit_ids)]  # two ranges of units
+    >>> pieces = part.for_units(base, bounds)
+    >>> ranges = [tp.finish_context(base, [pieces[j]], units=(bounds[j], bounds[j + 1]))
+    ...           for j in range(2)]
+    >>> all(np.array_equal(np.concatenate([r[k] for r in ranges]), whole[k], equal_nan=True)
+    ...     for k in whole)
+    True
+    """
     parts = sorted(parts, key=lambda p: p.lo)
-    return finish_unit_features(base, [p.partial for p in parts], base.absent)
+    if units is None:
+        return finish_unit_features(base, [p.partial for p in parts], base.absent)
+    lo, hi = int(units[0]), int(units[1])
+    n_k = len(base.ext_days)
+    sp = base.spells
+    mine = (sp["unit"] >= lo) & (sp["unit"] < hi)
+    spells = {k: v[mine] for k, v in sp.items()}
+    spells["unit"] = spells["unit"] - lo
+    view = replace(
+        base,
+        unit_ids=base.unit_ids[lo:hi],
+        unit_municipality=base.unit_municipality[lo:hi],
+        unit_service=base.unit_service[lo:hi],
+        scope_key_unit=None if base.scope_key_unit is None else base.scope_key_unit[lo:hi],
+        spells=spells,
+        events={},
+        unit={},
+        absence_frame=None,
+    )
+    partials = [_units_of(p.partial, lo, hi, n_k, rebase=True) for p in parts]
+    data_start = int(sp["start"].min())
+    return finish_unit_features(view, partials, base.absent, data_start=data_start)
 
 
 def partition_context(

@@ -155,9 +155,16 @@ def unit_partial(ctx: PanelContext, lo: int, hi: int) -> dict[str, np.ndarray]:
 
 
 def finish_unit_features(
-    ctx: PanelContext, parts: list[dict[str, np.ndarray]], absent: Iterable[str]
+    ctx: PanelContext,
+    parts: list[dict[str, np.ndarray]],
+    absent: Iterable[str],
+    data_start: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """The unit-level features from the partials of consecutive employee ranges, in order."""
+    """The unit-level features from the partials of consecutive employee ranges, in order.
+
+    ``data_start``: the first spell start of the whole register (default: of ``ctx.spells``;
+    given when ``ctx`` holds the spells of some units only).
+    """
     n_units, n_k = len(ctx.unit_ids), len(ctx.ext_days)
     shape = (n_units, n_k)
     snap = ctx.ext_days - 1
@@ -170,7 +177,7 @@ def finish_unit_features(
 
     unit: dict[str, np.ndarray] = {}
     head = _count(cat("head"), None, shape)
-    data_start = int(ctx.spells["start"].min())
+    data_start = int(ctx.spells["start"].min()) if data_start is None else data_start
     known_then = np.zeros(n_k, dtype=bool)
     known_then[lag:] = snap[:-lag] >= data_start
     change = np.full(shape, np.nan)
