@@ -136,9 +136,7 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     ],
     ids=["dies", "answers-nothing", "error"],
 )
-def test_a_failing_worker_leaves_the_report_as_without(
-    logistic_files, tmp_path, monkeypatch, code
-):
+def test_a_failing_worker_leaves_the_report_as_without(logistic_files, tmp_path, monkeypatch, code):
     reg, model = logistic_files
     without, _ = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     got = _sections_answered(monkeypatch)

@@ -17,7 +17,9 @@ What the worker writes:
 * ``"rates"`` and ``"tables"``: always;
 * ``"fairness"``: when a model file is given and the model is not a gbm. A gbm's bootstrap
   refits are most of its report's time: after the register's sections the same worker serves
-  refits (``groups/_refit_worker.py``), which are worth more there than the audit.
+  refits (``groups/_refit_worker.py``), which are worth more there than the audit (measured:
+  with the audit in the worker too, the gbm's report took 1-2 s longer, the worker's refits
+  starting later).
 
 Nothing is pickled: the request is a JSON line (folder, model file, language, group size),
 the answer a JSON object of strings; the worker reads the files with the library's own
@@ -37,6 +39,9 @@ from typing import Any
 from turnover_risk.groups import _refit_worker
 
 JOB = "report-sections"
+SECTIONS = True
+"""Whether the report starts this worker (False: the previous design, a worker for a gbm's
+refits alone; the benchmark sets it to compare)."""
 CODE = "from turnover_risk.cli._report_worker import _serve; _serve()"
 
 
@@ -63,7 +68,7 @@ class ReportWorker:
         ``refits``: the worker serves the bootstrap refits after the sections (a gbm); it then
         leaves the fairness section to this process.
         """
-        if not _refit_worker.wanted(True):
+        if not SECTIONS or not _refit_worker.wanted(True):
             return None
         provides = ("rates", "tables") + (("fairness",) if model and not refits else ())
         request = {
