@@ -1,6 +1,6 @@
 """What keeps ``turnover-risk report`` quick must not change it: the report written with the
-worker process (``cli/_report_worker.py``: the register's sections, the fairness section for
-a logistic model, a gbm's bootstrap refits) equals the report written without it, also when
+worker process (``cli/_report_worker.py``: the register's sections, then a gbm's bootstrap
+refits) equals the report written without it, also when
 the worker fails or answers nothing, and the help of the command line loads none of the heavy
 libraries."""
 
@@ -111,15 +111,14 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     got = _sections_answered(monkeypatch)
     with_worker, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(answered) == 1  # one worker, closed once
-    # it wrote the register's sections and the fairness section (no refits for a logistic)
-    assert len(got) == 1 and sorted(got[0]) == ["fairness", "rates", "tables"]
+    # it wrote the register's sections (and no refits for a logistic model)
+    assert len(got) == 1 and sorted(got[0]) == ["rates", "tables"]
     assert answered == [0]
     without, none = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     assert none == [] and len(got) == 1  # no worker: nothing asked
     assert with_worker == without
     # the worker's pieces are in the page, in their places
     assert got[0]["tables"] in without and got[0]["rates"] in without
-    assert 'id="fairness"' in without and got[0]["fairness"][2] in without
 
 
 @pytest.mark.parametrize(

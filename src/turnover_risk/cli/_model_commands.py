@@ -194,14 +194,13 @@ def _cmd_report(args) -> int:
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     steps = _steps(2, "report")
     # One worker process, started before the heavy imports here, writes the sections that
-    # need only the register (and, but for a gbm, the fairness section) while this process
-    # loads the model and writes the rest (cli/_report_worker.py). A gbm's bootstrap refits
-    # are most of its report's time: the same worker then shares them
-    # (groups/_refit_worker.py). Without a worker, everything is written here: same page.
+    # need only the register while this process loads the model and writes the rest
+    # (cli/_report_worker.py). A gbm's bootstrap refits are most of its report's time: the
+    # same worker then shares them (groups/_refit_worker.py). Without a worker, everything is
+    # written here: the same page.
     gbm = args.n_boot > 0 and _model_kind_hint(args.model) == "gbm"
     ahead = ReportWorker.start(
         args.path,
-        model=args.model,
         lang=args.lang,
         min_group_size=args.min_group_size,
         refits=gbm,

@@ -1,30 +1,25 @@
-"""The worker process of ``turnover-risk report``: sections written on the second core.
+"""The worker process of ``turnover-risk report``: the register's sections on the second core.
 
 A fresh ``turnover-risk report`` spends most of its time in one thread: importing pandas,
 scikit-learn, ``skops`` and Matplotlib, reading the register and the model, building the
-panel, then the sections. Some sections need no more than the register (turnover and sick
-leave over time with their figures, the data and validation table) and one needs the model
-but nothing the others compute (the audit and drift section, "Is the model fair?"). So the
-command starts one worker process first (:meth:`ReportWorker.start`, before its own heavy
-imports); the worker reads the register folder (and the model file) itself, with the same
-functions and arguments as the report, writes those sections as HTML, and answers them as
-one JSON object; meanwhile this process loads the model, builds the panel and writes the
-rest. The page is the same either way: when the worker cannot start, fails, or answers
-something else, the report writes those sections itself (``report/_write.py``).
+panel, then the sections. Two sections need no more than the register: turnover and sick
+leave over time (with their figures) and the data and validation table. So the command starts
+one worker process first (:meth:`ReportWorker.start`, before its own heavy imports); the worker
+reads the register folder itself (``read_register``, as the command does), writes those two
+sections as HTML with the report's own functions and arguments, and answers them as one JSON
+object; meanwhile this process loads the model, builds the panel and writes the rest. The page
+is the same either way: when the worker cannot start, fails, or answers something else, the
+report writes those sections itself (``report/_write.py``). For a gbm, the same worker then
+serves the bootstrap refits (``groups/_refit_worker.py``).
 
-What the worker writes:
+The worker imports neither scikit-learn nor ``skops``. Measured on the shipped sample: a
+worker that also loaded the model to write the fairness section (the audit) ended no sooner
+than this process (its imports and the model's take ~3 s before the audit's ~0.7 s), and cost
+~2 CPU s more; with a gbm its refits started later.
 
-* ``"rates"`` and ``"tables"``: always;
-* ``"fairness"``: when a model file is given and the model is not a gbm. A gbm's bootstrap
-  refits are most of its report's time: after the register's sections the same worker serves
-  refits (``groups/_refit_worker.py``), which are worth more there than the audit (measured:
-  with the audit in the worker too, the gbm's report took 1-2 s longer, the worker's refits
-  starting later).
-
-Nothing is pickled: the request is a JSON line (folder, model file, language, group size),
-the answer a JSON object of strings; the worker reads the files with the library's own
-checks (``read_register``, ``load_model``). It is started when a core is likely free
-(``_refit_worker.WHEN``, as the refit worker).
+Nothing is pickled: the request is a JSON line (folder, language, group size), the answer a
+JSON object of strings. It is started when a core is likely free (``_refit_worker.WHEN``, as
+the refit worker).
 
 This module imports only the standard library and ``groups._refit_worker`` (NumPy) at load
 time, so the worker starts before this process imports pandas.
@@ -54,30 +49,19 @@ class ReportWorker:
 
     @classmethod
     def start(
-        cls,
-        path: str,
-        *,
-        model: str | None,
-        lang: str,
-        min_group_size: int,
-        refits: bool,
+        cls, path: str, *, lang: str, min_group_size: int, refits: bool
     ) -> ReportWorker | None:
-        """Start the worker on the register folder ``path`` (and the ``model`` file), or None
-        when no core is likely free or no process can be started.
-
-        ``refits``: the worker serves the bootstrap refits after the sections (a gbm); it then
-        leaves the fairness section to this process.
-        """
+        """Start the worker on the register folder ``path``, or None when no core is likely
+        free or no process can be started. ``refits``: the worker then serves the bootstrap
+        refits (a gbm)."""
         if not SECTIONS or not _refit_worker.wanted(True):
             return None
-        provides = ("rates", "tables") + (("fairness",) if model and not refits else ())
+        provides = ("rates", "tables")
         request = {
             "path": str(path),
-            "model": str(model) if "fairness" in provides else None,
             "lang": lang,
             "min_group_size": min_group_size,
             "refits": bool(refits),
-            "random_state": 0,  # the report's default, as the command line uses
         }
         try:
             worker = _refit_worker._Worker(CODE)
@@ -144,24 +128,4 @@ def _sections(request: dict[str, Any]) -> dict[str, Any]:
             "rates": _rates_section(register, L, lang, min_group_size),
             "tables": _data_block(register, L, lang),
         }
-        if request.get("model"):
-            from turnover_risk.cli._model_commands import _panel_of
-            from turnover_risk.models import load_model
-            from turnover_risk.report._write import _fairness
-
-            model = load_model(request["model"])
-            spec = getattr(model, "spec_", None)
-            if spec is not None:  # else the report writes it (it needs the panel's horizon)
-                panel = _panel_of(register, model)
-                out["fairness"] = list(
-                    _fairness(
-                        model,
-                        panel,
-                        register,
-                        lang,
-                        spec.horizon,
-                        min_group_size,
-                        request["random_state"],
-                    )
-                )
     return out

@@ -163,9 +163,10 @@ def _write_report(
     """:func:`write_report`, with some sections possibly written ``ahead`` by another process.
 
     ``ahead`` (the command line's report worker, ``cli/_report_worker.py``) has ``provides``,
-    the names of the sections it writes (of ``"rates"``, ``"tables"`` and ``"fairness"``),
-    from the same inputs with the same functions, and ``result()``: a dict of them, or None
-    when it failed; then they are written here, so the page is the same either way.
+    the names of the sections it writes (``"rates"``, ``"tables"``: they need the register
+    only) from the same inputs with the same functions, and ``result()``: a dict of them, or
+    None when it failed; a section it did not write is written here, so the page is the same
+    either way.
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
@@ -248,10 +249,8 @@ def _write_report(
                 None if "rates" in provided else _rates_section(register, L, lang, min_group_size)
             )
             # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            fairness = (
-                None
-                if "fairness" in provided
-                else _fairness(model, panel, register, lang, horizon, min_group_size, random_state)
+            fairness = _fairness(
+                model, panel, register, lang, horizon, min_group_size, random_state
             )
             tables = None if "tables" in provided else _data_block(register, L, lang)
             early = None
@@ -287,19 +286,11 @@ def _write_report(
             got = ahead.result() or {}
             if rates is None:
                 rates = got.get("rates") or _rates_section(register, L, lang, min_group_size)
-            if fairness is None:
-                fairness = tuple(
-                    got.get("fairness")
-                    or _fairness(
-                        model, panel, register, lang, horizon, min_group_size, random_state
-                    )
-                )
             if tables is None:
                 tables = got.get("tables") or _data_block(register, L, lang)
         evidence = [
             ("rates", L["rates"], rates),
-            *((sid, L[sid], sections[sid]) for sid in ("model", "groups", "backtest")),
-            *((sid, L[sid], sections[sid]) for sid in ("drivers", "whatif")),
+            *((sid, L[sid], body) for sid, body in sections.items()),
             fairness,
             ("tables", L["tables"], tables),
             ("glossary", L["glossary"], _glossary(lang)),
