@@ -5,8 +5,9 @@ gradient-boosting tree grower, scikit-learn's input checks), so threads of one p
 one interpreter lock with the report's other sections and use the second core only in part.
 While :func:`refit_process` is active, a draw may also be refitted in one worker process
 (``python -P -c ...`` running :func:`_serve`), started at the beginning of the block so that
-its imports overlap the caller's (``turnover-risk report`` starts it before reading the model
-and the register). The caller's thread takes draws from the end of the list and the worker
+its imports overlap the caller's; ``turnover-risk report`` passes its own worker instead
+(``cli/_report_worker.py``: started before reading the model and the register, it writes the
+register's sections first, then runs :func:`_serve` on the same pipes). The caller's thread takes draws from the end of the list and the worker
 from the front, one at a time, until none is left.
 
 The same numbers either way: a refit is a function of its arrays alone (the classifier's
