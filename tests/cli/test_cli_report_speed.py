@@ -111,14 +111,16 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     got = _sections_answered(monkeypatch)
     with_worker, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(answered) == 1  # one worker, closed once
-    # it wrote the register's sections (and no refits for a logistic model)
-    assert len(got) == 1 and sorted(got[0]) == ["rates", "tables"]
+    # it wrote the register's sections and the audit (and no refits for a logistic model)
+    assert len(got) == 1 and sorted(got[0]) == ["audit", "rates", "tables"]
     assert answered == [0]
     without, none = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     assert none == [] and len(got) == 1  # no worker: nothing asked
     assert with_worker == without
     # the worker's pieces are in the page, in their places
     assert got[0]["tables"] in without and got[0]["rates"] in without
+    assert len(got[0]["audit"]) >= 3 and "\n".join(got[0]["audit"]) in without
+    assert 'id="fairness-audit"' in without and 'id="fairness-plot"' in without
 
 
 @pytest.mark.parametrize(
@@ -126,14 +128,18 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     [
         "import sys; sys.exit(3)",  # dies at once: no answer
         # answers, but with no section (as when it cannot read a file)
-        "import turnover_risk.cli._report_worker as w; w._sections = lambda request: {}; "
+        "import turnover_risk.cli._report_worker as w; w._sections = lambda request: ({}, None); "
         "w._serve()",
         # fails in the middle: an error answer
         "import turnover_risk.cli._report_worker as w\n"
         "def boom(request): raise OSError('disk')\n"
         "w._sections = boom; w._serve()",
+        # its panel's labelled rows differ from the report's: the audit is not used
+        "import turnover_risk.cli._report_worker as w\n"
+        "key = w._labelled\n"
+        "w._labelled = lambda panel: (key(panel)[0], 'other rows'); w._serve()",
     ],
-    ids=["dies", "answers-nothing", "error"],
+    ids=["dies", "answers-nothing", "error", "other-rows"],
 )
 def test_a_failing_worker_leaves_the_report_as_without(logistic_files, tmp_path, monkeypatch, code):
     reg, model = logistic_files
@@ -141,7 +147,8 @@ def test_a_failing_worker_leaves_the_report_as_without(logistic_files, tmp_path,
     got = _sections_answered(monkeypatch)
     monkeypatch.setattr(_report_worker, "CODE", code)
     with_failed, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
-    assert len(answered) == 1 and got in ([None], [{}])
+    assert len(answered) == 1
+    assert len(got) == 1 and "audit" not in (got[0] or {})
     assert with_failed == without
 
 

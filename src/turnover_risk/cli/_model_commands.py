@@ -160,24 +160,42 @@ MANIFEST_ENTRY = "turnover_risk/manifest.json"
 there, which would load pandas before the refit worker is started)."""
 
 
-def _model_kind_hint(path: str | None) -> str | None:
-    """The ``kind`` named by a model file's manifest, read without loading the model (only to
-    decide early whether a worker process pays: ``load_model`` checks the file); None when
-    there is no file or no readable manifest."""
+def _manifest_hint(path: str | None) -> dict:
+    """A model file's manifest, read without loading the model (only to decide early what a
+    worker process does: ``load_model`` checks the file); empty when there is no file or no
+    readable manifest."""
     import json
     import zipfile
 
     if not path:
-        return None
+        return {}
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo(MANIFEST_ENTRY)
             if info.file_size > 1_000_000:  # a manifest is a few kB
-                return None
-            kind = json.loads(zf.read(info)).get("kind")
+                return {}
+            manifest = json.loads(zf.read(info))
     except Exception:  # not a readable archive: load_model says what is wrong
-        return None
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _model_kind_hint(path: str | None) -> str | None:
+    """The ``kind`` named by a model file's manifest (see :func:`_manifest_hint`), or None."""
+    kind = _manifest_hint(path).get("kind")
     return kind if isinstance(kind, str) else None
+
+
+def _panel_settings_hint(path: str | None) -> dict | None:
+    """The panel settings (``freq``, ``horizon``, ``outcome``, ``scope``) named by a model
+    file's manifest, when all are plain values; else None. The report's process checks them
+    against the loaded model before the worker's panel is used."""
+    manifest = _manifest_hint(path)
+    keys = ("freq", "horizon", "outcome", "scope")
+    settings = {k: manifest.get(k) for k in keys}
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in settings.values()):
+        return None
+    return settings
 
 
 def _cmd_report(args) -> int:
@@ -204,6 +222,7 @@ def _cmd_report(args) -> int:
         lang=args.lang,
         min_group_size=args.min_group_size,
         refits=gbm,
+        panel_settings=_panel_settings_hint(args.model),
     )
     try:
         from turnover_risk.report._write import _write_report

@@ -164,9 +164,10 @@ def _write_report(
 
     ``ahead`` (the command line's report worker, ``cli/_report_worker.py``) has ``provides``,
     the names of the sections it writes (``"rates"``, ``"tables"``: they need the register
-    only) from the same inputs with the same functions, and ``result()``: a dict of them, or
-    None when it failed; a section it did not write is written here, so the page is the same
-    either way.
+    only; ``"audit"``: the audit's part of the fairness section, from the model's risks of the
+    panel's labelled rows, given to it by ``send_risks(model, panel, random_state)``) from the
+    same inputs with the same functions, and ``result()``: a dict of them, or None when it
+    failed; a section it did not write is written here, so the page is the same either way.
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
@@ -199,6 +200,8 @@ def _write_report(
                 }
             panel = build_panel(register, **kwargs)
         horizon = spec.horizon if spec is not None else panel_spec(panel).horizon
+        if "audit" in provided:  # the audit needs the model's risks of the labelled rows
+            ahead.send_risks(model, panel, random_state)
         progress.update(1)
         recompute = (
             flags is None
@@ -249,8 +252,10 @@ def _write_report(
                 None if "rates" in provided else _rates_section(register, L, lang, min_group_size)
             )
             # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            fairness = _fairness(
-                model, panel, register, lang, horizon, min_group_size, random_state
+            fairness = (
+                None
+                if "audit" in provided
+                else _fairness(model, panel, register, lang, horizon, min_group_size, random_state)
             )
             tables = None if "tables" in provided else _data_block(register, L, lang)
             early = None
@@ -288,6 +293,17 @@ def _write_report(
                 rates = got.get("rates") or _rates_section(register, L, lang, min_group_size)
             if tables is None:
                 tables = got.get("tables") or _data_block(register, L, lang)
+            if fairness is None:  # the drift check is written here; the audit maybe ahead
+                fairness = _fairness(
+                    model,
+                    panel,
+                    register,
+                    lang,
+                    horizon,
+                    min_group_size,
+                    random_state,
+                    audit_parts=got.get("audit"),
+                )
         evidence = [
             ("rates", L["rates"], rates),
             *((sid, L[sid], body) for sid, body in sections.items()),
@@ -315,12 +331,22 @@ def _one_openmp_thread(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def _fairness(model, panel, register, lang, horizon, min_group_size, random_state):
-    """The section "Is the model fair, and still valid?" (audit and drift)."""
+def _fairness(
+    model, panel, register, lang, horizon, min_group_size, random_state, audit_parts=None
+):
+    """The section "Is the model fair, and still valid?" (audit and drift); ``audit_parts``:
+    the audit's part when written ahead (``report/_fairness._audit_parts``)."""
     from turnover_risk.report._fairness import SECTION_ID, _fairness_section
 
     title, body = _fairness_section(
-        model, panel, register, lang, horizon, min_group_size, random_state=random_state
+        model,
+        panel,
+        register,
+        lang,
+        horizon,
+        min_group_size,
+        random_state=random_state,
+        audit_parts=audit_parts,
     )
     return (SECTION_ID, title, body)
 
