@@ -164,3 +164,25 @@ def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, t
     assert _model_kind_hint(str(junk)) is None
     assert _model_kind_hint(None) is None
     assert _model_kind_hint(str(tmp_path / "missing.skops")) is None
+
+
+def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
+    logistic_files, tmp_path, monkeypatch
+):
+    # the sections' answer waits in the pipe until the report reads it, at its end; the
+    # worker meanwhile builds the panel and takes the risks for the audit
+    reg, model = logistic_files
+    without, _ = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
+    got = _sections_answered(monkeypatch)
+    code = (
+        "import turnover_risk.cli._report_worker as w\n"
+        "sections = w._sections\n"
+        "def padded(request):\n"
+        "    out, register = sections(request)\n"
+        "    return {**out, 'padding': 'x' * 1_000_000}, register\n"
+        "w._sections = padded; w._serve()"
+    )
+    monkeypatch.setattr(_report_worker, "CODE", code)
+    with_worker, _ = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert len(got[0]["padding"]) == 1_000_000 and "audit" in got[0]
+    assert with_worker == without

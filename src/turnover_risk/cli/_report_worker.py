@@ -168,14 +168,20 @@ def _serve() -> None:
     register = None
     try:
         out, register = _sections(head)
-        _refit_worker._write_frame(stdout, {"job": JOB, "ok": True}, json.dumps(out).encode())
+        answer = ({"job": JOB, "ok": True}, json.dumps(out).encode())
     except Exception as err:  # the caller writes the sections itself
-        error = f"{type(err).__name__}: {err}"
-        _refit_worker._write_frame(stdout, {"job": JOB, "ok": False, "error": error})
+        answer = ({"job": JOB, "ok": False, "error": f"{type(err).__name__}: {err}"}, b"")
+    # Written by a thread: an answer larger than the pipe's buffer waits for the report to
+    # read it (at its end), and the worker goes on meanwhile. Every later write waits for it.
+    import threading
+
+    writer = threading.Thread(target=_refit_worker._write_frame, args=(stdout, *answer))
+    writer.start()
     if head.get("refits"):
-        _refit_worker._serve(stdin, stdout)
+        _refit_worker._serve(stdin, stdout, before_writing=writer.join)
     elif head.get("panel") and register is not None:
-        _serve_audit(stdin, stdout, head, register)
+        _serve_audit(stdin, stdout, head, register, before_writing=writer.join)
+    writer.join()
 
 
 def _sections(request: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -232,7 +238,9 @@ class _Risks:
         return np.column_stack([1.0 - self.risk, self.risk])
 
 
-def _serve_audit(stdin, stdout, request: dict[str, Any], register: Any) -> None:
+def _serve_audit(
+    stdin, stdout, request: dict[str, Any], register: Any, before_writing=lambda: None
+) -> None:
     """Build the panel while the report's process loads the model; given its risks, write
     the audit's part of the fairness section (``report/_fairness._audit_parts``)."""
     import warnings
@@ -256,6 +264,7 @@ def _serve_audit(stdin, stdout, request: dict[str, Any], register: Any) -> None:
         head, body = _refit_worker._read_frame(stdin)
     except EOFError:
         return
+    before_writing()
     try:
         if ready is not None:
             raise RuntimeError(ready)

@@ -96,11 +96,13 @@ def _write_frame(stream, head: dict, body: bytes = b"") -> None:
     stream.flush()
 
 
-def _serve(stdin=None, stdout=None) -> None:
+def _serve(stdin=None, stdout=None, before_writing: Callable[[], None] | None = None) -> None:
     """The worker's loop: a refit per request on ``stdin``, its risks on ``stdout``, until EOF.
 
     Without streams, the process's own (a worker started for the refits alone); the command
-    line's report worker (``cli/_report_worker.py``) passes its streams after its first job.
+    line's report worker (``cli/_report_worker.py``) passes its streams after its first job,
+    and ``before_writing``, called before the first answer (its own answer is written by a
+    thread).
     """
     import importlib
 
@@ -117,6 +119,9 @@ def _serve(stdin=None, stdout=None) -> None:
                 head, body = _read_frame(stdin)
             except EOFError:
                 return
+            if before_writing is not None:
+                before_writing()
+                before_writing = None
             try:
                 module = importlib.import_module(CLASSES[head["cls"]])
                 estimator = getattr(module, head["cls"])(**head["params"])
