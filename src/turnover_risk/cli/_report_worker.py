@@ -12,14 +12,23 @@ is the same either way: when the worker cannot start, fails, or answers somethin
 report writes those sections itself (``report/_write.py``). For a gbm, the same worker then
 serves the bootstrap refits (``groups/_refit_worker.py``).
 
-The worker imports neither scikit-learn nor ``skops``. Measured on the shipped sample: a
-worker that also loaded the model to write the fairness section (the audit) ended no sooner
-than this process (its imports and the model's take ~3 s before the audit's ~0.7 s), and cost
-~2 CPU s more; with a gbm its refits started later.
+For a logistic model (no refits), the worker then builds the panel too, with the settings the
+model file's manifest names (``freq``, ``horizon``, ``outcome``, ``scope``), and writes the
+audit's part of the fairness section once this process sends the model's risks of the
+panel's labelled rows (:meth:`ReportWorker.send_risks`, right after its own panel is built):
+the audit needs the model only for those risks (:class:`_Risks`). The risks are used only when
+the settings are the loaded model's and both panels have the same labelled rows (a digest of
+ids, groups, period and label); the drift check stays in this process.
 
-Nothing is pickled: the request is a JSON line (folder, language, group size), the answer a
-JSON object of strings. It is started when a core is likely free (``_refit_worker.WHEN``, as
-the refit worker).
+The worker imports neither scikit-learn nor ``skops``. Measured on the shipped sample: a
+worker that loaded the model itself to write the fairness section ended no sooner than this
+process (its imports and the model's take ~3 s before the audit's ~0.7 s), and cost ~2 CPU s
+more; with a gbm its refits started later.
+
+Nothing is pickled: the requests are JSON lines (folder, language, group size, panel
+settings; the risks as ``.npy`` read with ``allow_pickle=False``), the answers JSON objects of
+strings. It is started when a core is likely free (``_refit_worker.WHEN``, as the refit
+worker).
 
 This module imports only the standard library and ``groups._refit_worker`` (NumPy) at load
 time, so the worker starts before this process imports pandas.
@@ -211,7 +220,7 @@ def _sections(request: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
 def _labelled(panel) -> tuple[Any, str]:
     """The panel's labelled rows (those the audit scores) and a digest of which rows they
-    are (ids, period and label), to check that both processes built the same panel."""
+    are (ids, groups, period and label), to check that both processes built the same panel."""
     import hashlib
 
     import pandas as pd
@@ -220,7 +229,8 @@ def _labelled(panel) -> tuple[Any, str]:
 
     spec = panel_spec(panel)
     labelled = panel[panel[spec.label_col].notna()]
-    cols = [c for c in (*spec.id_cols, spec.period_col, spec.label_col) if c in labelled]
+    keys = (*spec.id_cols, *spec.group_cols, spec.period_col, spec.label_col)
+    cols = [c for c in keys if c in labelled]
     hashed = pd.util.hash_pandas_object(labelled[cols], index=False).to_numpy()
     return labelled, f"{len(labelled)}:{hashlib.sha256(hashed.tobytes()).hexdigest()}"
 
