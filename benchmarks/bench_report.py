@@ -17,9 +17,9 @@ For each model kind, fits the model on the sample's panel and saves it with its 
   so that a burst of load from elsewhere hits them alike. Designs (``DESIGNS``):
 
   - ``report worker``: the current design, ``cli/_report_worker.py``: one worker process,
-    started first, writes the register's sections (and, for a logistic model, the fairness
-    section) and then serves a gbm's bootstrap refits (forced on: by default it starts only
-    when a core is free);
+    started first, writes the register's sections, then for a logistic model the audit's part
+    of the fairness section (from the risks the command sends it) and for a gbm serves its
+    bootstrap refits (forced on: by default it starts only when a core is free);
   - ``previous (refit worker)``: the design before it: a worker process for a gbm's refits
     alone, everything else in the main process; for a logistic model, no worker;
   - ``no worker``: everything in one process (what a busy machine gets).
