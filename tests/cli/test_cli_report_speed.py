@@ -62,6 +62,15 @@ def logistic_files(register_folder):
     return register_folder, _train(register_folder, "logistic")
 
 
+@pytest.fixture(scope="module")
+def logistic_without(logistic_files, tmp_path_factory):
+    """The logistic model's report written without a worker (the page to compare with)."""
+    reg, model = logistic_files
+    with pytest.MonkeyPatch.context() as mp:
+        out = tmp_path_factory.mktemp("without") / "b.html"
+        return _report(reg, model, out, mp, "never")[0]
+
+
 def _report(reg, model, out, monkeypatch, when):
     monkeypatch.setattr(_refit_worker, "WHEN", when)
     answered = []
@@ -141,15 +150,16 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     ],
     ids=["dies", "answers-nothing", "error", "other-rows"],
 )
-def test_a_failing_worker_leaves_the_report_as_without(logistic_files, tmp_path, monkeypatch, code):
+def test_a_failing_worker_leaves_the_report_as_without(
+    logistic_files, logistic_without, tmp_path, monkeypatch, code
+):
     reg, model = logistic_files
-    without, _ = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     got = _sections_answered(monkeypatch)
     monkeypatch.setattr(_report_worker, "CODE", code)
     with_failed, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(answered) == 1
     assert len(got) == 1 and "audit" not in (got[0] or {})
-    assert with_failed == without
+    assert with_failed == logistic_without
 
 
 def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, tmp_path):
@@ -167,12 +177,11 @@ def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, t
 
 
 def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
-    logistic_files, tmp_path, monkeypatch
+    logistic_files, logistic_without, tmp_path, monkeypatch
 ):
     # the sections' answer waits in the pipe until the report reads it, at its end; the
     # worker meanwhile builds the panel and takes the risks for the audit
     reg, model = logistic_files
-    without, _ = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     got = _sections_answered(monkeypatch)
     code = (
         "import turnover_risk.cli._report_worker as w\n"
@@ -185,4 +194,4 @@ def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
     monkeypatch.setattr(_report_worker, "CODE", code)
     with_worker, _ = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(got[0]["padding"]) == 1_000_000 and "audit" in got[0]
-    assert with_worker == without
+    assert with_worker == logistic_without
