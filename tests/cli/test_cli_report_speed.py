@@ -1,6 +1,8 @@
 """What keeps ``turnover-risk report`` quick must not change it: the report written with the
-worker process that shares a gbm's bootstrap refits equals the report written without it, and
-the help of the command line loads none of the heavy libraries."""
+worker process (``cli/_report_worker.py``: the register's sections, then a gbm's bootstrap
+refits) equals the report written without it, also when
+the worker fails or answers nothing, and the help of the command line loads none of the heavy
+libraries."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sys
 import pytest
 
 import turnover_risk as tr
-from turnover_risk.cli import main
+from turnover_risk.cli import _report_worker, main
 from turnover_risk.groups import _refit_worker
 
 HEAVY = ("pandas", "scipy", "sklearn", "skops", "shap", "matplotlib", "numba", "pyarrow")
@@ -35,14 +37,38 @@ def test_help_in_a_fresh_process_loads_no_heavy_library(argv):
 
 
 @pytest.fixture(scope="module")
-def gbm_files(tmp_path_factory):
-    """A small register folder and a gbm trained on it by the command line."""
+def register_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("speed")
     tr.write_register(tr.make_register(n_units=10, years=4, random_state=2), folder / "reg")
-    model = folder / "gbm.skops"
-    args = ["train", str(folder / "reg"), "--kind", "gbm", "--out", str(model), "--n-splits", "2"]
+    return folder / "reg"
+
+
+def _train(folder, kind):
+    model = folder.parent / f"{kind}.skops"
+    args = ["train", str(folder), "--kind", kind, "--out", str(model), "--n-splits", "2"]
     assert main(["--quiet", *args]) == 0
-    return folder / "reg", model
+    return model
+
+
+@pytest.fixture(scope="module")
+def gbm_files(register_folder):
+    """A small register folder and a gbm trained on it by the command line."""
+    return register_folder, _train(register_folder, "gbm")
+
+
+@pytest.fixture(scope="module")
+def logistic_files(register_folder):
+    """The same register folder and a logistic model trained on it by the command line."""
+    return register_folder, _train(register_folder, "logistic")
+
+
+@pytest.fixture(scope="module")
+def logistic_without(logistic_files, tmp_path_factory):
+    """The logistic model's report written without a worker (the page to compare with)."""
+    reg, model = logistic_files
+    with pytest.MonkeyPatch.context() as mp:
+        out = tmp_path_factory.mktemp("without") / "b.html"
+        return _report(reg, model, out, mp, "never")[0]
 
 
 def _report(reg, model, out, monkeypatch, when):
@@ -74,6 +100,68 @@ def test_the_report_with_the_refit_worker_equals_the_report_without(
     assert "<section" in without and 'id="groups"' in without
 
 
+def _sections_answered(monkeypatch):
+    """Record what the report worker answers (None: failed) in the returned list."""
+    got = []
+    result = _report_worker.ReportWorker.result
+
+    def recorded(self):
+        got.append(result(self))
+        return got[-1]
+
+    monkeypatch.setattr(_report_worker.ReportWorker, "result", recorded)
+    return got
+
+
+def test_the_logistic_report_with_the_worker_equals_the_report_without(
+    logistic_files, tmp_path, monkeypatch
+):
+    reg, model = logistic_files
+    got = _sections_answered(monkeypatch)
+    with_worker, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert len(answered) == 1  # one worker, closed once
+    # it wrote the register's sections and the audit (and no refits for a logistic model)
+    assert len(got) == 1 and sorted(got[0]) == ["audit", "rates", "tables"]
+    assert answered == [0]
+    without, none = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
+    assert none == [] and len(got) == 1  # no worker: nothing asked
+    assert with_worker == without
+    # the worker's pieces are in the page, in their places
+    assert got[0]["tables"] in without and got[0]["rates"] in without
+    assert len(got[0]["audit"]) >= 3 and "\n".join(got[0]["audit"]) in without
+    assert 'id="fairness-audit"' in without and 'id="fairness-plot"' in without
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import sys; sys.exit(3)",  # dies at once: no answer
+        # answers, but with no section (as when it cannot read a file)
+        "import turnover_risk.cli._report_worker as w; w._sections = lambda request: ({}, None); "
+        "w._serve()",
+        # fails in the middle: an error answer
+        "import turnover_risk.cli._report_worker as w\n"
+        "def boom(request): raise OSError('disk')\n"
+        "w._sections = boom; w._serve()",
+        # its panel's labelled rows differ from the report's: the audit is not used
+        "import turnover_risk.cli._report_worker as w\n"
+        "key = w._labelled\n"
+        "w._labelled = lambda panel: (key(panel)[0], 'other rows'); w._serve()",
+    ],
+    ids=["dies", "answers-nothing", "error", "other-rows"],
+)
+def test_a_failing_worker_leaves_the_report_as_without(
+    logistic_files, logistic_without, tmp_path, monkeypatch, code
+):
+    reg, model = logistic_files
+    got = _sections_answered(monkeypatch)
+    monkeypatch.setattr(_report_worker, "CODE", code)
+    with_failed, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert len(answered) == 1
+    assert len(got) == 1 and "audit" not in (got[0] or {})
+    assert with_failed == logistic_without
+
+
 def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, tmp_path):
     from turnover_risk.cli._model_commands import MANIFEST_ENTRY, _model_kind_hint
     from turnover_risk.models._safe_format import MANIFEST_ENTRY as SAVED_AS
@@ -86,3 +174,24 @@ def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, t
     assert _model_kind_hint(str(junk)) is None
     assert _model_kind_hint(None) is None
     assert _model_kind_hint(str(tmp_path / "missing.skops")) is None
+
+
+def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
+    logistic_files, logistic_without, tmp_path, monkeypatch
+):
+    # the sections' answer waits in the pipe until the report reads it, at its end; the
+    # worker meanwhile builds the panel and takes the risks for the audit
+    reg, model = logistic_files
+    got = _sections_answered(monkeypatch)
+    code = (
+        "import turnover_risk.cli._report_worker as w\n"
+        "sections = w._sections\n"
+        "def padded(request):\n"
+        "    out, register = sections(request)\n"
+        "    return {**out, 'padding': 'x' * 1_000_000}, register\n"
+        "w._sections = padded; w._serve()"
+    )
+    monkeypatch.setattr(_report_worker, "CODE", code)
+    with_worker, _ = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert len(got[0]["padding"]) == 1_000_000 and "audit" in got[0]
+    assert with_worker == logistic_without

@@ -27,6 +27,30 @@ from turnover_risk.cli._print import _print_flag_result, _steps
 # --------------------------------------------------------------------------------------------
 
 
+def _panel_of(reg, model):
+    """The panel of ``reg`` with a fitted model's settings (frequency, horizon, outcome,
+    scope), data-quality warnings silenced (they belong to 'validate')."""
+    import warnings
+
+    from turnover_risk._warnings import DataQualityWarning
+    from turnover_risk.panel import build_panel
+
+    spec = getattr(model, "spec_", None)
+    kw = (
+        {
+            "freq": spec.freq,
+            "horizon": spec.horizon,
+            "outcome": spec.outcome,
+            "scope": spec.scope,
+        }
+        if spec is not None
+        else {}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return build_panel(reg, **kw)
+
+
 def _model_and_panel(args):
     """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
     import warnings
@@ -35,7 +59,6 @@ def _model_and_panel(args):
 
     from turnover_risk._warnings import DataQualityWarning
     from turnover_risk.models import TurnoverRiskModel, load_model
-    from turnover_risk.panel import build_panel
 
     model = load_model(args.model) if args.model else None
     path = Path(args.path)
@@ -43,20 +66,7 @@ def _model_and_panel(args):
         reg, panel = None, pd.read_parquet(path)
     else:
         reg = load_register(args.path)
-        spec = getattr(model, "spec_", None)
-        kw = (
-            {
-                "freq": spec.freq,
-                "horizon": spec.horizon,
-                "outcome": spec.outcome,
-                "scope": spec.scope,
-            }
-            if spec is not None
-            else {}
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataQualityWarning)
-            panel = build_panel(reg, **kw)
+        panel = _panel_of(reg, model)
     if model is None:
         print("No --model given: fitting a logistic TurnoverRiskModel on the panel.")
         with warnings.catch_warnings():
@@ -150,30 +160,48 @@ MANIFEST_ENTRY = "turnover_risk/manifest.json"
 there, which would load pandas before the refit worker is started)."""
 
 
-def _model_kind_hint(path: str | None) -> str | None:
-    """The ``kind`` named by a model file's manifest, read without loading the model (only to
-    decide early whether a worker process pays: ``load_model`` checks the file); None when
-    there is no file or no readable manifest."""
+def _manifest_hint(path: str | None) -> dict:
+    """A model file's manifest, read without loading the model (only to decide early what a
+    worker process does: ``load_model`` checks the file); empty when there is no file or no
+    readable manifest."""
     import json
     import zipfile
 
     if not path:
-        return None
+        return {}
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo(MANIFEST_ENTRY)
             if info.file_size > 1_000_000:  # a manifest is a few kB
-                return None
-            kind = json.loads(zf.read(info)).get("kind")
+                return {}
+            manifest = json.loads(zf.read(info))
     except Exception:  # not a readable archive: load_model says what is wrong
-        return None
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _model_kind_hint(path: str | None) -> str | None:
+    """The ``kind`` named by a model file's manifest (see :func:`_manifest_hint`), or None."""
+    kind = _manifest_hint(path).get("kind")
     return kind if isinstance(kind, str) else None
+
+
+def _panel_settings_hint(path: str | None) -> dict | None:
+    """The panel settings (``freq``, ``horizon``, ``outcome``, ``scope``) named by a model
+    file's manifest, when all are plain values; else None. The report's process checks them
+    against the loaded model before the worker's panel is used."""
+    manifest = _manifest_hint(path)
+    keys = ("freq", "horizon", "outcome", "scope")
+    settings = {k: manifest.get(k) for k in keys}
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in settings.values()):
+        return None
+    return settings
 
 
 def _cmd_report(args) -> int:
     from turnover_risk._atomic import atomic_output, check_target
+    from turnover_risk.cli._report_worker import ReportWorker
     from turnover_risk.groups._refit_worker import refit_process
-    from turnover_risk.report import write_report
 
     if Path(args.path).suffix.lower() == ".parquet":
         raise CLIError(
@@ -183,24 +211,46 @@ def _cmd_report(args) -> int:
     inputs = [args.path, args.model]
     out = check_target(args.out, overwrite=args.overwrite, inputs=inputs)
     steps = _steps(2, "report")
-    # A gbm's bootstrap refits are most of the report's time: they are shared with a worker
-    # process (when a core is free), started first so that its imports overlap the imports
-    # and the reading of the model and the register here (groups/_refit_worker.py).
+    # One worker process, started before the heavy imports here, writes the sections that
+    # need only the register while this process loads the model and writes the rest
+    # (cli/_report_worker.py). A gbm's bootstrap refits are most of its report's time: the
+    # same worker then shares them (groups/_refit_worker.py). Without a worker, everything is
+    # written here: the same page.
     gbm = args.n_boot > 0 and _model_kind_hint(args.model) == "gbm"
-    with refit_process(start=gbm):
-        reg, model, panel = _model_and_panel(args)
-        steps.update(1)
-        with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
-            write_report(
-                reg,
-                model,
-                tmp,
-                by=args.by,
-                lang=args.lang,
-                panel=panel,
-                min_group_size=args.min_group_size,
-                n_boot=args.n_boot,
-            )
+    ahead = ReportWorker.start(
+        args.path,
+        lang=args.lang,
+        min_group_size=args.min_group_size,
+        refits=gbm,
+        panel_settings=_panel_settings_hint(args.model),
+    )
+    try:
+        from turnover_risk.report._write import _write_report
+
+        with refit_process(start=gbm, worker=ahead.worker if ahead else None):
+            reg, model, panel = _model_and_panel(args)
+            steps.update(1)
+            with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+                _write_report(
+                    reg,
+                    model,
+                    tmp,
+                    by=args.by,
+                    lang=args.lang,
+                    panel=panel,
+                    evaluation=None,
+                    flags=None,
+                    min_group_size=args.min_group_size,
+                    n_boot=args.n_boot,
+                    margin=1.25,
+                    random_state=0,
+                    title=None,
+                    show_progress=None,
+                    ahead=ahead,
+                )
+    finally:
+        if ahead is not None:
+            ahead.close()
     steps.update(1)
     steps.close()
     print(f"Report written to {out.resolve()}")

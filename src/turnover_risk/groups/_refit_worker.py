@@ -5,8 +5,9 @@ gradient-boosting tree grower, scikit-learn's input checks), so threads of one p
 one interpreter lock with the report's other sections and use the second core only in part.
 While :func:`refit_process` is active, a draw may also be refitted in one worker process
 (``python -P -c ...`` running :func:`_serve`), started at the beginning of the block so that
-its imports overlap the caller's (``turnover-risk report`` starts it before reading the model
-and the register). The caller's thread takes draws from the end of the list and the worker
+its imports overlap the caller's; ``turnover-risk report`` passes its own worker instead
+(``cli/_report_worker.py``: started before reading the model and the register, it writes the
+register's sections first, then runs :func:`_serve` on the same pipes). The caller's thread takes draws from the end of the list and the worker
 from the front, one at a time, until none is left.
 
 The same numbers either way: a refit is a function of its arrays alone (the classifier's
@@ -95,22 +96,32 @@ def _write_frame(stream, head: dict, body: bytes = b"") -> None:
     stream.flush()
 
 
-def _serve() -> None:
-    """The worker's loop: a refit per request on stdin, its risks on stdout, until EOF."""
+def _serve(stdin=None, stdout=None, before_writing: Callable[[], None] | None = None) -> None:
+    """The worker's loop: a refit per request on ``stdin``, its risks on ``stdout``, until EOF.
+
+    Without streams, the process's own (a worker started for the refits alone); the command
+    line's report worker (``cli/_report_worker.py``) passes its streams after its first job,
+    and ``before_writing``, called before the first answer (its own answer is written by a
+    thread).
+    """
     import importlib
 
     from threadpoolctl import threadpool_limits
 
     importlib.import_module("sklearn.ensemble")  # imported while the caller reads its inputs
     warnings.simplefilter("ignore")
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not enter the answers
+    if stdin is None or stdout is None:
+        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        sys.stdout = sys.stderr  # a stray print must not enter the answers
     with threadpool_limits(limits=1):
         while True:
             try:
                 head, body = _read_frame(stdin)
             except EOFError:
                 return
+            if before_writing is not None:
+                before_writing()
+                before_writing = None
             try:
                 module = importlib.import_module(CLASSES[head["cls"]])
                 estimator = getattr(module, head["cls"])(**head["params"])
@@ -124,26 +135,55 @@ def _serve() -> None:
 
 
 class _Worker:
-    """The caller's end of a worker process (one request at a time)."""
+    """The caller's end of a worker process (one request at a time).
 
-    def __init__(self) -> None:
+    ``code`` is the Python code the process runs (default: :func:`_serve`). A worker that first
+    does another job (the command line's report sections) names it in :attr:`awaiting`: its
+    answer is read, and kept in :attr:`answers`, before the first refit is sent, so that
+    neither process waits on a full pipe while the other writes.
+    """
+
+    def __init__(self, code: str | None = None) -> None:
         import subprocess
 
         # the folder that holds this turnover_risk package, first on the worker's path
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        code = (
-            f"import sys; sys.path.insert(0, {root!r}); "
-            "from turnover_risk.groups._refit_worker import _serve; _serve()"
-        )
+        code = code or "from turnover_risk.groups._refit_worker import _serve; _serve()"
         one = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-c", code],
+            [sys.executable, "-P", "-c", f"import sys; sys.path.insert(0, {root!r}); {code}"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={**os.environ, **one},
         )
         self.done = 0  # refits answered by the worker
+        self.lock = threading.Lock()  # one request and its answer at a time on the pipes
+        self.awaiting: list[str] = []  # jobs sent before the refits, answers not read yet
+        self.answers: dict[str, tuple[dict, bytes]] = {}
+
+    def send(self, job: str, head: dict, body: bytes = b"") -> None:
+        """Send the job ``job`` (answered by a frame whose head has ``"job": job``)."""
+        with self.lock:
+            _write_frame(self.proc.stdin, {**head, "job": job}, body)
+            self.awaiting.append(job)
+
+    def _read_awaited(self) -> None:
+        """Read the answers of the jobs sent (the caller holds :attr:`lock`)."""
+        while self.awaiting:
+            head, body = _read_frame(self.proc.stdout)
+            job = head.get("job")
+            if job not in self.awaiting:
+                raise RuntimeError(f"the worker answered {job!r}, not {self.awaiting[0]!r}")
+            self.awaiting.remove(job)
+            self.answers[job] = (head, body)
+
+    def answer(self, job: str) -> tuple[dict, bytes]:
+        """The answer of ``job`` (waits for it); raises when the worker failed or ended."""
+        with self.lock:
+            if job not in self.answers:
+                self._read_awaited()
+            return self.answers[job]
 
     @staticmethod
     def request(estimator: Any) -> dict | None:
@@ -162,8 +202,10 @@ class _Worker:
     def fit_predict(self, head: dict, X, y, target) -> np.ndarray:
         buf = io.BytesIO()
         np.savez(buf, X=X, y=y, target=target)
-        _write_frame(self.proc.stdin, head, buf.getvalue())
-        answer, body = _read_frame(self.proc.stdout)
+        with self.lock:
+            self._read_awaited()
+            _write_frame(self.proc.stdin, head, buf.getvalue())
+            answer, body = _read_frame(self.proc.stdout)
         if not answer.get("ok"):
             raise RuntimeError(answer.get("error", "the refit failed in the worker"))
         self.done += 1
@@ -198,8 +240,13 @@ def _free_core() -> bool:
         return True
 
 
+def wanted(start: bool = True) -> bool:
+    """Whether a worker process should be started for work worth one (see :data:`WHEN`)."""
+    return start and WHEN != "never" and (WHEN == "always" or _free_core())
+
+
 @contextlib.contextmanager
-def refit_process(start: bool = True) -> Iterator[bool]:
+def refit_process(start: bool = True, worker: _Worker | None = None) -> Iterator[bool]:
     """Let the bootstrap refits run partly in one worker process while the block runs.
 
     Parameters
@@ -207,8 +254,12 @@ def refit_process(start: bool = True) -> Iterator[bool]:
     start : bool
         Whether the refits to come are worth a process (the command line's report: a
         gradient-boosting model). False: the block runs as without it.
+    worker : _Worker, optional
+        A worker already started by the caller (the command line's report worker, which
+        does the register's sections first and then serves refits); used with ``start``,
+        and closed by the caller, not here.
 
-    Yields whether a worker was started: only with ``start``, on two CPUs or more with one
+    Yields whether a worker is used: only with ``start``, on two CPUs or more with one
     idle (see :data:`WHEN`), and where a process can be started; else the refits run in this
     process, as without the block. Nested blocks use the outer worker.
 
@@ -218,21 +269,23 @@ def refit_process(start: bool = True) -> Iterator[bool]:
     ...     flags = tr.flag_groups(model, panel, n_boot=10)
     """
     global _WORKER
-    wanted = start and WHEN != "never" and (WHEN == "always" or _free_core())
-    if _WORKER is not None or not wanted:
+    if _WORKER is not None or not start or (worker is None and not wanted(start)):
         yield _WORKER is not None
         return
-    try:
-        worker = _Worker()
-    except Exception:  # no process can be started here: refit in this process
-        yield False
-        return
+    owned = worker is None
+    if owned:
+        try:
+            worker = _Worker()
+        except Exception:  # no process can be started here: refit in this process
+            yield False
+            return
     _WORKER = worker
     try:
         yield True
     finally:
         _WORKER = None
-        worker.close()
+        if owned:
+            worker.close()
 
 
 def shared_refits(

@@ -22,7 +22,7 @@ from turnover_risk.governance._summary import fairness_summary
 from turnover_risk.panel import panel_spec
 from turnover_risk.report._format import _img, _localise_axes, _table
 
-__all__ = ["SECTION_ID", "_fairness_section"]
+__all__ = ["SECTION_ID", "_audit_parts", "_fairness_section"]
 
 SECTION_ID = "fairness"
 AUDIT_BOOT = 200
@@ -68,23 +68,31 @@ def _fairness_section(
     audit: Any = None,
     drift: Any = None,
     random_state: int | None = 0,
+    audit_parts: list[str] | None = None,
 ) -> tuple[str, str]:
-    """``(title, html body)`` of the section, in ``lang`` ("nb" or "en")."""
+    """``(title, html body)`` of the section, in ``lang`` ("nb" or "en").
+
+    ``audit_parts``: the audit's part of the body (:func:`_audit_parts`) when written
+    elsewhere (the command line's report worker); else the audit is run here.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if audit is None:
+        if audit is None and audit_parts is None:
             audit = _audit_or_none(model, panel, register, min_group_size, random_state)
         if drift is None:
             if getattr(model, "input_profile_", None) is None:
                 drift = "no_profile"
             else:
                 drift = check_drift(model, _latest(panel, horizon))
-    s = fairness_summary(audit, drift, lang=lang)
-    s["drift_sentences"] = [_named(x, lang) for x in s["drift_sentences"]]
-    if s["drift_table"] is not None:
-        s["drift_table"]["rows"] = [
-            [_named(str(r[0]), lang), *r[1:]] for r in s["drift_table"]["rows"]
-        ]
+    if audit_parts is None:
+        audit_parts = _audit_parts(audit, lang)
+    title = fairness_summary(lang=lang)["title"]
+    return title, "\n".join([*audit_parts, *_drift_parts(drift, lang)])
+
+
+def _audit_parts(audit: Any, lang: str) -> list[str]:
+    """The audit's sentences, table and figure (HTML pieces; none without an audit)."""
+    s = fairness_summary(audit, None, lang=lang)
     parts = [f"<p>{html.escape(x)}</p>" for x in s["audit_sentences"]]
     if s["audit_table"] is not None:
         t = s["audit_table"]
@@ -102,10 +110,21 @@ def _fairness_section(
         import matplotlib.pyplot as plt
 
         plt.close(axes[0].figure)
-    parts += [f"<p>{html.escape(x)}</p>" for x in s["drift_sentences"]]
+    return parts
+
+
+def _drift_parts(drift: Any, lang: str) -> list[str]:
+    """The drift check's sentences and table (HTML pieces), feature names in words."""
+    s = fairness_summary(None, drift, lang=lang)
+    s["drift_sentences"] = [_named(x, lang) for x in s["drift_sentences"]]
+    if s["drift_table"] is not None:
+        s["drift_table"]["rows"] = [
+            [_named(str(r[0]), lang), *r[1:]] for r in s["drift_table"]["rows"]
+        ]
+    parts = [f"<p>{html.escape(x)}</p>" for x in s["drift_sentences"]]
     if s["drift_table"] is not None and s["drift_table"]["rows"]:
         t = s["drift_table"]
         parts.append(_table(t["header"], t["rows"], text_cols=(0, 2, 5), table_id="fairness-drift"))
         if t.get("note"):
             parts.append(f'<p class="note">{html.escape(t["note"])}</p>')
-    return s["title"], "\n".join(parts)
+    return parts

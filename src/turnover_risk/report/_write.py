@@ -124,9 +124,55 @@ def write_report(
     >>> model = tr.TurnoverRiskModel(random_state=0).fit(tr.build_panel(reg))  # doctest: +SKIP
     >>> tr.write_report(reg, model, "report.html", lang="en")  # doctest: +SKIP
     """
+    return _write_report(
+        register,
+        model,
+        path,
+        by=by,
+        lang=lang,
+        panel=panel,
+        evaluation=evaluation,
+        flags=flags,
+        min_group_size=min_group_size,
+        n_boot=n_boot,
+        margin=margin,
+        random_state=random_state,
+        title=title,
+        show_progress=show_progress,
+    )
+
+
+def _write_report(
+    register,
+    model,
+    path,
+    *,
+    by,
+    lang,
+    panel,
+    evaluation,
+    flags,
+    min_group_size,
+    n_boot,
+    margin,
+    random_state,
+    title,
+    show_progress,
+    ahead: Any = None,
+) -> Path:
+    """:func:`write_report`, with some sections possibly written ``ahead`` by another process.
+
+    ``ahead`` (the command line's report worker, ``cli/_report_worker.py``) has ``provides``,
+    the names of the sections it writes (``"rates"``, ``"tables"``: they need the register
+    only; ``"audit"``: the audit's part of the fairness section, from the model's risks of the
+    panel's labelled rows, given to it by ``send_risks(model, panel, random_state)``) from the
+    same inputs with the same functions, and ``result()``: a dict of them, or None when it
+    failed; a section it did not write is written here, so the page is the same either way.
+    """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
     min_group_size = check_min_group_size(min_group_size)
+    provided = tuple(getattr(ahead, "provides", ()))
     from threadpoolctl import threadpool_limits
 
     from turnover_risk._progress import bar
@@ -154,6 +200,8 @@ def write_report(
                 }
             panel = build_panel(register, **kwargs)
         horizon = spec.horizon if spec is not None else panel_spec(panel).horizon
+        if "audit" in provided:  # the audit needs the model's risks of the labelled rows
+            ahead.send_risks(model, panel, random_state)
         progress.update(1)
         recompute = (
             flags is None
@@ -199,12 +247,17 @@ def write_report(
             if evaluation is None and not getattr(model, "_evaluation_summary", None):
                 evaluation = evaluate(model, panel)
             progress.update(1)
-            rates = _rates_section(register, L, lang, min_group_size)
-            # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            fairness = _fairness(
-                model, panel, register, lang, horizon, min_group_size, random_state
+            # written here unless another process writes them ahead (fetched further down)
+            rates = (
+                None if "rates" in provided else _rates_section(register, L, lang, min_group_size)
             )
-            tables = _data_block(register, L, lang)
+            # "Is the model fair, and still valid?" (audit by gender and age band, drift)
+            fairness = (
+                None
+                if "audit" in provided
+                else _fairness(model, panel, register, lang, horizon, min_group_size, random_state)
+            )
+            tables = None if "tables" in provided else _data_block(register, L, lang)
             early = None
             if pending is not None:
                 # what the results need besides the flags, while the refits run
@@ -226,23 +279,39 @@ def write_report(
         )
         res.L = L
         progress.update(1)
+        sections = {
+            "model": _model_section(model, evaluation, res.metrics, L, lang, horizon, res.outcome),
+            "groups": _groups_section(res, L, lang),
+            "backtest": _backtest_section(res, L, lang),
+            "drivers": _drivers_section(res, L, lang),
+            "whatif": _whatif_section(res, L, lang),
+        }
+        page_one = _page_one(res, lang)
+        if provided:  # last: the other process had all the time above
+            got = ahead.result() or {}
+            if rates is None:
+                rates = got.get("rates") or _rates_section(register, L, lang, min_group_size)
+            if tables is None:
+                tables = got.get("tables") or _data_block(register, L, lang)
+            if fairness is None:  # the drift check is written here; the audit maybe ahead
+                fairness = _fairness(
+                    model,
+                    panel,
+                    register,
+                    lang,
+                    horizon,
+                    min_group_size,
+                    random_state,
+                    audit_parts=got.get("audit"),
+                )
         evidence = [
             ("rates", L["rates"], rates),
-            (
-                "model",
-                L["model"],
-                _model_section(model, evaluation, res.metrics, L, lang, horizon, res.outcome),
-            ),
-            ("groups", L["groups"], _groups_section(res, L, lang)),
-            ("backtest", L["backtest"], _backtest_section(res, L, lang)),
-            ("drivers", L["drivers"], _drivers_section(res, L, lang)),
-            ("whatif", L["whatif"], _whatif_section(res, L, lang)),
+            *((sid, L[sid], body) for sid, body in sections.items()),
             fairness,
             ("tables", L["tables"], tables),
             ("glossary", L["glossary"], _glossary(lang)),
         ]
         progress.update(1)
-        page_one = _page_one(res, lang)
     page = _fill_template(L, lang, title, flags, panel, page_one, evidence, __version__)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -262,12 +331,22 @@ def _one_openmp_thread(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def _fairness(model, panel, register, lang, horizon, min_group_size, random_state):
-    """The section "Is the model fair, and still valid?" (audit and drift)."""
+def _fairness(
+    model, panel, register, lang, horizon, min_group_size, random_state, audit_parts=None
+):
+    """The section "Is the model fair, and still valid?" (audit and drift); ``audit_parts``:
+    the audit's part when written ahead (``report/_fairness._audit_parts``)."""
     from turnover_risk.report._fairness import SECTION_ID, _fairness_section
 
     title, body = _fairness_section(
-        model, panel, register, lang, horizon, min_group_size, random_state=random_state
+        model,
+        panel,
+        register,
+        lang,
+        horizon,
+        min_group_size,
+        random_state=random_state,
+        audit_parts=audit_parts,
     )
     return (SECTION_ID, title, body)
 
