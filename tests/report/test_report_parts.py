@@ -201,3 +201,29 @@ def test_feature_names_are_replaced_as_whole_words_only():
     out = _named(text, "en")
     assert "have drifted from" in out
     assert "fte (PSI" not in out and out.endswith("(PSI 0.2).")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["27,5\u00a0% (20,5 %-35,4 %)", "27.5% (20.5%-35.4%)", "1,03 (0,84-1,20)", "0 % (0 %-12 %)"],
+)
+def test_audit_cells_wrap_only_before_their_interval(cell):
+    """The audit table may wrap (it is wider than the page), but never inside a value or its
+    interval: the value and the interval are each one unbreakable span; the text is the same."""
+    import html
+    import re
+
+    from turnover_risk.report._fairness import _value_then_interval
+
+    out = _value_then_interval(cell)
+    spans = re.findall(r'<span class="nowrap">(.*?)</span>', out)
+    value, interval = cell.split(" (", 1)
+    assert [html.unescape(x) for x in spans] == [value, "(" + interval]
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)) == cell
+
+
+def test_audit_cells_without_an_interval_are_escaped_text():
+    from turnover_risk.report._fairness import _value_then_interval
+
+    assert _value_then_interval("aldersgruppe: <30") == "aldersgruppe: &lt;30"
+    assert _value_then_interval(160) == "160"

@@ -28,6 +28,19 @@ SECTION_ID = "fairness"
 AUDIT_BOOT = 200
 
 
+def _value_then_interval(cell: Any) -> str:
+    """A cell of the audit table as HTML: "27.5 % (20.5 %-35.4 %)" may wrap before its
+    interval, never inside the value or the interval (the table is wider than the page)."""
+    text = str(cell)
+    if " (" not in text:
+        return html.escape(text)
+    value, interval = text.split(" (", 1)
+    return (
+        f'<span class="nowrap">{html.escape(value)}</span> '
+        f'<span class="nowrap">({html.escape(interval)}</span>'
+    )
+
+
 def _named(text: str, lang: str) -> str:
     """Feature code names in ``text`` replaced by their words in ``lang``."""
     from turnover_risk.groups import feature_label
@@ -96,7 +109,16 @@ def _audit_parts(audit: Any, lang: str) -> list[str]:
     parts = [f"<p>{html.escape(x)}</p>" for x in s["audit_sentences"]]
     if s["audit_table"] is not None:
         t = s["audit_table"]
-        parts.append(_table(t["header"], t["rows"], text_cols=(0,), table_id="fairness-audit"))
+        rows = [[_value_then_interval(c) for c in row] for row in t["rows"]]
+        parts.append(
+            _table(
+                t["header"],
+                rows,
+                text_cols=(0,),
+                table_id="fairness-audit",
+                raw_cols=range(len(t["header"])),
+            )
+        )
         axes = audit.plot(labels=t["labels"], titles=t["titles"])
         for ax in axes:  # decimal commas in bokmål; the group labels stay as given
             _localise_axes(ax, lang, y=None)
