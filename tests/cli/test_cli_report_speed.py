@@ -43,10 +43,10 @@ def register_folder(tmp_path_factory):
     return folder / "reg"
 
 
-def _train(folder, kind):
-    model = folder.parent / f"{kind}.skops"
+def _train(folder, kind, *extra, name=None):
+    model = folder.parent / f"{name or kind}.skops"
     args = ["train", str(folder), "--kind", kind, "--out", str(model), "--n-splits", "2"]
-    assert main(["--quiet", *args]) == 0
+    assert main(["--quiet", *args, *extra]) == 0
     return model
 
 
@@ -195,3 +195,31 @@ def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
     with_worker, _ = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(got[0]["padding"]) == 1_000_000 and "audit" in got[0]
     assert with_worker == logistic_without
+
+
+def test_a_gbm_with_its_refits_kept_reports_as_one_that_refits(gbm_files, tmp_path, monkeypatch):
+    # 'train' keeps a gbm's refits (groups/_refit_store.py); the report then makes none, and
+    # its worker writes the audit as for a logistic model. The page is the one of the same
+    # gbm refitting (gbm_files keeps 10 refits, the report asks for 6: it refits).
+    from turnover_risk.groups import _refit_store
+
+    reg, refitting = gbm_files
+    kept = _train(reg, "gbm", "--refits", "6", name="gbm-kept")
+    without, _ = _report(reg, refitting, tmp_path / "b.html", monkeypatch, "never")
+    got = _sections_answered(monkeypatch)
+    with_kept, answered = _report(reg, kept, tmp_path / "a.html", monkeypatch, "always")
+    assert answered == [0] and sorted(got[0]) == ["audit", "rates", "tables"]
+    assert with_kept == without
+    # kept refits that are not these (another register, say): the worker refits after the
+    # audit, and the page is still the same
+    monkeypatch.setattr(_refit_store, "refit_key", lambda *args: "other refits")
+    got.clear()
+    missed, answered = _report(reg, kept, tmp_path / "c.html", monkeypatch, "always")
+    assert answered[0] >= 1 and "audit" in got[0]
+    assert missed == without
+
+
+def test_train_refuses_a_single_refit(register_folder, tmp_path):
+    args = ["train", str(register_folder), "--kind", "gbm", "--out", str(tmp_path / "m.skops")]
+    assert main(["--quiet", *args, "--refits", "1"]) == 2
+    assert not (tmp_path / "m.skops").exists()

@@ -186,6 +186,15 @@ def _model_kind_hint(path: str | None) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def _stored_refits_hint(path: str | None) -> tuple | None:
+    """``(n_boot, random_state)`` of the bootstrap refits a model file's manifest says are kept
+    in it (``groups/_refit_store.py``), or None."""
+    stored = _manifest_hint(path).get("stored_refits")
+    if not isinstance(stored, dict):
+        return None
+    return stored.get("n_boot"), stored.get("random_state")
+
+
 def _panel_settings_hint(path: str | None) -> dict | None:
     """The panel settings (``freq``, ``horizon``, ``outcome``, ``scope``) named by a model
     file's manifest, when all are plain values; else None. The report's process checks them
@@ -217,12 +226,16 @@ def _cmd_report(args) -> int:
     # same worker then shares them (groups/_refit_worker.py). Without a worker, everything is
     # written here: the same page.
     gbm = args.n_boot > 0 and _model_kind_hint(args.model) == "gbm"
+    # A gbm trained with its refits kept ('train --refits') likely needs none here: the worker
+    # then writes the audit too, and serves refits only if the kept ones are not these.
+    stored = gbm and _stored_refits_hint(args.model) == (args.n_boot, 0)
     ahead = ReportWorker.start(
         args.path,
         lang=args.lang,
         min_group_size=args.min_group_size,
         refits=gbm,
         panel_settings=_panel_settings_hint(args.model),
+        audit_first=stored,
     )
     try:
         from turnover_risk.report._write import _write_report
@@ -340,6 +353,13 @@ def _add_train(sub) -> None:
     p.add_argument("--out", required=True, help="model file (.skops)")
     p.add_argument("--n-splits", type=int, default=4, help="evaluation folds (default 4)")
     p.add_argument("--random-state", type=int, default=0)
+    p.add_argument(
+        "--refits",
+        type=int,
+        default=10,
+        help="bootstrap refits of a gbm to keep in the model file (default 10, as 'report "
+        "--n-boot'; 0: none): a report on the same register uses them instead of refitting",
+    )
     add_output_options(p)
     p.set_defaults(func=_cmd_train)
 
@@ -354,6 +374,8 @@ def _cmd_train(args) -> int:
 
     if Path(args.out).suffix.lower() != ".skops":
         raise CLIError(f"--out {args.out!r}: use a .skops file name, e.g. model.skops")
+    if args.refits < 0 or args.refits == 1:
+        raise CLIError(f"--refits {args.refits}: use 0 (none) or at least 2")
     check_target(model_path(args.out), overwrite=args.overwrite, inputs=[args.path])
     panel = _panel_for_model(args.path)
     model = TurnoverRiskModel(kind=args.kind, random_state=args.random_state)
@@ -362,6 +384,11 @@ def _cmd_train(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         model.fit(panel)
+        if args.kind == "gbm" and args.refits:
+            from turnover_risk.groups._refit_store import store_refits
+
+            # the report's prospective flags (random_state 0) then skip their refits
+            store_refits(model, panel, n_boot=args.refits, random_state=0)
     steps.update(1)
     out = _save_model(model, args.out, result, overwrite=args.overwrite, inputs=(args.path,))
     steps.update(1)

@@ -75,18 +75,21 @@ class ReportWorker:
         min_group_size: int,
         refits: bool,
         panel_settings: dict | None = None,
+        audit_first: bool = False,
     ) -> ReportWorker | None:
         """Start the worker on the register folder ``path``, or None when no core is likely
         free or no process can be started.
 
         ``refits``: the worker then serves the bootstrap refits (a gbm). ``panel_settings``
         (the model file's ``freq``, ``horizon``, ``outcome`` and ``scope``, read from its
-        manifest): without refits, the worker also builds the panel and, given the model's
-        risks (:meth:`send_risks`), writes the audit's part of the fairness section.
+        manifest): without refits, or with ``audit_first`` (a gbm whose refits are likely
+        kept in its file, ``groups/_refit_store.py``), the worker also builds the panel and,
+        given the model's risks (:meth:`send_risks`), writes the audit's part of the fairness
+        section, before it serves any refit.
         """
         if not SECTIONS or not _refit_worker.wanted(True):
             return None
-        audit = bool(panel_settings) and not refits
+        audit = bool(panel_settings) and (not refits or audit_first)
         provides = ("rates", "tables") + (("audit",) if audit else ())
         request = {
             "path": str(path),
@@ -110,9 +113,11 @@ class ReportWorker:
         """Send the model's risks of the panel's labelled rows for the audit (in a thread:
         the worker may still be writing the register's sections). Nothing is sent when the
         model's panel settings are not those the worker built its panel with, or the risks
-        cannot be computed: the report then runs the audit itself."""
+        cannot be computed: the report then runs the audit itself (the worker is told so,
+        since a gbm's refits may follow on the same pipe)."""
         import threading
 
+        buf = io.BytesIO()
         try:
             spec = model.spec_
             settings = {
@@ -122,14 +127,14 @@ class ReportWorker:
                 "scope": spec.scope,
             }
             if json.loads(json.dumps(settings)) != self.panel_settings:
-                return
+                raise ValueError("the model's panel settings are not the manifest's")
             labelled, key = _labelled(panel)
             risk = np.asarray(model.predict_proba(labelled)[:, 1], dtype=np.float64)
-            buf = io.BytesIO()
             np.save(buf, risk, allow_pickle=False)
+            head = {"job": AUDIT, "rows": key, "random_state": random_state}
         except Exception:
-            return
-        head = {"job": AUDIT, "rows": key, "random_state": random_state}
+            buf = io.BytesIO()
+            head = {"job": AUDIT, "skip": True}
         self.worker.awaiting.append(AUDIT)  # its answer follows the sections'
         stdin = self.worker.proc.stdin
 
@@ -186,10 +191,10 @@ def _serve() -> None:
 
     writer = threading.Thread(target=_refit_worker._write_frame, args=(stdout, *answer))
     writer.start()
-    if head.get("refits"):
-        _refit_worker._serve(stdin, stdout, before_writing=writer.join)
-    elif head.get("panel") and register is not None:
+    if head.get("panel"):  # the audit first; its frame comes before any refit's
         _serve_audit(stdin, stdout, head, register, before_writing=writer.join)
+    if head.get("refits"):  # after an audit, refits are likely kept: no early import
+        _refit_worker._serve(stdin, stdout, before_writing=writer.join, warm=not head.get("panel"))
     writer.join()
 
 
@@ -278,6 +283,8 @@ def _serve_audit(
     try:
         if ready is not None:
             raise RuntimeError(ready)
+        if head.get("job") != AUDIT or head.get("skip"):
+            raise RuntimeError("the report runs the audit itself")
         if head.get("rows") != key:
             raise RuntimeError("the report's panel has other labelled rows")
         risk = np.load(io.BytesIO(body), allow_pickle=False)

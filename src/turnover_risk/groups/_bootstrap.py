@@ -173,14 +173,15 @@ def _classifier_refits(model, train, rows, y_all, draws) -> list[np.ndarray]:
 
     from sklearn.base import clone
 
+    from turnover_risk.groups._refit_store import stored_risks
     from turnover_risk.groups._refit_worker import fit_predict, shared_refits
 
     clf = model.pipeline_.named_steps["clf"]
-    design = _design(model, train)
-    target = _design(model, rows)
-    design, target = _binned(clf, design, target)
-    y01 = (y_all == model.classes_[1]).astype(np.int64)
-    kept = [idx for idx in draws if y01[idx].min() != y01[idx].max()]
+    design, y01, kept, target = _refit_design(model, clf, train, y_all, draws, rows)
+    # the refits kept with the model at training, when they are these refits (same key)
+    stored = stored_risks(model, clf, design, y01, kept, target)
+    if stored is not None:
+        return stored
 
     def draw(i: int) -> tuple:
         return clone(clf), design[kept[i]], y01[kept[i]]
@@ -197,6 +198,17 @@ def _classifier_refits(model, train, rows, y_all, draws) -> list[np.ndarray]:
         return [fit_predict(*draw(i), target) for i in range(len(kept))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda i: fit_predict(*draw(i), target), range(len(kept))))
+
+
+def _refit_design(model, clf, train, y_all, draws, rows=None) -> tuple:
+    """``(design, y01, kept, target)``: the training rows' design (binned for a gbm), their
+    labels as 0/1, the draws that hold both classes, and the design of ``rows`` (None
+    without)."""
+    designs = [_design(model, train)] + ([] if rows is None else [_design(model, rows)])
+    designs = _binned(clf, *designs)
+    y01 = (y_all == model.classes_[1]).astype(np.int64)
+    kept = [idx for idx in draws if y01[idx].min() != y01[idx].max()]
+    return designs[0], y01, kept, (designs[1] if rows is not None else None)
 
 
 def _design(model, frame: pd.DataFrame) -> np.ndarray:

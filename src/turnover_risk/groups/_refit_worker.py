@@ -96,19 +96,23 @@ def _write_frame(stream, head: dict, body: bytes = b"") -> None:
     stream.flush()
 
 
-def _serve(stdin=None, stdout=None, before_writing: Callable[[], None] | None = None) -> None:
+def _serve(
+    stdin=None, stdout=None, before_writing: Callable[[], None] | None = None, warm: bool = True
+) -> None:
     """The worker's loop: a refit per request on ``stdin``, its risks on ``stdout``, until EOF.
 
     Without streams, the process's own (a worker started for the refits alone); the command
     line's report worker (``cli/_report_worker.py``) passes its streams after its first job,
     and ``before_writing``, called before the first answer (its own answer is written by a
-    thread).
+    thread). ``warm``: import scikit-learn's estimators now, while the caller reads its inputs
+    (False: at the first request, when refits are unlikely).
     """
     import importlib
 
     from threadpoolctl import threadpool_limits
 
-    importlib.import_module("sklearn.ensemble")  # imported while the caller reads its inputs
+    if warm:
+        importlib.import_module("sklearn.ensemble")
     warnings.simplefilter("ignore")
     if stdin is None or stdout is None:
         stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

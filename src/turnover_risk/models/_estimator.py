@@ -281,6 +281,7 @@ class TurnoverRiskModel(ClassifierMixin, BaseEstimator):
         """
         params = _validated_params(self)
         X = _as_frame(X)
+        self.__dict__.pop("bootstrap_refits_", None)  # refits kept from a previous fit
         groups = None
         self.spec_ = None
         periods = None

@@ -85,6 +85,20 @@ def _model_manifest(model: TurnoverRiskModel) -> dict[str, Any]:
         "freq": spec.freq if spec is not None else None,
         "scope": spec.scope if spec is not None else None,
         "evaluation": getattr(model, "_evaluation_summary", None),
+        "stored_refits": _stored_refits(model),
+    }
+
+
+def _stored_refits(model: TurnoverRiskModel) -> dict[str, Any] | None:
+    """What the bootstrap refits kept with the model are (``groups/_refit_store.py``: the
+    ``bootstrap_refits_`` attribute), for the manifest; None without."""
+    store = getattr(model, "bootstrap_refits_", None)
+    if not isinstance(store, dict):
+        return None
+    return {
+        "n_boot": _jsonable(store.get("n_boot")),
+        "random_state": _jsonable(store.get("random_state")),
+        "refits": len(store.get("baseline", ())),
     }
 
 
