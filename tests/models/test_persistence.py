@@ -393,3 +393,50 @@ def test_a_crafted_0_1_0_file_is_refused_even_when_trusted(tmp_path, monkeypatch
 class _Eval:
     def __reduce__(self):
         return (eval, ("open('SHOULD_NOT_EXIST', 'w')",))
+
+
+def test_a_command_line_process_loads_every_kind_without_scanning_scikit_learn(
+    make_panel, tmp_path
+):
+    # turnover-risk imports skops.io without its scan of all scikit-learn estimators (a third
+    # of a second of every command's start) and trusts the estimators our models hold by name
+    # (models/_safe_format._sklearn_types): every kind of model file must still load there
+    import subprocess
+    import sys
+
+    from turnover_risk.models import HazardModel
+
+    panel = make_panel(n_persons=150, horizon=3)
+    paths = []
+    for kind in ("logistic", "gbm"):
+        for calibrate in (None, "sigmoid", "isotonic"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = TurnoverRiskModel(kind=kind, calibrate=calibrate, random_state=0)
+                model.fit(panel)
+            paths.append(model.save(tmp_path / f"{kind}-{calibrate}.skops"))
+    reg = tr.load_sample()
+    hazard_panel = tr.build_panel(reg, freq="M", outcome="any")
+    for params in (
+        {"features": ["tenure_service_months", "caseload_3m_mean"]},  # a missing indicator
+        {"kind": "gbm", "random_state": 0, "gbm_params": {"max_iter": 5}},
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hazard = HazardModel(**params).fit(hazard_panel, reg)
+        paths.append(hazard.save(tmp_path / f"hazard-{params.get('kind', 'cloglog')}.skops"))
+    code = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from turnover_risk import _process\n"
+        "_process.COMMAND_LINE = True\n"
+        "from turnover_risk.models import load_model\n"
+        f"for path in {[str(p) for p in paths]!r}:\n"
+        "    print(type(load_model(path)).__name__)\n"
+        "print('sklearn.semi_supervised' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    assert lines[:-1] == ["TurnoverRiskModel"] * 6 + ["HazardModel"] * 2
+    assert lines[-1] == "False"  # skops' scan imports every scikit-learn module

@@ -18,6 +18,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 
+from turnover_risk import _process
 from turnover_risk._version import __version__
 from turnover_risk.cli._data_commands import _add_demo, _add_features, _add_rates, _add_validate
 from turnover_risk.cli._errors import run_guarded
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     While a command runs, SIGINT and SIGTERM remove the temporary files of its outputs and
     stop it (exit code 128 + the signal number); the previous handlers are restored after.
+    Without ``argv`` (the ``turnover-risk`` program itself), the process is marked as a
+    command line (``turnover_risk._process.COMMAND_LINE``: it runs nothing else).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from turnover_risk._progress import set_quiet
 
     set_quiet(args.quiet)
+    if argv is None:  # the process's own command line: it runs nothing else (_process)
+        _process.COMMAND_LINE = True
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     install_signal_cleanup()
     try:

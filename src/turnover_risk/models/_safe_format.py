@@ -60,6 +60,54 @@ TRUSTED_TYPES: tuple[str, ...] = (
 """Types a model file may hold beyond those ``skops.io`` trusts by default."""
 
 
+def _sklearn_types() -> tuple[str, ...]:
+    """The scikit-learn estimators a model file may hold, named as ``skops.io`` names types.
+
+    ``skops.io`` trusts every scikit-learn estimator by default, but learns them at import by
+    scanning all of scikit-learn; the command line imports it without that scan
+    (:func:`_skops_io`) and trusts these instead. Named from the classes, so the names follow
+    scikit-learn's module layout in every version.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import MissingIndicator, SimpleImputer
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+
+    classes = (
+        ColumnTransformer, HistGradientBoostingClassifier, MissingIndicator, SimpleImputer,
+        IsotonicRegression, LogisticRegression, Pipeline, LabelEncoder, OneHotEncoder,
+        StandardScaler,
+    )  # fmt: skip
+    return tuple(f"{c.__module__}.{c.__name__}" for c in classes)
+
+
+def _skops_io() -> Any:
+    """``skops.io``; in a command-line process (``turnover_risk._process.COMMAND_LINE``)
+    imported without its scan of every scikit-learn estimator (``sklearn.utils.all_estimators``,
+    which imports all of scikit-learn). The scan only lists the estimators ``skops.io`` trusts
+    by default; :func:`read_archive` names those a model holds (:func:`_sklearn_types`)."""
+    import sys
+
+    from turnover_risk import _process
+
+    if not _process.COMMAND_LINE or "skops.io" in sys.modules:
+        import skops.io as sio
+
+        return sio
+    import sklearn.utils
+
+    scan = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    try:
+        import skops.io as sio
+    finally:
+        sklearn.utils.all_estimators = scan
+    return sio
+
+
 def is_archive(data: bytes) -> bool:
     """Whether ``data`` is a zip archive (a ``.skops`` file) rather than a pickle."""
     return data[:4] == b"PK\x03\x04"
@@ -84,8 +132,8 @@ def write_archive(model: Any, manifest: dict[str, Any]) -> bytes:
     The signature is added when ``TURNOVER_RISK_KEY`` is set.
     """
     import skops
-    import skops.io as sio
 
+    sio = _skops_io()
     manifest = {**manifest, "skops_version": skops.__version__, "signed": _key() is not None}
     buffer = io.BytesIO(sio.dumps(model))
     with zipfile.ZipFile(buffer, "a") as zf:
@@ -120,8 +168,8 @@ def read_archive(path: Path, data: bytes) -> tuple[Any, dict[str, Any]]:
         A damaged archive, a missing or wrong signature (key set), no manifest, or a type
         outside the allow-list (named in the message).
     """
-    import skops.io as sio
-
+    sio = _skops_io()
+    trusted = {*TRUSTED_TYPES, *_sklearn_types()}
     where = str(path)
     try:
         entries = _entries(data)
@@ -144,7 +192,7 @@ def read_archive(path: Path, data: bytes) -> tuple[Any, dict[str, Any]]:
     if not isinstance(manifest, dict) or manifest.get("library") != "turnover_risk":
         raise TurnoverRiskInputError(f"{where!r} does not hold a turnover_risk model manifest.")
     try:
-        untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+        untrusted = set(sio.get_untrusted_types(data=data)) - trusted
     except Exception as err:  # skops raises many kinds on a malformed schema
         raise TurnoverRiskInputError(
             f"model file {where!r} is damaged or not a skops model ({type(err).__name__}: {err})."
@@ -156,7 +204,7 @@ def read_archive(path: Path, data: bytes) -> tuple[Any, dict[str, Any]]:
             "use the file written by model.save()."
         )
     try:
-        obj = sio.loads(data, trusted=list(TRUSTED_TYPES))
+        obj = sio.loads(data, trusted=sorted(trusted))
     except Exception as err:
         raise TurnoverRiskInputError(
             f"model file {where!r} could not be rebuilt ({type(err).__name__}: {err}); it is "
