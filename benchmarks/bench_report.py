@@ -22,7 +22,10 @@ For each model kind, fits the model on the sample's panel and saves it with its 
     bootstrap refits (forced on: by default it starts only when a core is free);
   - ``previous (refit worker)``: the design before it: a worker process for a gbm's refits
     alone, everything else in the main process; for a logistic model, no worker;
-  - ``no worker``: everything in one process (what a busy machine gets).
+  - ``no worker``: everything in one process (what a busy machine gets);
+  - for a gbm, first ``report worker, refits kept``: the same model saved as ``turnover-risk
+    train`` saves it, with its ten bootstrap refits kept in the file
+    (``groups/_refit_store.py``): the report makes none, and the worker writes the audit too.
 
   Shown: the median and the best wall seconds, the median CPU seconds (all processes of the
   run), and the 1-minute load average before each design's first run;
@@ -49,6 +52,7 @@ import pandas as pd
 
 import turnover_risk as tr
 from turnover_risk.groups import _bootstrap
+from turnover_risk.groups._refit_store import store_refits
 
 TARGETS = {"report": 5.0, "demo": 15.0}
 APPROACHES = {"current": "classifier", "reference": "pipeline"}
@@ -58,6 +62,8 @@ DESIGNS = {
     "no worker": ("never", True),
 }
 """The fresh-process designs: ``_refit_worker.WHEN`` and ``_report_worker.SECTIONS``."""
+KEPT = "report worker, refits kept"
+"""The gbm's current design: its model file keeps the bootstrap refits (``train --refits``)."""
 _SRC = str(Path(tr.__file__).resolve().parents[1])
 
 
@@ -84,7 +90,7 @@ def _child(
         "import turnover_risk.groups._refit_worker as w; "
         "import turnover_risk.cli._report_worker as r; "
         f"b.REFIT = {refit!r}; w.WHEN = {worker!r}; r.SECTIONS = {sections!r}; "
-        "from turnover_risk.cli import main; sys.exit(main(sys.argv[1:]))"
+        "from turnover_risk.cli import main; sys.exit(main())"  # as the program: argv from sys
     )
     env = {**os.environ, "PYTHONPATH": _SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -113,14 +119,19 @@ def _row(kind, what, approach, seconds, cpu, load, target, best=None):
     }
 
 
-def _fresh(kind, folder, saved, rounds) -> list[dict]:
-    """The fresh-process rows of one kind: the designs alternating, ``rounds`` times."""
-    runs = {name: [] for name in DESIGNS}
+def _fresh(kind, folder, saved, rounds, kept=None) -> list[dict]:
+    """The fresh-process rows of one kind: the designs alternating, ``rounds`` times.
+    ``kept``: the same model's file with its bootstrap refits kept (a gbm, as ``turnover-risk
+    train`` saves it), reported with the current design first."""
+    designs = {name: (when, sections, saved) for name, (when, sections) in DESIGNS.items()}
+    if kept is not None:
+        designs = {KEPT: ("always", True, kept), **designs}
+    runs = {name: [] for name in designs}
     loads = {}
     for r in range(rounds):
-        for name, (when, sections) in DESIGNS.items():
+        for name, (when, sections, file) in designs.items():
             loads.setdefault(name, f"{os.getloadavg()[0]:.1f}")
-            argv = ["--quiet", "report", str(folder / "register"), "--model", str(saved)]
+            argv = ["--quiet", "report", str(folder / "register"), "--model", str(file)]
             argv += ["--out", str(folder / f"cli-{kind}-{r}.html"), "--overwrite"]
             runs[name].append(_child("classifier", argv, when, sections))
     rows = []
@@ -158,7 +169,8 @@ def run(
         panel = tr.build_panel(reg)
         for kind in kinds:
             fitted = tr.TurnoverRiskModel(kind=kind, random_state=0).fit(panel)
-            saved = fitted.save(folder / f"{kind}.skops", evaluation=tr.evaluate(fitted, panel))
+            ev = tr.evaluate(fitted, panel)
+            saved = fitted.save(folder / f"{kind}.skops", evaluation=ev)
             if in_process:
                 model = tr.load_model(saved)
                 out = folder / f"{kind}.html"
@@ -173,7 +185,11 @@ def run(
                     finally:
                         _bootstrap.REFIT = "classifier"
                     rows.append(_row(kind, "report, in process", approach, wall, cpu, load, 5.0))
-            rows += _fresh(kind, folder, saved, rounds)
+            kept = None
+            if kind == "gbm":  # as 'turnover-risk train' saves it: the refits kept
+                store_refits(fitted, panel, n_boot=10, random_state=0)
+                kept = fitted.save(folder / "gbm-kept.skops", evaluation=ev)
+            rows += _fresh(kind, folder, saved, rounds, kept)
         if demo:
             for approach, refit in APPROACHES.items():
                 load = f"{os.getloadavg()[0]:.1f}"
