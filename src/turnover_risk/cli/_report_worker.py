@@ -12,11 +12,15 @@ is the same either way: when the worker cannot start, fails, or answers somethin
 report writes those sections itself (``report/_write.py``). For a gbm, the same worker then
 serves the bootstrap refits (``groups/_refit_worker.py``).
 
-For a logistic model (no refits), the worker then builds the panel too, with the settings the
-model file's manifest names (``freq``, ``horizon``, ``outcome``, ``scope``), and writes the
-audit's part of the fairness section once this process sends the model's risks of the
-panel's labelled rows (:meth:`ReportWorker.send_risks`, right after its own panel is built):
-the audit needs the model only for those risks (:class:`_Risks`). The risks are used only when
+For a logistic model (no refits), and for a gbm whose file keeps its bootstrap refits
+(``turnover-risk train --refits``, ``groups/_refit_store.py``; the manifest says so), the worker
+then builds the panel too, with the settings the model file's manifest names (``freq``,
+``horizon``, ``outcome``, ``scope``), and writes the audit's part of the fairness section once
+this process sends the model's risks of the panel's labelled rows
+(:meth:`ReportWorker.send_risks`, right after its own panel is built; a frame saying "no
+risks" when it cannot, since a gbm's refits may follow on the same pipe). After the audit, the
+worker of such a gbm serves refits, should the kept ones not be the report's (another
+register). The audit needs the model only for those risks (:class:`_Risks`). They are used only when
 the settings are the loaded model's and both panels have the same labelled rows (a digest of
 ids, groups, period and label); the drift check stays in this process.
 
