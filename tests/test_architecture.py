@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "_version",
         "_errors",
         "_atomic",
+        "_dist",
     },  # shared base: warnings, progress, hooks
     {"data"},  # the contract, reading, validation, calendar
     {"privacy"},  # disclosure control
