@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
         "_errors",
         "_atomic",
         "_process",
+        "_dist",
     },  # shared base: warnings, progress, hooks
     {"data"},  # the contract, reading, validation, calendar
     {"privacy"},  # disclosure control

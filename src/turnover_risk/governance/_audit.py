@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from turnover_risk import _dist
 from turnover_risk.data import Register
 from turnover_risk.governance._bootstrap import (
     METRICS,
@@ -239,7 +239,7 @@ def _test(a: np.ndarray, b: np.ndarray, diff: float, level: float) -> tuple[floa
     if not np.isfinite(diff) or not np.isfinite(se):
         return float("nan"), float("nan"), float("nan")
     lo, hi = _interval(d, level)
-    p = 2 * stats.norm.sf(abs(diff) / se) if se > 0 else float(diff == 0) or 0.0
+    p = 2 * _dist.norm_sf(abs(diff) / se) if se > 0 else float(diff == 0) or 0.0
     return lo, hi, float(p)
 
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from turnover_risk import _dist
 from turnover_risk.models._profile import bin_codes
 from turnover_risk.panel._spec import ATTRS_KEY, panel_spec
 
@@ -121,7 +121,7 @@ def _chi2(reference: np.ndarray, current: np.ndarray) -> tuple[float, int, float
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
     stat = float(np.sum((table - expected) ** 2 / expected))
     df = table.shape[1] - 1
-    return stat, df, float(stats.chi2.sf(stat, df))
+    return stat, df, float(_dist.chi2_sf(stat, df))
 
 
 def _rank_z(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
@@ -148,7 +148,7 @@ def _rank_z(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     if var <= 0:
         return 0.0, 1.0
     z = (w - n2 * (n + 1) / 2) / np.sqrt(var)
-    return float(z), float(2 * stats.norm.sf(abs(z)))
+    return float(z), float(2 * _dist.norm_sf(abs(z)))
 
 
 def compare_counts(

@@ -22,7 +22,8 @@ at an *effective sample size* ``n* = p (1 - p) / var(p)``, with
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from turnover_risk import _dist
 
 __all__ = ["clopper_pearson", "korn_graubard", "ratio_variance"]
 
@@ -56,8 +57,8 @@ def clopper_pearson(x: float, n: float, level: float = 0.95) -> tuple[float, flo
     [0.0, 0.1684]
     """
     alpha = 1 - level
-    lo = float(stats.beta.ppf(alpha / 2, x, n - x + 1)) if x > 0 else 0.0
-    hi = float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x)) if x < n else 1.0
+    lo = float(_dist.beta_ppf(alpha / 2, x, n - x + 1)) if x > 0 else 0.0
+    hi = float(_dist.beta_ppf(1 - alpha / 2, x + 1, n - x)) if x < n else 1.0
     return lo, hi
 
 
@@ -108,6 +109,6 @@ def korn_graubard(
     if 0 < share < 1 and np.isfinite(var) and var > 0:
         n_eff = min(share * (1 - share) / var, n_eff)
     df = max(int(np.count_nonzero(b > 0)) - 1, 1)
-    z = stats.norm.ppf((1 + level) / 2)
-    n_eff *= (z / stats.t.ppf((1 + level) / 2, df)) ** 2
+    z = _dist.norm_ppf((1 + level) / 2)
+    n_eff *= (z / _dist.t_ppf((1 + level) / 2, df)) ** 2
     return clopper_pearson(share * n_eff, n_eff, level)

@@ -12,8 +12,8 @@ the number who will leave mixes the Poisson-binomial count over the refits.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from turnover_risk import _dist
 from turnover_risk.groups._bootstrap import _bootstrap_predictions
 from turnover_risk.groups._common import (
     _group_codes,
@@ -57,12 +57,12 @@ def _flag_prospective(req: _FlagRequest, n_boot: int, margin: float) -> FlagResu
             log_rb = np.log(expected_b / n_rows[None, :] / draws[:, shown].mean(axis=1)[:, None])
         se = log_rb.std(axis=0, ddof=1)
         df = len(boot) - 1
-        t_crit = stats.t.ppf(1 - alpha / 2, df)
+        t_crit = _dist.t_ppf(1 - alpha / 2, df)
         ratio_lo, ratio_hi = ratio * np.exp(-t_crit * se), ratio * np.exp(t_crit * se)
         log_r, log_m = np.log(ratio), np.log(margin)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(log_r >= 0, (log_r - log_m) / se, (log_r + log_m) / se)
-        p_val = np.minimum(1.0, 2 * np.where(log_r >= 0, stats.t.sf(z, df), stats.t.cdf(z, df)))
+        p_val = np.minimum(1.0, 2 * np.where(log_r >= 0, _dist.t_sf(z, df), _dist.t_cdf(z, df)))
     else:
         draws = p0[None, :]
         se = z = p_val = ratio_lo = ratio_hi = np.full(n_groups, np.nan)

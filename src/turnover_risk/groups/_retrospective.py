@@ -10,8 +10,8 @@ exact Poisson-binomial mid-p test, over-dispersion estimated and applied, funnel
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from turnover_risk import _dist
 from turnover_risk.groups._common import (
     _group_codes,
     _labelled_period,
@@ -68,7 +68,7 @@ def _flag_retrospective(req: _FlagRequest, overdispersion: str) -> FlagResult:
     for g in np.flatnonzero(testable):
         members = order[bounds[g] : bounds[g + 1]]
         p_exact[g], side[g] = _poisson_binomial_p_value(p0[members], int(round(observed[g])))
-    z = side * stats.norm.isf(p_exact / 2)
+    z = side * _dist.norm_isf(p_exact / 2)
 
     od = estimate_overdispersion(z[testable], precision[testable])
     applied = "none"
@@ -84,7 +84,7 @@ def _flag_retrospective(req: _FlagRequest, overdispersion: str) -> FlagResult:
     tau2 = od["tau2"] if applied == "additive" else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         z_adj = z * np.sqrt((1 / precision) / (phi / precision + tau2))
-    p_val = p_exact if applied == "none" else 2 * stats.norm.sf(np.abs(z_adj))
+    p_val = p_exact if applied == "none" else 2 * _dist.norm_sf(np.abs(z_adj))
     p_val[~testable] = np.nan
     kappa = float(variance[testable].sum() / expected[testable].sum()) if testable.any() else 1.0
     od.update({"requested": overdispersion, "applied": applied, "kappa": kappa})

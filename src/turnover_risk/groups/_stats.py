@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from turnover_risk import _dist
 
 ArrayLike = Any
 """Anything ``numpy.asarray`` accepts."""
@@ -58,8 +59,8 @@ def poisson_ratio_ci(
     e = np.asarray(expected, dtype=float)
     a = 1.0 - level
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(o > 0, stats.chi2.ppf(a / 2, 2 * np.where(o > 0, o, 1.0)) / 2, 0.0)
-        high = stats.chi2.ppf(1 - a / 2, 2 * (o + 1)) / 2
+        low = np.where(o > 0, _dist.chi2_ppf(a / 2, 2 * np.where(o > 0, o, 1.0)) / 2, 0.0)
+        high = _dist.chi2_ppf(1 - a / 2, 2 * (o + 1)) / 2
         return low / e, high / e
 
 
@@ -87,7 +88,7 @@ def funnel_limits(
     """
     _check_level(level)
     prec = np.asarray(precision, dtype=float)
-    z = stats.norm.ppf((1 + level) / 2)
+    z = _dist.norm_ppf((1 + level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         half = z * np.sqrt(phi / prec + tau2)
     return target - half, target + half
@@ -175,7 +176,7 @@ def estimate_overdispersion(
         "n_groups": int(n),
         "phi": phi,
         "statistic": float(statistic),
-        "p_value": float(stats.chi2.sf(statistic, n)),
+        "p_value": float(_dist.chi2_sf(statistic, n)),
         "tau2": tau2,
     }
 
@@ -213,8 +214,8 @@ def _poisson_binomial_p_value(p: np.ndarray, observed: int) -> tuple[float, floa
         upper = max(0.0, 1.0 - below - at) + at / 2
     else:
         mu, sd = p.sum(), np.sqrt((p * (1 - p)).sum())
-        lower = stats.norm.cdf((observed - mu) / sd)
-        upper = stats.norm.sf((observed - mu) / sd)
+        lower = _dist.norm_cdf((observed - mu) / sd)
+        upper = _dist.norm_sf((observed - mu) / sd)
     return float(min(1.0, 2 * min(lower, upper))), (1.0 if upper < lower else -1.0)
 
 
@@ -229,7 +230,7 @@ def _mixture_count_interval(p: np.ndarray, level: float) -> tuple[float, float]:
         mu = p.sum(axis=1)[:, None]
         sd = np.sqrt((p * (1 - p)).sum(axis=1))[:, None]
         k = np.arange(n + 1)[None, :]
-        cdf = stats.norm.cdf((k + 0.5 - mu) / np.where(sd > 0, sd, 1e-12)).mean(axis=0)
+        cdf = _dist.norm_cdf((k + 0.5 - mu) / np.where(sd > 0, sd, 1e-12)).mean(axis=0)
     low = int(np.searchsorted(cdf, a - 1e-12))
     high = int(np.searchsorted(cdf, 1 - a - 1e-12))
     return float(low), float(min(high, n))

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from turnover_risk import _dist
 
 
 def _wilson(p: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a share ``p`` of ``n``; a share of 0 (1) has ``ci_low`` 0
     (``ci_high`` 1) exactly."""
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    z = _dist.norm_ppf(0.5 + confidence / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
@@ -32,8 +33,8 @@ def _poisson_scaled(
     """Garwood exact Poisson interval for ``count`` events, times ``scale`` (rate per event)."""
     a = 1 - confidence
     count = np.asarray(count, dtype=float)
-    lo = np.where(count > 0, stats.chi2.ppf(a / 2, 2 * count) / 2, 0.0)
-    hi = stats.chi2.ppf(1 - a / 2, 2 * (count + 1)) / 2
+    lo = np.where(count > 0, _dist.chi2_ppf(a / 2, 2 * count) / 2, 0.0)
+    hi = _dist.chi2_ppf(1 - a / 2, 2 * (count + 1)) / 2
     with np.errstate(invalid="ignore"):  # a cell without a denominator: no interval (NaN)
         return lo * scale, hi * scale
 
@@ -78,5 +79,5 @@ def _ratio_bounds(
     with np.errstate(divide="ignore", invalid="ignore"):
         n = n_clusters
         var = np.where(n > 1, n / (n - 1) * ss / agreed**2, np.nan)
-        half = stats.norm.ppf(0.5 + confidence / 2) * np.sqrt(var)
+        half = _dist.norm_ppf(0.5 + confidence / 2) * np.sqrt(var)
         return np.clip(R - half, 0, 1), np.clip(R + half, 0, 1)

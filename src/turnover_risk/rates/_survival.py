@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from turnover_risk import _dist
 from turnover_risk._warnings import DataQualityWarning
 from turnover_risk.privacy import (
     blank_suppressed,
@@ -124,7 +124,7 @@ def _fit(
     per_reason = np.array([lookup.get(r, other) for r in st.reasons] + [other], dtype=np.int64)
     cause = per_reason[np.where(st.reason >= 0, st.reason, len(st.reasons))]
     cause = np.where(st.event, cause, 0).astype(np.int64)
-    z = float(stats.norm.ppf(1 - (1 - conf) / 2))
+    z = float(_dist.norm_ppf(1 - (1 - conf) / 2))
     curves, risk = estimate(group, st.entry, st.time, cause, G, len(causes), z)
     info = {
         "spells": int(len(sp.person)),

@@ -78,7 +78,7 @@ def _annotate(ax, x, y, names, flags) -> None:
 
 def _prospective_funnel(flags, by: str, L: dict, lang: str):
     """Figure (or None when nothing was tested) and the names beyond the flag limit."""
-    from scipy import stats
+    from turnover_risk import _dist
 
     t = flags.table
     shown = t[~t["suppressed"].astype(bool)].dropna(subset=["log_ratio_se", "ratio"])
@@ -107,7 +107,7 @@ def _prospective_funnel(flags, by: str, L: dict, lang: str):
         (flags.alpha, ":", "l_nominal"),
         (_flag_threshold(t[~t["suppressed"].astype(bool)], flags.alpha, flags.fdr), "--", "l_flag"),
     ):
-        tq = stats.t.ppf(1 - p_crit / 2, df)
+        tq = _dist.t_ppf(1 - p_crit / 2, df)
         xs, ys = _both(grid, np.exp(-tq / grid) / margin, margin * np.exp(tq / grid))
         ax.plot(
             xs, ys, style, color="#1a1a1a" if key == "l_flag" else "#6b6b6b", lw=1.1, label=L[key]
