@@ -219,7 +219,17 @@ def test_a_gbm_with_its_refits_kept_reports_as_one_that_refits(gbm_files, tmp_pa
     assert missed == without
 
 
-def test_train_refuses_a_single_refit(register_folder, tmp_path):
-    args = ["train", str(register_folder), "--kind", "gbm", "--out", str(tmp_path / "m.skops")]
-    assert main(["--quiet", *args, "--refits", "1"]) == 2
+def test_train_keeps_the_refits_asked_for(register_folder, tmp_path, capsys):
+    from turnover_risk.cli._model_commands import _manifest_hint
+
+    args = ["train", str(register_folder), "--kind", "gbm", "--n-splits", "2"]
+    assert main(["--quiet", *args, "--out", str(tmp_path / "m.skops"), "--refits", "1"]) == 2
     assert not (tmp_path / "m.skops").exists()
+    capsys.readouterr()
+    assert main(["--quiet", *args, "--out", str(tmp_path / "m.skops"), "--refits", "0"]) == 0
+    assert _manifest_hint(str(tmp_path / "m.skops"))["stored_refits"] is None
+    assert "bootstrap refits" not in capsys.readouterr().out
+    assert main(["--quiet", *args, "--out", str(tmp_path / "k.skops"), "--refits", "3"]) == 0
+    stored = _manifest_hint(str(tmp_path / "k.skops"))["stored_refits"]
+    assert stored == {"n_boot": 3, "random_state": 0, "refits": 3}
+    assert "with 3 bootstrap refits" in capsys.readouterr().out

@@ -384,11 +384,12 @@ def _cmd_train(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         model.fit(panel)
+        kept = 0
         if args.kind == "gbm" and args.refits:
             from turnover_risk.groups._refit_store import store_refits
 
             # the report's prospective flags (random_state 0) then skip their refits
-            store_refits(model, panel, n_boot=args.refits, random_state=0)
+            kept = store_refits(model, panel, n_boot=args.refits, random_state=0)
     steps.update(1)
     out = _save_model(model, args.out, result, overwrite=args.overwrite, inputs=(args.path,))
     steps.update(1)
@@ -396,6 +397,11 @@ def _cmd_train(args) -> int:
     print(
         f"Fitted {args.kind} on {model.n_train_rows_} rows ({model.n_positive_} leavers); "
         f"saved {out}"
+        + (
+            f" with {kept} bootstrap refits for the report's flags (--refits 0: none)"
+            if kept
+            else ""
+        )
     )
     return EXIT_OK
 
