@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         poisson_ratio_ci,
     )
     from turnover_risk.groups._group_drivers import group_drivers
+    from turnover_risk.groups._refit_store import store_refits
     from turnover_risk.groups._whatif import ASSOCIATION_NOTE, WhatIfResult, what_if
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "funnel_limits",
     "group_drivers",
     "poisson_ratio_ci",
+    "store_refits",
     "what_if",
 ]
 
@@ -58,6 +60,7 @@ __getattr__, __dir__ = _lazy.attach(
             "poisson_ratio_ci",
         ),
         "turnover_risk.groups._group_drivers": ("group_drivers",),
+        "turnover_risk.groups._refit_store": ("store_refits",),
         "turnover_risk.groups._whatif": (
             "ASSOCIATION_NOTE",
             "WhatIfResult",

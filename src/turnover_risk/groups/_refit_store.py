@@ -216,14 +216,33 @@ def store_refits(model: Any, panel: Any, *, n_boot: int = 10, random_state: int 
     (fitted on a panel, not calibrated) and is a gradient-boosting classifier; for any other
     model nothing is kept and 0 is returned. A refit already kept is replaced.
 
+    Use it before ``model.save(...)`` when the model's report (``turnover-risk report`` or
+    :func:`~turnover_risk.write_report`, ``n_boot=10``, ``random_state=0``) will be written on
+    the same register: ``turnover-risk train`` does it for a gbm.
+
+    Parameters
+    ----------
+    model : TurnoverRiskModel
+        Fitted on ``panel``.
+    panel : DataFrame
+        The panel the flags will be computed on (its labelled rows are the refits' data).
+    n_boot, random_state : int
+        As the flags' ``n_boot`` and ``random_state``; other values there refit as before.
+
+    Returns
+    -------
+    int
+        The number of refits kept (draws with a single class are skipped, as in the flags).
+
     Examples
     --------
     >>> import turnover_risk as tr
-    >>> reg = tr.load_sample()
-    >>> panel = tr.build_panel(reg)
-    >>> model = tr.TurnoverRiskModel(kind="gbm").fit(panel)  # doctest: +SKIP
+    >>> from turnover_risk.groups import store_refits
+    >>> panel = tr.build_panel(tr.load_sample())
+    >>> model = tr.TurnoverRiskModel(kind="gbm", max_iter=20).fit(panel)  # doctest: +SKIP
     >>> store_refits(model, panel, n_boot=10)  # doctest: +SKIP
     10
+    >>> flags = tr.flag_groups(model, panel, n_boot=10, random_state=0)  # doctest: +SKIP
     """
     from concurrent.futures import ThreadPoolExecutor
 
