@@ -225,16 +225,23 @@ def test_other_versions_warn(saved, key, what):
         load_model(path)
 
 
-@pytest.mark.parametrize("kind", ["logistic", "gbm"])
+@pytest.mark.parametrize("kind", ["logistic", "gbm", "gbm with kept refits"])
 def test_saved_file_holds_no_ids_and_no_training_rows(make_panel, tmp_path, kind):
     ids = [f"SECRET-{i:05d}-ID" for i in range(80)]
     panel = make_panel(n_persons=80, ids=ids)
     # an even number of distinct rows, so medians are midpoints and not stored data values
     assert panel["caseload_3m_mean"].nunique() % 2 == 0
+    refits = kind.endswith("refits")
+    kind = "gbm" if refits else kind
     m = TurnoverRiskModel(kind=kind, random_state=0, **(FAST_GBM if kind == "gbm" else {}))
     m.fit(panel)
+    if refits:  # the bootstrap refits `turnover-risk train` keeps in a gbm's file
+        from turnover_risk.groups import store_refits
+
+        assert store_refits(m, panel, n_boot=4) == 4
     blob = m.save(tmp_path / "m.skops").read_bytes()
     assert b"caseload_3m_mean" in blob  # positive control: the file is searchable
+    assert (b"bootstrap_refits_" in blob) == refits
     for i in ids:
         assert i.encode("utf-8") not in blob and i.encode("utf-32-le") not in blob
     assert b"SECRET" not in blob and "SECRET".encode("utf-32-le") not in blob
