@@ -79,6 +79,20 @@ def test_other_draws_or_another_panel_are_refitted(gbm_and_panel, monkeypatch):
     pd.testing.assert_frame_equal(got.table, _flags(plain, fewer).table, check_exact=True)
 
 
+def test_refits_kept_by_another_scikit_learn_are_refitted(gbm_and_panel, monkeypatch):
+    # a model file from another scikit-learn loads (with a warning); its kept refits are not
+    # the refits this scikit-learn would grow, so they are not used
+    import sklearn
+
+    model, panel = gbm_and_panel
+    model = copy.deepcopy(model)
+    store_refits(model, panel, n_boot=6, random_state=3)
+    calls = _count_refits(monkeypatch)
+    monkeypatch.setattr(sklearn, "__version__", sklearn.__version__ + ".post1")
+    _flags(model, panel)
+    assert len(calls) >= 5
+
+
 def test_kept_refits_survive_the_model_file(gbm_and_panel, tmp_path, monkeypatch):
     import zipfile
 

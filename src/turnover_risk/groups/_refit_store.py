@@ -10,8 +10,8 @@ the refits made at training are the refits the report would make.
 :func:`store_refits` (run by ``turnover-risk train`` for a gbm) makes the refits that
 ``flag_groups(model, panel, n_boot=n_boot, random_state=random_state)`` would make and keeps
 their trees on the model (the attribute :data:`ATTRIBUTE`, saved in the model file) with a
-SHA-256 **key** of everything a refit depends on: the classifier's class and parameters, the
-binned design of the labelled rows, their labels and the rows of each draw. A later
+SHA-256 **key** of everything a refit depends on: the scikit-learn and numpy versions, the
+classifier's class and parameters, the binned design of the labelled rows, their labels and the rows of each draw. A later
 prospective flag computes the same key from its own panel and uses the kept trees only when the
 keys are equal; the risks are then the same, bit for bit, as refitting (a refit is a
 deterministic function of those inputs: ``early_stopping=False``, fixed ``random_state``).
@@ -55,9 +55,14 @@ _NODE_ARRAYS = {
 
 
 def refit_key(clf: Any, design: np.ndarray, y01: np.ndarray, draws: list[np.ndarray]) -> str:
-    """SHA-256 of what a classifier refit depends on (class, parameters, design, labels, the
-    rows of each draw)."""
+    """SHA-256 of what a classifier refit depends on (scikit-learn and numpy versions, class,
+    parameters, design, labels, the rows of each draw)."""
+    import sklearn
+
     h = hashlib.sha256(f"turnover_risk refits v{_VERSION}\n".encode())
+    # a refit is the same only with the same fitting code: another scikit-learn or numpy may
+    # grow other trees from the same rows
+    h.update(f"scikit-learn {sklearn.__version__} numpy {np.__version__}\n".encode())
     params = json.dumps(clf.get_params(deep=False), sort_keys=True, default=repr)
     h.update(f"{type(clf).__module__}.{type(clf).__qualname__}\n{params}\n".encode())
     design = np.ascontiguousarray(design, dtype=np.float64)
