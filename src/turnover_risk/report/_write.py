@@ -20,6 +20,7 @@ import datetime as _dt
 import html
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -252,11 +253,10 @@ def _write_report(
                 None if "rates" in provided else _rates_section(register, L, lang, min_group_size)
             )
             # "Is the model fair, and still valid?" (audit by gender and age band, drift)
-            fairness = (
-                None
-                if "audit" in provided
-                else _fairness(model, panel, register, lang, horizon, min_group_size, random_state)
+            fairness_here = partial(
+                _fairness, model, panel, register, lang, horizon, min_group_size, random_state
             )
+            fairness = None if "audit" in provided else fairness_here()
             tables = None if "tables" in provided else _data_block(register, L, lang)
             early = None
             if pending is not None:
@@ -294,16 +294,7 @@ def _write_report(
             if tables is None:
                 tables = got.get("tables") or _data_block(register, L, lang)
             if fairness is None:  # the drift check is written here; the audit maybe ahead
-                fairness = _fairness(
-                    model,
-                    panel,
-                    register,
-                    lang,
-                    horizon,
-                    min_group_size,
-                    random_state,
-                    audit_parts=got.get("audit"),
-                )
+                fairness = fairness_here(audit_parts=got.get("audit"))
         evidence = [
             ("rates", L["rates"], rates),
             *((sid, L[sid], body) for sid, body in sections.items()),
