@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from turnover_risk import _process
 from turnover_risk.cli import build_parser, main
 
 EMP = "employee_id,unit_id,start_date,end_date,fte\n"
@@ -67,6 +69,45 @@ def test_python_dash_m_runs_the_cli(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "No problems" in done.stdout
+
+
+_PROGRAM = """
+import atexit, gc, sys
+from turnover_risk.cli import main
+def at_exit():
+    print("frozen at exit:", gc.get_freeze_count() > 0, file=sys.stderr)
+    print("thresholds:", gc.get_threshold(), file=sys.stderr)
+atexit.register(at_exit)
+sys.argv = ["turnover-risk", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("rows, code", [(["a,u1,2020-01-01,,1\n"], 0), (["a,u9,x,,1\n"], 2)])
+def test_program_freezes_its_objects_at_the_end_and_keeps_exit_code_and_handlers(
+    tmp_path, rows, code
+):
+    # as the console script runs it (main() without argv): exit handlers run after the
+    # freeze, the exit code and every line of output are kept
+    path = _folder(tmp_path, rows)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROGRAM, "validate", path],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == code, done.stderr
+    assert "frozen at exit: True" in done.stderr
+    assert f"thresholds: {_process.GC_THRESHOLD}" in done.stderr
+    assert ("No problems" in done.stdout) == (code == 0)
+
+
+def test_main_called_by_a_program_does_not_freeze_its_objects(tmp_path, capsys):
+    # a notebook or a user's program calls main(argv): its garbage collector is left alone
+    before = gc.get_freeze_count(), gc.get_threshold()
+    assert main(["validate", _folder(tmp_path, ["a,u1,2020-01-01,,1\n"])]) == 0
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
 
 
 def test_rates_on_an_extract_without_metadata_warns_in_one_line_and_takes_start(tmp_path, capsys):

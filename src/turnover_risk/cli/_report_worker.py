@@ -177,6 +177,9 @@ class ReportWorker:
 def _serve() -> None:
     """The worker: the register's sections, then the audit (given the risks) or (for a gbm)
     refits, until EOF."""
+    from turnover_risk import _process
+
+    _process.as_program()  # a process of ours, as the command that started it
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not enter the answers
     try:

@@ -111,12 +111,15 @@ def _serve(
 
     from threadpoolctl import threadpool_limits
 
+    if stdin is None or stdout is None:  # a process of its own
+        from turnover_risk import _process
+
+        _process.as_program()
+        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        sys.stdout = sys.stderr  # a stray print must not enter the answers
     if warm:
         importlib.import_module("sklearn.ensemble")
     warnings.simplefilter("ignore")
-    if stdin is None or stdout is None:
-        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-        sys.stdout = sys.stderr  # a stray print must not enter the answers
     with threadpool_limits(limits=1):
         while True:
             try:
