@@ -100,6 +100,29 @@ def test_the_report_with_the_refit_worker_equals_the_report_without(
     assert "<section" in without and 'id="groups"' in without
 
 
+def _read_here(monkeypatch):
+    """Record when the report's process reads the register or builds the panel itself (it
+    waits for the worker's as long as it takes: this process has imported everything)."""
+    from turnover_risk.cli import _model_commands
+
+    monkeypatch.setattr(_report_worker, "INPUTS_WAIT", 120.0)
+
+    read = []
+    load, panel_of = _model_commands.load_register, _model_commands._panel_of
+
+    def loaded(path):
+        read.append("register")
+        return load(path)
+
+    def built(reg, model):
+        read.append("panel")
+        return panel_of(reg, model)
+
+    monkeypatch.setattr(_model_commands, "load_register", loaded)
+    monkeypatch.setattr(_model_commands, "_panel_of", built)
+    return read
+
+
 def _sections_answered(monkeypatch):
     """Record what the report worker answers (None: failed) in the returned list."""
     got = []
@@ -118,13 +141,16 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
 ):
     reg, model = logistic_files
     got = _sections_answered(monkeypatch)
+    read = _read_here(monkeypatch)
     with_worker, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert read == []  # the worker's register and panel were used
     assert len(answered) == 1  # one worker, closed once
     # it wrote the register's sections and the audit (and no refits for a logistic model)
     assert len(got) == 1 and sorted(got[0]) == ["audit", "rates", "tables"]
     assert answered == [0]
     without, none = _report(reg, model, tmp_path / "b.html", monkeypatch, "never")
     assert none == [] and len(got) == 1  # no worker: nothing asked
+    assert read == ["register", "panel"]  # read here
     assert with_worker == without
     # the worker's pieces are in the page, in their places
     assert got[0]["tables"] in without and got[0]["rates"] in without
@@ -137,29 +163,87 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     [
         "import sys; sys.exit(3)",  # dies at once: no answer
         # answers, but with no section (as when it cannot read a file)
-        "import turnover_risk.cli._report_worker as w; w._sections = lambda request: ({}, None); "
-        "w._serve()",
+        "import turnover_risk.cli._report_worker as w\n"
+        "w._sections = lambda request, register: {}; w._serve()",
         # fails in the middle: an error answer
         "import turnover_risk.cli._report_worker as w\n"
-        "def boom(request): raise OSError('disk')\n"
+        "def boom(request, register): raise OSError('disk')\n"
         "w._sections = boom; w._serve()",
+        # cannot read the register: no register, panel, sections or audit
+        "import turnover_risk.cli._common as c\n"
+        "def boom(path): raise OSError('disk')\n"
+        "c.load_register = boom\n"
+        "from turnover_risk.cli._report_worker import _serve; _serve()",
         # its panel's labelled rows differ from the report's: the audit is not used
         "import turnover_risk.cli._report_worker as w\n"
         "key = w._labelled\n"
         "w._labelled = lambda panel: (key(panel)[0], 'other rows'); w._serve()",
     ],
-    ids=["dies", "answers-nothing", "error", "other-rows"],
+    ids=["dies", "answers-nothing", "error", "no-register", "other-rows"],
 )
 def test_a_failing_worker_leaves_the_report_as_without(
-    logistic_files, logistic_without, tmp_path, monkeypatch, code
+    logistic_files, logistic_without, tmp_path, monkeypatch, code, request
 ):
     reg, model = logistic_files
     got = _sections_answered(monkeypatch)
     monkeypatch.setattr(_report_worker, "CODE", code)
     with_failed, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert len(answered) == 1
-    assert len(got) == 1 and "audit" not in (got[0] or {})
+    # what the worker wrote (None: nothing)
+    expected = {
+        "dies": None,
+        "answers-nothing": ["audit"],  # the register was read: the audit could be written
+        "error": None,
+        "no-register": None,
+        "other-rows": ["rates", "tables"],
+    }[request.node.callspec.id]
+    assert len(got) == 1 and (got[0] if got[0] is None else sorted(got[0])) == expected
     assert with_failed == logistic_without
+
+
+def test_a_register_the_worker_cannot_send_is_read_here(
+    logistic_files, logistic_without, tmp_path, monkeypatch
+):
+    # the worker still writes its sections and the audit; the report reads the folder itself
+    reg, model = logistic_files
+    got = _sections_answered(monkeypatch)
+    read = _read_here(monkeypatch)
+    code = (
+        "import turnover_risk.cli._report_inputs as i\n"
+        "def refuse(register, panel): raise ValueError('cannot be sent exactly')\n"
+        "i.encode = refuse\n"
+        "from turnover_risk.cli._report_worker import _serve; _serve()"
+    )
+    monkeypatch.setattr(_report_worker, "CODE", code)
+    page, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert read == ["register", "panel"] and len(answered) == 1
+    assert sorted(got[0]) == ["audit", "rates", "tables"]
+    assert page == logistic_without
+
+
+def test_a_worker_too_slow_with_the_register_leaves_it_to_the_report(
+    logistic_files, logistic_without, tmp_path, monkeypatch
+):
+    # the report reads the folder itself; the worker's frame is read (and dropped) later
+    reg, model = logistic_files
+    got = _sections_answered(monkeypatch)
+    read = _read_here(monkeypatch)
+    monkeypatch.setattr(_report_worker, "INPUTS_WAIT", 0.0)
+    code = (
+        "import time\n"
+        "import turnover_risk.cli._report_inputs as i\n"
+        "encode = i.encode\n"
+        "def slow(register, panel):\n"
+        "    time.sleep(3)\n"
+        "    return encode(register, panel)\n"
+        "i.encode = slow\n"
+        "from turnover_risk.cli._report_worker import _serve; _serve()"
+    )
+    monkeypatch.setattr(_report_worker, "CODE", code)
+    page, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
+    assert read == ["register", "panel"]
+    assert sorted(got[0]) == ["audit", "rates", "tables"]
+    assert page == logistic_without
 
 
 def test_the_kind_hint_reads_the_manifest_without_loading_the_model(gbm_files, tmp_path):
@@ -186,9 +270,8 @@ def test_an_answer_larger_than_the_pipe_neither_blocks_nor_changes_the_report(
     code = (
         "import turnover_risk.cli._report_worker as w\n"
         "sections = w._sections\n"
-        "def padded(request):\n"
-        "    out, register = sections(request)\n"
-        "    return {**out, 'padding': 'x' * 1_000_000}, register\n"
+        "def padded(request, register):\n"
+        "    return {**sections(request, register), 'padding': 'x' * 1_000_000}\n"
         "w._sections = padded; w._serve()"
     )
     monkeypatch.setattr(_report_worker, "CODE", code)

@@ -51,8 +51,10 @@ def _panel_of(reg, model):
         return build_panel(reg, **kw)
 
 
-def _model_and_panel(args):
-    """The model (loaded, or a logistic model fitted here) and the panel for flag/report."""
+def _model_and_panel(args, ahead=None):
+    """The model (loaded, or a logistic model fitted here) and the panel for flag/report;
+    ``ahead``: the report's worker, which may have read the register and built the panel
+    (``cli/_report_inputs.py``)."""
     import warnings
 
     import pandas as pd
@@ -62,8 +64,13 @@ def _model_and_panel(args):
 
     model = load_model(args.model) if args.model else None
     path = Path(args.path)
+    got = ahead.inputs(model) if ahead is not None and model is not None else None
     if path.is_file() and path.suffix.lower() == ".parquet":
         reg, panel = None, pd.read_parquet(path)
+    elif got is not None:
+        reg, panel = got
+        if panel is None:
+            panel = _panel_of(reg, model)
     else:
         reg = load_register(args.path)
         panel = _panel_of(reg, model)
@@ -241,7 +248,7 @@ def _cmd_report(args) -> int:
         from turnover_risk.report._write import _write_report
 
         with refit_process(start=gbm, worker=ahead.worker if ahead else None):
-            reg, model, panel = _model_and_panel(args)
+            reg, model, panel = _model_and_panel(args, ahead)
             steps.update(1)
             with atomic_output(out, overwrite=args.overwrite, inputs=inputs) as tmp:
                 _write_report(

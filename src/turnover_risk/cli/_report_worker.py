@@ -5,19 +5,22 @@ scikit-learn, ``skops`` and Matplotlib, reading the register and the model, buil
 panel, then the sections. Two sections need no more than the register: turnover and sick
 leave over time (with their figures) and the data and validation table. So the command starts
 one worker process first (:meth:`ReportWorker.start`, before its own heavy imports); the worker
-reads the register folder itself (``read_register``, as the command does), writes those two
-sections as HTML with the report's own functions and arguments, and answers them as one JSON
-object; meanwhile this process loads the model, builds the panel and writes the rest. The page
-is the same either way: when the worker cannot start, fails, or answers something else, the
-report writes those sections itself (``report/_write.py``). For a gbm, the same worker then
-serves the bootstrap refits (``groups/_refit_worker.py``).
+reads the register folder itself (``read_register``, as the command does) and builds the panel
+with the settings the model file's manifest names (``freq``, ``horizon``, ``outcome``,
+``scope``), and sends both to this process (``cli/_report_inputs.py``, Arrow and JSON), which
+then reads neither itself unless they are late (:data:`INPUTS_WAIT`), refused or built with
+other settings than the loaded model's (:meth:`ReportWorker.inputs`). The worker then writes
+those two sections as HTML with the report's own functions and arguments, and answers them as
+one JSON object; meanwhile this process loads the model and writes the rest. The page is the
+same either way: when the worker cannot start, fails, or answers something else, the report
+reads the register and writes those sections itself (``report/_write.py``). For a gbm, the
+same worker then serves the bootstrap refits (``groups/_refit_worker.py``).
 
 For a logistic model (no refits), and for a gbm whose file keeps its bootstrap refits
 (``turnover-risk train --refits``, ``groups/_refit_store.py``; the manifest says so), the worker
-then builds the panel too, with the settings the model file's manifest names (``freq``,
-``horizon``, ``outcome``, ``scope``), and writes the audit's part of the fairness section once
-this process sends the model's risks of the panel's labelled rows
-(:meth:`ReportWorker.send_risks`, right after its own panel is built; a frame saying "no
+then writes the audit's part of the fairness section on its panel, once this process sends
+the model's risks of the panel's labelled rows
+(:meth:`ReportWorker.send_risks`, right after its own panel is ready; a frame saying "no
 risks" when it cannot, since a gbm's refits may follow on the same pipe). After the audit, the
 worker of such a gbm serves refits, should the kept ones not be the report's (another
 register). The audit needs the model only for those risks (:class:`_Risks`). They are used only when
@@ -31,11 +34,12 @@ more; with a gbm its refits started later.
 
 Nothing is pickled: the requests are JSON lines (folder, language, group size, panel
 settings; the risks as ``.npy`` read with ``allow_pickle=False``), the answers JSON objects of
-strings. It is started when a core is likely free (``_refit_worker.WHEN``, as the refit
+strings, and the register and panel Arrow IPC streams. It is started when a core is likely free (``_refit_worker.WHEN``, as the refit
 worker).
 
-This module imports only the standard library and ``groups._refit_worker`` (NumPy) at load
-time, so the worker starts before this process imports pandas.
+This module imports only the standard library, ``cli._report_inputs`` and
+``groups._refit_worker`` (NumPy) at load time, so the worker starts before this process
+imports pandas.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from turnover_risk.cli import _report_inputs
 from turnover_risk.groups import _refit_worker
 
 JOB = "report-sections"
@@ -55,6 +60,9 @@ SECTIONS = True
 """Whether the report starts this worker (False: the previous design, a worker for a gbm's
 refits alone; the benchmark sets it to compare)."""
 CODE = "from turnover_risk.cli._report_worker import _serve; _serve()"
+INPUTS_WAIT = 1.0
+"""Seconds the report's process waits for the worker's register and panel once it needs
+them: reading them itself takes about as long on the shipped sample."""
 
 
 class ReportWorker:
@@ -65,10 +73,12 @@ class ReportWorker:
         worker: _refit_worker._Worker,
         provides: tuple[str, ...],
         panel_settings: dict | None = None,
+        build: dict | None = None,
     ) -> None:
         self.worker = worker
         self.provides = provides
         self.panel_settings = panel_settings
+        self.build = build
 
     @classmethod
     def start(
@@ -100,6 +110,7 @@ class ReportWorker:
             "lang": lang,
             "min_group_size": min_group_size,
             "refits": bool(refits),
+            "build": panel_settings or None,
             "panel": panel_settings if audit else None,
         }
         try:
@@ -107,11 +118,36 @@ class ReportWorker:
         except Exception:  # no process here: the report writes every section itself
             return None
         try:
+            worker.awaiting.append(_report_inputs.JOB)  # answered first
             worker.send(JOB, request)
         except Exception:
             worker.close()
             return None
-        return cls(worker, provides, request["panel"])
+        return cls(worker, provides, request["panel"], request["build"])
+
+    def inputs(self, model: Any) -> tuple[Any, Any] | None:
+        """``(register, panel)`` as the worker read and built them (``cli/_report_inputs.py``;
+        the panel None when it was built with other settings than ``model``'s), or None when
+        the worker sent none (the report's process then reads them itself). Waits for them
+        at most :data:`INPUTS_WAIT` seconds."""
+        import select
+
+        try:
+            ready = (
+                self.worker.answers.get(_report_inputs.JOB)
+                or select.select([self.worker.proc.stdout], [], [], INPUTS_WAIT)[0]
+            )
+            if not ready:
+                return None
+            head, body = self.worker.answer(_report_inputs.JOB)
+            if not head.get("ok"):
+                return None
+            register, panel = _report_inputs.decode(head, body)
+        except Exception:
+            return None
+        if panel is not None and _settings(model) != self.build:
+            panel = None
+        return register, panel
 
     def send_risks(self, model: Any, panel: Any, random_state: int | None) -> None:
         """Send the model's risks of the panel's labelled rows for the audit (in a thread:
@@ -123,14 +159,7 @@ class ReportWorker:
 
         buf = io.BytesIO()
         try:
-            spec = model.spec_
-            settings = {
-                "freq": spec.freq,
-                "horizon": spec.horizon,
-                "outcome": spec.outcome,
-                "scope": spec.scope,
-            }
-            if json.loads(json.dumps(settings)) != self.panel_settings:
+            if _settings(model) != self.panel_settings:
                 raise ValueError("the model's panel settings are not the manifest's")
             labelled, key = _labelled(panel)
             risk = np.asarray(model.predict_proba(labelled)[:, 1], dtype=np.float64)
@@ -160,11 +189,11 @@ class ReportWorker:
             return None
         if not isinstance(got, dict):
             return None
-        if AUDIT in self.worker.answers:
-            head, body = self.worker.answers[AUDIT]
+        if AUDIT in self.worker.awaiting or AUDIT in self.worker.answers:
             try:
+                head, body = self.worker.answer(AUDIT)
                 parts = json.loads(body) if head.get("ok") else None
-            except ValueError:
+            except Exception:  # the worker ended or answered garbage: the report audits
                 parts = None
             if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
                 got["audit"] = parts
@@ -175,8 +204,8 @@ class ReportWorker:
 
 
 def _serve() -> None:
-    """The worker: the register's sections, then the audit (given the risks) or (for a gbm)
-    refits, until EOF."""
+    """The worker: the register and the panel (sent to the report's process), the register's
+    sections, then the audit (given the risks) or (for a gbm) refits, until EOF."""
     from turnover_risk import _process
 
     _process.as_program()  # a process of ours, as the command that started it
@@ -186,32 +215,94 @@ def _serve() -> None:
         head, _ = _refit_worker._read_frame(stdin)
     except EOFError:
         return
-    register = None
+    # Answers are written by a thread, in order: one larger than the pipe's buffer waits for
+    # the report to read it, and the worker goes on meanwhile. Every later write waits for it.
+    answers = _Answers(stdout)
+    register, panel, frame = _inputs(head)
+    answers.put(*frame)
     try:
-        out, register = _sections(head)
-        answer = ({"job": JOB, "ok": True}, json.dumps(out).encode())
+        if register is None:
+            raise RuntimeError("the register could not be read")
+        out = _sections(head, register)
+        answers.put({"job": JOB, "ok": True}, json.dumps(out).encode())
     except Exception as err:  # the caller writes the sections itself
-        answer = ({"job": JOB, "ok": False, "error": f"{type(err).__name__}: {err}"}, b"")
-    # Written by a thread: an answer larger than the pipe's buffer waits for the report to
-    # read it (at its end), and the worker goes on meanwhile. Every later write waits for it.
-    import threading
-
-    writer = threading.Thread(target=_refit_worker._write_frame, args=(stdout, *answer))
-    writer.start()
+        answers.put({"job": JOB, "ok": False, "error": f"{type(err).__name__}: {err}"})
     if head.get("panel"):  # the audit first; its frame comes before any refit's
-        _serve_audit(stdin, stdout, head, register, before_writing=writer.join)
+        _serve_audit(stdin, stdout, head, register, panel, before_writing=answers.join)
     if head.get("refits"):  # after an audit, refits are likely kept: no early import
-        _refit_worker._serve(stdin, stdout, before_writing=writer.join, warm=not head.get("panel"))
-    writer.join()
+        _refit_worker._serve(stdin, stdout, before_writing=answers.join, warm=not head.get("panel"))
+    answers.join()
 
 
-def _sections(request: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """The sections of the request, as ``report/_write.py`` writes them, and the register."""
+class _Answers:
+    """Frames written to ``stream`` in the order given, by one thread at a time."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.thread = None
+
+    def put(self, head: dict, body: bytes = b"") -> None:
+        import threading
+
+        before = self.thread
+
+        def write() -> None:
+            if before is not None:
+                before.join()
+            _refit_worker._write_frame(self.stream, head, body)
+
+        self.thread = threading.Thread(target=write)
+        self.thread.start()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _inputs(request: dict[str, Any]) -> tuple[Any, Any, tuple[dict, bytes]]:
+    """``(register, panel, frame)``: the register read as the report's process reads it, the
+    panel built with the request's settings (``"build"``; None without), and the frame that
+    sends both to that process (``cli/_report_inputs.py``), or one saying it reads them itself
+    (reading warned: that process prints the warnings; or they cannot be sent exactly)."""
     import warnings
 
     from threadpoolctl import threadpool_limits
 
-    from turnover_risk.cli._common import load_register
+    from turnover_risk.cli import _report_inputs
+
+    register = panel = None
+    try:
+        from turnover_risk._warnings import DataQualityWarning
+        from turnover_risk.cli._common import load_register
+
+        with threadpool_limits(limits=1):
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                register = load_register(request["path"])
+            if seen:
+                raise RuntimeError(f"reading the register warned: {seen[0].message}")
+            settings = request.get("build")
+            if settings:
+                from turnover_risk.panel import build_panel
+
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always")
+                    warnings.simplefilter("ignore", DataQualityWarning)  # as the report's
+                    panel = build_panel(register, **settings)
+                if seen:
+                    panel = None  # the report's process builds it (and warns)
+            return register, panel, _report_inputs.encode(register, panel)
+    except Exception as err:
+        frame = {"job": _report_inputs.JOB, "ok": False, "error": f"{type(err).__name__}: {err}"}
+        return register, panel, (frame, b"")
+
+
+def _sections(request: dict[str, Any], register: Any) -> dict[str, Any]:
+    """The sections of the request, as ``report/_write.py`` writes them."""
+    import warnings
+
+    from threadpoolctl import threadpool_limits
+
     from turnover_risk.privacy import check_min_group_size
     from turnover_risk.report._labels import LABELS
     from turnover_risk.report._sections import _rates_section
@@ -222,12 +313,27 @@ def _sections(request: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     L = LABELS[lang]
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
-        register = load_register(request["path"])
-        out: dict[str, Any] = {
+        return {
             "rates": _rates_section(register, L, lang, min_group_size),
             "tables": _data_block(register, L, lang),
         }
-    return out, register
+
+
+def _settings(model: Any) -> dict | None:
+    """The panel settings of a fitted model as the manifest gives them (JSON), or None."""
+    spec = getattr(model, "spec_", None)
+    if spec is None:
+        return None
+    settings = {
+        "freq": spec.freq,
+        "horizon": spec.horizon,
+        "outcome": spec.outcome,
+        "scope": spec.scope,
+    }
+    try:
+        return json.loads(json.dumps(settings))
+    except (TypeError, ValueError):
+        return None
 
 
 def _labelled(panel) -> tuple[Any, str]:
@@ -261,10 +367,11 @@ class _Risks:
 
 
 def _serve_audit(
-    stdin, stdout, request: dict[str, Any], register: Any, before_writing=lambda: None
+    stdin, stdout, request: dict[str, Any], register: Any, panel: Any, before_writing=lambda: None
 ) -> None:
-    """Build the panel while the report's process loads the model; given its risks, write
-    the audit's part of the fairness section (``report/_fairness._audit_parts``)."""
+    """Given the model's risks of the panel's labelled rows (the panel built here when
+    :func:`_inputs` did not), write the audit's part of the fairness section
+    (``report/_fairness._audit_parts``)."""
     import warnings
 
     from threadpoolctl import threadpool_limits
@@ -276,7 +383,8 @@ def _serve_audit(
 
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
-            panel = build_panel(register, **request["panel"])
+            if panel is None or request.get("build") != request["panel"]:
+                panel = build_panel(register, **request["panel"])
             labelled, key = _labelled(panel)
             import matplotlib.pyplot  # noqa: F401  (the audit's figure, while waiting)
         ready = None

@@ -175,9 +175,10 @@ class _Worker:
             _write_frame(self.proc.stdin, {**head, "job": job}, body)
             self.awaiting.append(job)
 
-    def _read_awaited(self) -> None:
-        """Read the answers of the jobs sent (the caller holds :attr:`lock`)."""
-        while self.awaiting:
+    def _read_awaited(self, until: str | None = None) -> None:
+        """Read the answers of the jobs sent, or of those up to the job ``until`` (the caller
+        holds :attr:`lock`)."""
+        while self.awaiting and (until is None or until not in self.answers):
             head, body = _read_frame(self.proc.stdout)
             job = head.get("job")
             if job not in self.awaiting:
@@ -189,7 +190,7 @@ class _Worker:
         """The answer of ``job`` (waits for it); raises when the worker failed or ended."""
         with self.lock:
             if job not in self.answers:
-                self._read_awaited()
+                self._read_awaited(until=job)
             return self.answers[job]
 
     @staticmethod
