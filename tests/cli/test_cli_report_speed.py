@@ -123,6 +123,19 @@ def _read_here(monkeypatch):
     return read
 
 
+def _figures_drawn(monkeypatch):
+    """Record the funnel plots the report worker drew (name -> HTML), per report."""
+    got = []
+    figures = _report_worker.ReportWorker.figures
+
+    def recorded(self):
+        got.append(figures(self))
+        return got[-1]
+
+    monkeypatch.setattr(_report_worker.ReportWorker, "figures", recorded)
+    return got
+
+
 def _sections_answered(monkeypatch):
     """Record what the report worker answers (None: failed) in the returned list."""
     got = []
@@ -142,8 +155,10 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     reg, model = logistic_files
     got = _sections_answered(monkeypatch)
     read = _read_here(monkeypatch)
+    drawn = _figures_drawn(monkeypatch)
     with_worker, answered = _report(reg, model, tmp_path / "a.html", monkeypatch, "always")
     assert read == []  # the worker's register and panel were used
+    assert len(drawn) == 1 and sorted(drawn[0]) == ["funnel", "retro"]  # and its plots
     assert len(answered) == 1  # one worker, closed once
     # it wrote the register's sections and the audit (and no refits for a logistic model)
     assert len(got) == 1 and sorted(got[0]) == ["audit", "rates", "tables"]
@@ -155,6 +170,8 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
     # the worker's pieces are in the page, in their places
     assert got[0]["tables"] in without and got[0]["rates"] in without
     assert len(got[0]["audit"]) >= 3 and "\n".join(got[0]["audit"]) in without
+    assert 'id="funnel"' in drawn[0]["funnel"] and drawn[0]["funnel"] in without
+    assert 'id="funnel-retrospective"' in drawn[0]["retro"] and drawn[0]["retro"] in without
     assert 'id="fairness-audit"' in without and 'id="fairness-plot"' in without
 
 
@@ -174,12 +191,17 @@ def test_the_logistic_report_with_the_worker_equals_the_report_without(
         "def boom(path): raise OSError('disk')\n"
         "c.load_register = boom\n"
         "from turnover_risk.cli._report_worker import _serve; _serve()",
+        # cannot draw the funnel plots: the report draws them
+        "import turnover_risk.report._group_sections as g\n"
+        "def boom(*args): raise MemoryError('no room for a figure')\n"
+        "g._funnel_part = g._retro_part = boom\n"
+        "from turnover_risk.cli._report_worker import _serve; _serve()",
         # its panel's labelled rows differ from the report's: the audit is not used
         "import turnover_risk.cli._report_worker as w\n"
         "key = w._labelled\n"
         "w._labelled = lambda panel: (key(panel)[0], 'other rows'); w._serve()",
     ],
-    ids=["dies", "answers-nothing", "error", "no-register", "other-rows"],
+    ids=["dies", "answers-nothing", "error", "no-register", "no-figures", "other-rows"],
 )
 def test_a_failing_worker_leaves_the_report_as_without(
     logistic_files, logistic_without, tmp_path, monkeypatch, code, request
@@ -195,6 +217,7 @@ def test_a_failing_worker_leaves_the_report_as_without(
         "answers-nothing": ["audit"],  # the register was read: the audit could be written
         "error": None,
         "no-register": None,
+        "no-figures": ["audit", "rates", "tables"],
         "other-rows": ["rates", "tables"],
     }[request.node.callspec.id]
     assert len(got) == 1 and (got[0] if got[0] is None else sorted(got[0])) == expected
@@ -290,15 +313,18 @@ def test_a_gbm_with_its_refits_kept_reports_as_one_that_refits(gbm_files, tmp_pa
     kept = _train(reg, "gbm", "--refits", "6", name="gbm-kept")
     without, _ = _report(reg, refitting, tmp_path / "b.html", monkeypatch, "never")
     got = _sections_answered(monkeypatch)
+    drawn = _figures_drawn(monkeypatch)
     with_kept, answered = _report(reg, kept, tmp_path / "a.html", monkeypatch, "always")
     assert answered == [0] and sorted(got[0]) == ["audit", "rates", "tables"]
+    assert sorted(drawn[0]) == ["funnel", "retro"]
     assert with_kept == without
     # kept refits that are not these (another register, say): the worker refits after the
-    # audit, and the page is still the same
+    # audit, between the funnel plots it is asked to draw, and the page is still the same
     monkeypatch.setattr(_refit_store, "refit_key", lambda *args: "other refits")
     got.clear()
+    drawn.clear()
     missed, answered = _report(reg, kept, tmp_path / "c.html", monkeypatch, "always")
-    assert answered[0] >= 1 and "audit" in got[0]
+    assert answered[0] >= 1 and "audit" in got[0] and sorted(drawn[0]) == ["funnel", "retro"]
     assert missed == without
 
 

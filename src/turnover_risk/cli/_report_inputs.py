@@ -34,14 +34,11 @@ PANEL = "panel"
 def encode(register: Any, panel: Any | None) -> tuple[dict, bytes]:
     """The frame (JSON head, body) that carries ``register`` and ``panel`` (None: none);
     raises ValueError when they cannot be sent exactly (the command then reads them)."""
-    import pandas as pd
-    import pyarrow as pa
-
     from turnover_risk.data._rules import SourceInfo
 
     meta = dict(register.metadata)
     sources = meta.pop("sources", None)
-    if not _plain_json(meta):
+    if not plain_json(meta):
         raise ValueError("the register's metadata is not plain JSON")
     sent_sources = None
     if sources is not None:
@@ -59,13 +56,33 @@ def encode(register: Any, panel: Any | None) -> tuple[dict, bytes]:
     attrs = None
     if panel is not None:
         attrs = panel.attrs
-        if not _plain_json(attrs):
+        if not plain_json(attrs):
             raise ValueError("the panel's attrs are not plain JSON")
         frames[PANEL] = panel
-    parts, described = [], []
     for name, df in frames.items():
         if df.attrs and name != PANEL:
             raise ValueError(f"the table {name} has attrs")
+    described, body = pack(frames)
+    head = {
+        "job": JOB,
+        "ok": True,
+        "frames": described,
+        "metadata": meta,
+        "sources": sent_sources,
+        "attrs": attrs,
+    }
+    return head, body
+
+
+def pack(frames: dict) -> tuple[list[dict], bytes]:
+    """Frames with a plain index (0 to n - 1) and unique columns as Arrow IPC streams, one
+    after the other, and what each is (name, size in bytes, shape, dtypes); raises ValueError
+    for any other frame."""
+    import pandas as pd
+    import pyarrow as pa
+
+    parts, described = [], []
+    for name, df in frames.items():
         if not df.index.equals(pd.RangeIndex(len(df))) or not df.columns.is_unique:
             raise ValueError(f"the table {name} has another index or repeated columns")
         table = pa.Table.from_pandas(df, preserve_index=False)
@@ -76,27 +93,15 @@ def encode(register: Any, panel: Any | None) -> tuple[dict, bytes]:
         described.append(
             {"name": name, "size": len(parts[-1]), "shape": list(df.shape), "dtypes": _dtypes(df)}
         )
-    head = {
-        "job": JOB,
-        "ok": True,
-        "frames": described,
-        "metadata": meta,
-        "sources": sent_sources,
-        "attrs": attrs,
-    }
-    return head, b"".join(parts)
+    return described, b"".join(parts)
 
 
-def decode(head: dict, body: bytes) -> tuple[Any, Any | None]:
-    """``(register, panel)`` from a frame of :func:`encode` (panel None when none was sent);
-    raises ValueError when a frame is not what the worker described."""
+def unpack(described: list[dict], body: bytes) -> dict:
+    """The frames of :func:`pack`; raises ValueError when one is not what it says."""
     import pyarrow as pa
 
-    from turnover_risk.data._rules import SourceInfo
-    from turnover_risk.data._schema import Register
-
     frames, offset = {}, 0
-    for part in head["frames"]:
+    for part in described:
         size = int(part["size"])
         chunk = body[offset : offset + size]
         offset += size
@@ -106,6 +111,16 @@ def decode(head: dict, body: bytes) -> tuple[Any, Any | None]:
         frames[part["name"]] = df
     if offset != len(body):
         raise ValueError("the worker's frame has bytes no table describes")
+    return frames
+
+
+def decode(head: dict, body: bytes) -> tuple[Any, Any | None]:
+    """``(register, panel)`` from a frame of :func:`encode` (panel None when none was sent);
+    raises ValueError when a frame is not what the worker described."""
+    from turnover_risk.data._rules import SourceInfo
+    from turnover_risk.data._schema import Register
+
+    frames = unpack(head["frames"], body)
     panel = frames.pop(PANEL, None)
     if panel is not None:
         panel.attrs = head["attrs"]
@@ -126,7 +141,7 @@ def decode(head: dict, body: bytes) -> tuple[Any, Any | None]:
     return Register(**frames, metadata=meta), panel
 
 
-def _plain_json(value: Any) -> bool:
+def plain_json(value: Any) -> bool:
     """Whether ``value`` comes back from JSON equal (and of the same types: a tuple does not)."""
     try:
         back = json.loads(json.dumps(value))

@@ -23,7 +23,11 @@ the model's risks of the panel's labelled rows
 (:meth:`ReportWorker.send_risks`, right after its own panel is ready; a frame saying "no
 risks" when it cannot, since a gbm's refits may follow on the same pipe). After the audit, the
 worker of such a gbm serves refits, should the kept ones not be the report's (another
-register). The audit needs the model only for those risks (:class:`_Risks`). They are used only when
+register). The same worker then draws the two funnel plots (:meth:`ReportWorker.draw`, as
+soon as the retrospective and the prospective flags are known: their tables as Arrow, their
+few other attributes as JSON) with the report's own functions, while this process writes the
+other sections; a plot it does not answer is drawn here. The audit needs the model only for
+those risks (:class:`_Risks`). They are used only when
 the settings are the loaded model's and both panels have the same labelled rows (a digest of
 ids, groups, period and label); the drift check stays in this process.
 
@@ -56,6 +60,13 @@ from turnover_risk.groups import _refit_worker
 
 JOB = "report-sections"
 AUDIT = "report-audit"
+FIGURE = "report-figure"
+FIGURES = {
+    "funnel": ("info", "alpha", "fdr"),  # the prospective flags' funnel plot
+    "retro": ("overdispersion",),  # the backtest's
+}
+"""The funnel plots the worker draws, and the attributes of the flags they need (besides the
+table)."""
 SECTIONS = True
 """Whether the report starts this worker (False: the previous design, a worker for a gbm's
 refits alone; the benchmark sets it to compare)."""
@@ -79,6 +90,7 @@ class ReportWorker:
         self.provides = provides
         self.panel_settings = panel_settings
         self.build = build
+        self._sending = None  # the thread writing the last request
 
     @classmethod
     def start(
@@ -104,7 +116,7 @@ class ReportWorker:
         if not SECTIONS or not _refit_worker.wanted(True):
             return None
         audit = bool(panel_settings) and (not refits or audit_first)
-        provides = ("rates", "tables") + (("audit",) if audit else ())
+        provides = ("rates", "tables") + (("audit", "figures") if audit else ())
         request = {
             "path": str(path),
             "lang": lang,
@@ -155,8 +167,6 @@ class ReportWorker:
         model's panel settings are not those the worker built its panel with, or the risks
         cannot be computed: the report then runs the audit itself (the worker is told so,
         since a gbm's refits may follow on the same pipe)."""
-        import threading
-
         buf = io.BytesIO()
         try:
             if _settings(model) != self.panel_settings:
@@ -168,16 +178,64 @@ class ReportWorker:
         except Exception:
             buf = io.BytesIO()
             head = {"job": AUDIT, "skip": True}
-        self.worker.awaiting.append(AUDIT)  # its answer follows the sections'
-        stdin = self.worker.proc.stdin
+        self._send(head, buf.getvalue(), AUDIT)  # its answer follows the sections'
+
+    def draw(self, name: str, flags: Any, by: str, lang: str) -> None:
+        """Ask the worker to draw the funnel plot ``name`` (:data:`FIGURES`) of ``flags`` (a
+        ``FlagResult``), grouped by ``by``; sent by a thread (after any frame still being
+        sent). Nothing is asked when the flags cannot be sent exactly: the report draws it."""
+        if "figures" not in self.provides:
+            return
+        try:
+            attrs = {key: getattr(flags, key) for key in FIGURES[name]}
+            if "info" in attrs:  # what the plot reads of it
+                attrs["info"] = {
+                    k: v for k, v in attrs["info"].items() if k in ("margin", "refits", "n_boot")
+                }
+            if not _report_inputs.plain_json(attrs):
+                return
+            table = flags.table.reset_index(drop=True)
+            described, body = _report_inputs.pack({"table": table})
+        except Exception:
+            return
+        head = {"job": FIGURE, "name": name, "by": by, "lang": lang, "attrs": attrs}
+        self._send({**head, "frames": described}, body, f"{FIGURE}-{name}")
+
+    def figures(self) -> dict[str, str]:
+        """The funnel plots the worker drew (waits for them): name -> HTML."""
+        out = {}
+        for name in FIGURES:
+            job = f"{FIGURE}-{name}"
+            if job not in self.worker.awaiting and job not in self.worker.answers:
+                continue
+            try:
+                head, body = self.worker.answer(job)
+                if head.get("ok"):
+                    out[name] = body.decode("utf-8")
+            except Exception:  # the worker ended: the report draws them
+                pass
+        return out
+
+    def _send(self, head: dict, body: bytes, answer: str) -> None:
+        """Write a request in a thread, after any request still being written; its answer is
+        ``answer`` (read in turn, before any refit is sent)."""
+        import threading
+
+        self.worker.awaiting.append(answer)
+        stdin, before = self.worker.proc.stdin, self._sending
 
         def write() -> None:
+            if before is not None:
+                before.join()
             try:
-                _refit_worker._write_frame(stdin, head, buf.getvalue())
-            except Exception:  # the worker ended: reading its answer fails, the report audits
+                with self.worker.write_lock:
+                    _refit_worker._write_frame(stdin, head, body)
+            except Exception:  # the worker ended: reading its answer fails, the report goes on
                 pass
 
-        threading.Thread(target=write, name="turnover-risk-report-risks", daemon=True).start()
+        self._sending = threading.Thread(target=write, name="turnover-risk-report-send")
+        self._sending.daemon = True
+        self._sending.start()
 
     def result(self) -> dict[str, Any] | None:
         """The sections written by the worker (waits for them), or None when it failed; a
@@ -228,9 +286,16 @@ def _serve() -> None:
     except Exception as err:  # the caller writes the sections itself
         answers.put({"job": JOB, "ok": False, "error": f"{type(err).__name__}: {err}"})
     if head.get("panel"):  # the audit first; its frame comes before any refit's
-        _serve_audit(stdin, stdout, head, register, panel, before_writing=answers.join)
-    if head.get("refits"):  # after an audit, refits are likely kept: no early import
-        _refit_worker._serve(stdin, stdout, before_writing=answers.join, warm=not head.get("panel"))
+        _serve_audit(stdin, head, register, panel, answer=answers.put)
+    if head.get("refits") or head.get("panel"):  # refits, and the funnel plots
+        _refit_worker._serve(
+            stdin,
+            stdout,
+            before_writing=answers.join,
+            warm=not head.get("panel"),  # after an audit, refits are likely kept
+            jobs={FIGURE: _figure},
+            answer=answers.put,  # in order, by a thread: this loop goes on reading
+        )
     answers.join()
 
 
@@ -275,9 +340,10 @@ def _inputs(request: dict[str, Any]) -> tuple[Any, Any, tuple[dict, bytes]]:
         from turnover_risk._warnings import DataQualityWarning
         from turnover_risk.cli._common import load_register
 
+        # the warnings the report's process would show (its filters are this process's:
+        # Python's defaults and PYTHONWARNINGS)
         with threadpool_limits(limits=1):
             with warnings.catch_warnings(record=True) as seen:
-                warnings.simplefilter("always")
                 register = load_register(request["path"])
             if seen:
                 raise RuntimeError(f"reading the register warned: {seen[0].message}")
@@ -286,7 +352,6 @@ def _inputs(request: dict[str, Any]) -> tuple[Any, Any, tuple[dict, bytes]]:
                 from turnover_risk.panel import build_panel
 
                 with warnings.catch_warnings(record=True) as seen:
-                    warnings.simplefilter("always")
                     warnings.simplefilter("ignore", DataQualityWarning)  # as the report's
                     panel = build_panel(register, **settings)
                 if seen:
@@ -317,6 +382,34 @@ def _sections(request: dict[str, Any], register: Any) -> dict[str, Any]:
             "rates": _rates_section(register, L, lang, min_group_size),
             "tables": _data_block(register, L, lang),
         }
+
+
+def _figure(head: dict, body: bytes) -> tuple[dict, bytes]:
+    """The worker's answer to a :data:`FIGURE` request: the funnel plot's HTML, drawn by the
+    report's own function (``report/_group_sections.py``) from the flags' table and
+    attributes."""
+    import warnings
+    from types import SimpleNamespace
+
+    from threadpoolctl import threadpool_limits
+
+    name = head.get("name")
+    answer = {"job": f"{FIGURE}-{name}"}
+    try:
+        from turnover_risk.report._group_sections import _funnel_part, _retro_part
+        from turnover_risk.report._labels import LABELS
+
+        if name not in FIGURES or set(head["attrs"]) != set(FIGURES[name]):
+            raise ValueError(f"no funnel plot {name!r}")
+        table = _report_inputs.unpack(head["frames"], body)["table"]
+        flags = SimpleNamespace(table=table, **head["attrs"])
+        draw = _funnel_part if name == "funnel" else _retro_part
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")
+            part = draw(flags, head["by"], LABELS[head["lang"]], head["lang"])
+        return {**answer, "ok": True}, part.encode("utf-8")
+    except Exception as err:  # the report draws it
+        return {**answer, "ok": False, "error": f"{type(err).__name__}: {err}"}, b""
 
 
 def _settings(model: Any) -> dict | None:
@@ -366,9 +459,7 @@ class _Risks:
         return np.column_stack([1.0 - self.risk, self.risk])
 
 
-def _serve_audit(
-    stdin, stdout, request: dict[str, Any], register: Any, panel: Any, before_writing=lambda: None
-) -> None:
+def _serve_audit(stdin, request: dict[str, Any], register: Any, panel: Any, answer) -> None:
     """Given the model's risks of the panel's labelled rows (the panel built here when
     :func:`_inputs` did not), write the audit's part of the fairness section
     (``report/_fairness._audit_parts``)."""
@@ -394,7 +485,6 @@ def _serve_audit(
         head, body = _refit_worker._read_frame(stdin)
     except EOFError:
         return
-    before_writing()
     try:
         if ready is not None:
             raise RuntimeError(ready)
@@ -413,7 +503,7 @@ def _serve_audit(
                 head.get("random_state"),
             )
             parts = _audit_parts(audit, request["lang"])
-        _refit_worker._write_frame(stdout, {"job": AUDIT, "ok": True}, json.dumps(parts).encode())
+        answer({"job": AUDIT, "ok": True}, json.dumps(parts).encode())
     except Exception as err:  # the report runs the audit itself
         error = f"{type(err).__name__}: {err}"
-        _refit_worker._write_frame(stdout, {"job": AUDIT, "ok": False, "error": error})
+        answer({"job": AUDIT, "ok": False, "error": error})

@@ -32,6 +32,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -97,15 +98,22 @@ def _write_frame(stream, head: dict, body: bytes = b"") -> None:
 
 
 def _serve(
-    stdin=None, stdout=None, before_writing: Callable[[], None] | None = None, warm: bool = True
+    stdin=None,
+    stdout=None,
+    before_writing: Callable[[], None] | None = None,
+    warm: bool = True,
+    jobs: dict[str, Callable[[dict, bytes], tuple[dict, bytes]]] | None = None,
+    answer: Callable[[dict, bytes], None] | None = None,
 ) -> None:
     """The worker's loop: a refit per request on ``stdin``, its risks on ``stdout``, until EOF.
 
     Without streams, the process's own (a worker started for the refits alone); the command
     line's report worker (``cli/_report_worker.py``) passes its streams after its first job,
-    and ``before_writing``, called before the first answer (its own answer is written by a
-    thread). ``warm``: import scikit-learn's estimators now, while the caller reads its inputs
-    (False: at the first request, when refits are unlikely).
+    and ``before_writing``, called before each refit's answer (its own answers are written by
+    a thread). ``warm``: import scikit-learn's estimators now, while the caller reads its inputs
+    (False: at the first request, when refits are unlikely). ``jobs``: requests of other kinds
+    served in between (``head["job"]`` names the function that answers them), their answers
+    written by ``answer`` (a thread of the caller's: this loop goes on reading requests).
     """
     import importlib
 
@@ -126,9 +134,11 @@ def _serve(
                 head, body = _read_frame(stdin)
             except EOFError:
                 return
-            if before_writing is not None:
+            if jobs and head.get("job") in jobs:
+                (answer or partial(_write_frame, stdout))(*jobs[head["job"]](head, body))
+                continue
+            if before_writing is not None:  # every answer written by the caller's thread
                 before_writing()
-                before_writing = None
             try:
                 module = importlib.import_module(CLASSES[head["cls"]])
                 estimator = getattr(module, head["cls"])(**head["params"])
@@ -166,12 +176,15 @@ class _Worker:
         )
         self.done = 0  # refits answered by the worker
         self.lock = threading.Lock()  # one request and its answer at a time on the pipes
+        # one writer at a time on the worker's stdin (a request sent by a thread of the
+        # caller's, ReportWorker._send, may be written while a refit is asked for)
+        self.write_lock = threading.Lock()
         self.awaiting: list[str] = []  # jobs sent before the refits, answers not read yet
         self.answers: dict[str, tuple[dict, bytes]] = {}
 
     def send(self, job: str, head: dict, body: bytes = b"") -> None:
         """Send the job ``job`` (answered by a frame whose head has ``"job": job``)."""
-        with self.lock:
+        with self.lock, self.write_lock:
             _write_frame(self.proc.stdin, {**head, "job": job}, body)
             self.awaiting.append(job)
 
@@ -211,8 +224,9 @@ class _Worker:
         buf = io.BytesIO()
         np.savez(buf, X=X, y=y, target=target)
         with self.lock:
-            self._read_awaited()
-            _write_frame(self.proc.stdin, head, buf.getvalue())
+            self._read_awaited()  # which includes those of requests still being written
+            with self.write_lock:
+                _write_frame(self.proc.stdin, head, buf.getvalue())
             answer, body = _read_frame(self.proc.stdout)
         if not answer.get("ok"):
             raise RuntimeError(answer.get("error", "the refit failed in the worker"))

@@ -71,6 +71,37 @@ def _group_row(res, r, L, lang, with_drivers: bool) -> list[str]:
     return row
 
 
+def _drawn(res, name: str) -> str | None:
+    """The HTML of the figure ``name`` when drawn elsewhere (``res.figures``: the command
+    line's report worker draws the funnel plots, ``report/_write.py``), else None."""
+    return (getattr(res, "figures", None) or {}).get(name)
+
+
+def _funnel_part(flags, by: str, L, lang) -> str:
+    """The prospective funnel plot with its alt text, or a line saying there is none."""
+    fig, names = _prospective_funnel(flags, by, L, lang)
+    if fig is None:
+        return f"<p>{html.escape(L['no_funnel'])}</p>"
+    shown = int((~flags.table["suppressed"].astype(bool)).sum())
+    alt = L["funnel_alt"].format(n=shown, k=len(names), names=", ".join(names) or L["none"])
+    return _img(fig, L["funnel_plot"], "funnel", alt, lang)
+
+
+def _retro_part(retro, by: str, L, lang) -> str:
+    """The retrospective funnel plot with its alt text and note ("" when none)."""
+    fig, names = _retrospective_funnel(retro, by, L, lang)
+    if fig is None:
+        return ""
+    shown = int((~retro.table["suppressed"].astype(bool)).sum())
+    alt = L["retro_alt"].format(n=shown, names=", ".join(names) or L["none"])
+    return "\n".join(
+        [
+            _img(fig, L["retro_plot"], "funnel-retrospective", alt, lang),
+            f'<p class="small">{html.escape(L["retro_note"])}</p>',
+        ]
+    )
+
+
 def _groups_section(res, L, lang) -> str:
     flags, by = res.flags, res.by
     parts = [
@@ -85,13 +116,7 @@ def _groups_section(res, L, lang) -> str:
     ]
     if flags.reason:
         parts.append(f'<p class="note">{html.escape(flags.reason)}</p>')
-    fig, names = _prospective_funnel(flags, by, L, lang)
-    if fig is None:
-        parts.append(f"<p>{html.escape(L['no_funnel'])}</p>")
-    else:
-        shown = int((~flags.table["suppressed"].astype(bool)).sum())
-        alt = L["funnel_alt"].format(n=shown, k=len(names), names=", ".join(names) or L["none"])
-        parts.append(_img(fig, L["funnel_plot"], "funnel", alt, lang))
+    parts.append(_drawn(res, "funnel") or _funnel_part(flags, by, L, lang))
     t = flags.table
     order = t.assign(
         _rank=t["flag"].map({"elevated": 0, "low": 1, "suppressed": 3}).fillna(2)
@@ -158,12 +183,10 @@ def _backtest_section(res, L, lang) -> str:
         )
         + "</p>"
     ]
-    fig, names = _retrospective_funnel(retro, res.by, L, lang)
-    if fig is not None:
-        shown = int((~retro.table["suppressed"].astype(bool)).sum())
-        alt = L["retro_alt"].format(n=shown, names=", ".join(names) or L["none"])
-        parts.append(_img(fig, L["retro_plot"], "funnel-retrospective", alt, lang))
-        parts.append(f'<p class="small">{html.escape(L["retro_note"])}</p>')
+    figure = _drawn(res, "retro")
+    figure = _retro_part(retro, res.by, L, lang) if figure is None else figure
+    if figure:
+        parts.append(figure)
     rt = retro.table.assign(_s=retro.table["suppressed"].astype(bool)).sort_values(
         ["_s", "oe_ratio"], ascending=[True, False], na_position="last"
     )

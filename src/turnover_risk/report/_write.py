@@ -166,9 +166,11 @@ def _write_report(
     ``ahead`` (the command line's report worker, ``cli/_report_worker.py``) has ``provides``,
     the names of the sections it writes (``"rates"``, ``"tables"``: they need the register
     only; ``"audit"``: the audit's part of the fairness section, from the model's risks of the
-    panel's labelled rows, given to it by ``send_risks(model, panel, random_state)``) from the
-    same inputs with the same functions, and ``result()``: a dict of them, or None when it
-    failed; a section it did not write is written here, so the page is the same either way.
+    panel's labelled rows, given to it by ``send_risks(model, panel, random_state)``;
+    ``"figures"``: the funnel plots, asked for by ``draw(name, flags, by, lang)`` and
+    fetched by ``figures()``) from the same inputs with the same functions, and ``result()``:
+    a dict of the sections, or None when it failed; a part it did not write is written here,
+    so the page is the same either way.
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r} is not supported; choose one of: {', '.join(LANGS)}.")
@@ -244,6 +246,8 @@ def _write_report(
                 )
             except ValueError:
                 retro = None
+            if retro is not None and "figures" in provided:  # drawn by the other process
+                ahead.draw("retro", retro, by, lang)
             progress.update(1)
             if evaluation is None and not getattr(model, "_evaluation_summary", None):
                 evaluation = evaluate(model, panel)
@@ -263,6 +267,8 @@ def _write_report(
                 # what the results need besides the flags, while the refits run
                 early = _early(model, panel, by, min_group_size, random_state, register)
                 flags = pending.result()
+        if "figures" in provided:
+            ahead.draw("funnel", flags, by, lang)
         progress.update(1)
         res = _gather(
             model,
@@ -279,14 +285,20 @@ def _write_report(
         )
         res.L = L
         progress.update(1)
+        model_section = _model_section(
+            model, evaluation, res.metrics, L, lang, horizon, res.outcome
+        )
+        drivers, whatif = _drivers_section(res, L, lang), _whatif_section(res, L, lang)
+        page_one = _page_one(res, lang)
+        # the funnel plots drawn by the other process meanwhile (the ones missing: here)
+        res.figures = ahead.figures() if "figures" in provided else {}
         sections = {
-            "model": _model_section(model, evaluation, res.metrics, L, lang, horizon, res.outcome),
+            "model": model_section,
             "groups": _groups_section(res, L, lang),
             "backtest": _backtest_section(res, L, lang),
-            "drivers": _drivers_section(res, L, lang),
-            "whatif": _whatif_section(res, L, lang),
+            "drivers": drivers,
+            "whatif": whatif,
         }
-        page_one = _page_one(res, lang)
         if provided:  # last: the other process had all the time above
             got = ahead.result() or {}
             if rates is None:
