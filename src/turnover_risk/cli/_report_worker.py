@@ -55,18 +55,12 @@ from typing import Any
 
 import numpy as np
 
-from turnover_risk.cli import _report_inputs
+from turnover_risk.cli import _report_figures, _report_inputs
 from turnover_risk.groups import _refit_worker
 
 JOB = "report-sections"
 AUDIT = "report-audit"
-FIGURE = "report-figure"
-FIGURES = {
-    "funnel": ("info", "alpha", "fdr"),  # the prospective flags' funnel plot
-    "retro": ("overdispersion",),  # the backtest's
-}
-"""The funnel plots the worker draws, and the attributes of the flags they need (besides the
-table)."""
+FIGURE, FIGURES = _report_figures.FIGURE, _report_figures.FIGURES
 SECTIONS = True
 """Whether the report starts this worker (False: the previous design, a worker for a gbm's
 refits alone; the benchmark sets it to compare)."""
@@ -293,7 +287,7 @@ def _serve() -> None:
             stdout,
             before_writing=answers.join,
             warm=not head.get("panel"),  # after an audit, refits are likely kept
-            jobs={FIGURE: _figure},
+            jobs={FIGURE: _report_figures.draw},
             answer=answers.put,  # in order, by a thread: this loop goes on reading
         )
     answers.join()
@@ -382,34 +376,6 @@ def _sections(request: dict[str, Any], register: Any) -> dict[str, Any]:
             "rates": _rates_section(register, L, lang, min_group_size),
             "tables": _data_block(register, L, lang),
         }
-
-
-def _figure(head: dict, body: bytes) -> tuple[dict, bytes]:
-    """The worker's answer to a :data:`FIGURE` request: the funnel plot's HTML, drawn by the
-    report's own function (``report/_group_sections.py``) from the flags' table and
-    attributes."""
-    import warnings
-    from types import SimpleNamespace
-
-    from threadpoolctl import threadpool_limits
-
-    name = head.get("name")
-    answer = {"job": f"{FIGURE}-{name}"}
-    try:
-        from turnover_risk.report._group_sections import _funnel_part, _retro_part
-        from turnover_risk.report._labels import LABELS
-
-        if name not in FIGURES or set(head["attrs"]) != set(FIGURES[name]):
-            raise ValueError(f"no funnel plot {name!r}")
-        table = _report_inputs.unpack(head["frames"], body)["table"]
-        flags = SimpleNamespace(table=table, **head["attrs"])
-        draw = _funnel_part if name == "funnel" else _retro_part
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore")
-            part = draw(flags, head["by"], LABELS[head["lang"]], head["lang"])
-        return {**answer, "ok": True}, part.encode("utf-8")
-    except Exception as err:  # the report draws it
-        return {**answer, "ok": False, "error": f"{type(err).__name__}: {err}"}, b""
 
 
 def _settings(model: Any) -> dict | None:
