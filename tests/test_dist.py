@@ -157,16 +157,36 @@ import turnover_risk.report._tables, turnover_risk.report._fairness
 import turnover_risk.governance, turnover_risk.rates
 HEAVY = ('scipy.stats', 'sklearn', 'statsmodels')
 out = {{'imports': [m for m in HEAVY if m in sys.modules]}}
-from turnover_risk.cli._report_worker import _Risks, _labelled, _sections
-from turnover_risk.panel import build_panel
+import pandas as pd
+from turnover_risk.cli import _report_figures, _report_inputs
+from turnover_risk.cli._report_worker import _Risks, _inputs, _labelled, _sections
 from turnover_risk.report._fairness import _audit_or_none, _audit_parts
-sections, register = _sections({{'path': {str(SAMPLE)!r}, 'lang': 'nb', 'min_group_size': 5}})
-panel = build_panel(register)
+request = {{'path': {str(SAMPLE)!r}, 'lang': 'nb', 'min_group_size': 5,
+            'build': {{'freq': 'M', 'horizon': 12, 'outcome': 'voluntary', 'scope': 'service'}}}}
+register, panel, (sent, _) = _inputs(request)
+sections = _sections(request, register)
 labelled, _ = _labelled(panel)
 risk = np.random.default_rng(0).uniform(0.05, 0.3, len(labelled))
 audit = _audit_or_none(_Risks(risk), panel, register, 5, 0)
 parts = _audit_parts(audit, 'nb')
-out['written'] = [sorted(sections), audit is not None, len(parts) > 0]
+# both funnel plots, from small flags tables
+units = ['U1', 'U2', 'U3']
+flags = {{'funnel': (pd.DataFrame({{'unit_id': units, 'suppressed': [False] * 3,
+                                   'log_ratio_se': [0.2, 0.3, 0.25], 'ratio': [1.6, 0.9, 1.0],
+                                   'p_value': [0.01, 0.6, 0.9],
+                                   'flag': ['elevated', 'as expected', 'as expected']}}),
+                     {{'info': {{'margin': 1.25, 'refits': 10}}, 'alpha': 0.05, 'fdr': True}}),
+         'retro': (pd.DataFrame({{'unit_id': units, 'suppressed': [False] * 3,
+                                  'expected': [4.0, 6.0, 5.0], 'oe_ratio': [2.0, 0.8, 1.0],
+                                  'flag': ['elevated', 'as expected', 'as expected']}}),
+                   {{'overdispersion': {{'applied': 'none'}}}})}}
+drawn = []
+for name, (table, attrs) in flags.items():
+    frames, body = _report_inputs.pack({{'table': table}})
+    head = {{'name': name, 'by': 'unit_id', 'lang': 'nb', 'attrs': attrs, 'frames': frames}}
+    answer, html = _report_figures.draw(head, body)
+    drawn.append(answer['ok'] and b'<figure' in html)
+out['written'] = [sorted(sections), audit is not None, len(parts) > 0, sent['ok'], drawn]
 out['run'] = [m for m in HEAVY if m in sys.modules]
 from turnover_risk import _dist
 for name in _dist.__all__:
@@ -184,8 +204,9 @@ def test_the_report_worker_never_imports_scipy_stats_nor_scikit_learn():
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["imports"] == []
-    assert out["written"] == [["rates", "tables"], True, True]
-    # the sections and the audit (statsmodels and all), then every function of _dist; on
+    assert out["written"] == [["rates", "tables"], True, True, True, [True, True]]
+    # the register and panel sent, the sections, the audit (statsmodels and all) and both
+    # funnel plots, then every function of _dist; on
     # SciPy 1.11 only, beta_ppf (the audit's Clopper-Pearson intervals) imports scipy.stats
     expected = [] if out["beta_kernel"] else ["scipy.stats"]
     assert out["run"] == expected and out["calls"] == expected
