@@ -123,30 +123,27 @@ def _read_here(monkeypatch):
     return read
 
 
-def _figures_drawn(monkeypatch):
-    """Record the funnel plots the report worker drew (name -> HTML), per report."""
+def _answers(monkeypatch, method: str):
+    """Record what ``ReportWorker.<method>`` returns, once per report, in the returned list."""
     got = []
-    figures = _report_worker.ReportWorker.figures
+    call = getattr(_report_worker.ReportWorker, method)
 
     def recorded(self):
-        got.append(figures(self))
+        got.append(call(self))
         return got[-1]
 
-    monkeypatch.setattr(_report_worker.ReportWorker, "figures", recorded)
+    monkeypatch.setattr(_report_worker.ReportWorker, method, recorded)
     return got
+
+
+def _figures_drawn(monkeypatch):
+    """The funnel plots the report worker drew (name -> HTML), per report."""
+    return _answers(monkeypatch, "figures")
 
 
 def _sections_answered(monkeypatch):
-    """Record what the report worker answers (None: failed) in the returned list."""
-    got = []
-    result = _report_worker.ReportWorker.result
-
-    def recorded(self):
-        got.append(result(self))
-        return got[-1]
-
-    monkeypatch.setattr(_report_worker.ReportWorker, "result", recorded)
-    return got
+    """What the report worker answers (None: failed), per report."""
+    return _answers(monkeypatch, "result")
 
 
 def test_the_logistic_report_with_the_worker_equals_the_report_without(
