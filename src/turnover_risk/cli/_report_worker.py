@@ -38,8 +38,8 @@ more; with a gbm its refits started later.
 
 Nothing is pickled: the requests are JSON lines (folder, language, group size, panel
 settings; the risks as ``.npy`` read with ``allow_pickle=False``), the answers JSON objects of
-strings, and the register and panel Arrow IPC streams. It is started when a core is likely free (``_refit_worker.WHEN``, as the refit
-worker).
+strings, and the register and panel Arrow IPC streams. It is started when a core is likely
+free (``_refit_worker.WHEN``, as the refit worker).
 
 This module imports only the standard library, ``cli._report_inputs`` and
 ``groups._refit_worker`` (NumPy) at load time, so the worker starts before this process
@@ -84,7 +84,8 @@ class ReportWorker:
         self.provides = provides
         self.panel_settings = panel_settings
         self.build = build
-        self._sending = None  # the thread writing the last request
+        # requests sent by threads, in order, one writer of the worker's stdin at a time
+        self._requests = _Frames(worker.proc.stdin, worker.write_lock)
 
     @classmethod
     def start(
@@ -213,23 +214,8 @@ class ReportWorker:
     def _send(self, head: dict, body: bytes, answer: str) -> None:
         """Write a request in a thread, after any request still being written; its answer is
         ``answer`` (read in turn, before any refit is sent)."""
-        import threading
-
         self.worker.awaiting.append(answer)
-        stdin, before = self.worker.proc.stdin, self._sending
-
-        def write() -> None:
-            if before is not None:
-                before.join()
-            try:
-                with self.worker.write_lock:
-                    _refit_worker._write_frame(stdin, head, body)
-            except Exception:  # the worker ended: reading its answer fails, the report goes on
-                pass
-
-        self._sending = threading.Thread(target=write, name="turnover-risk-report-send")
-        self._sending.daemon = True
-        self._sending.start()
+        self._requests.put(head, body)
 
     def result(self) -> dict[str, Any] | None:
         """The sections written by the worker (waits for them), or None when it failed; a
@@ -269,7 +255,7 @@ def _serve() -> None:
         return
     # Answers are written by a thread, in order: one larger than the pipe's buffer waits for
     # the report to read it, and the worker goes on meanwhile. Every later write waits for it.
-    answers = _Answers(stdout)
+    answers = _Frames(stdout)
     register, panel, frame = _inputs(head)
     answers.put(*frame)
     try:
@@ -293,24 +279,34 @@ def _serve() -> None:
     answers.join()
 
 
-class _Answers:
-    """Frames written to ``stream`` in the order given, by one thread at a time."""
+class _Frames:
+    """Frames written to ``stream`` by threads, in the order given, one at a time (under
+    ``lock`` too, when given: another writer of the same stream takes it). A frame that
+    cannot be written (the other process ended) is dropped: its reader then fails and does
+    without it."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream, lock=None) -> None:
         self.stream = stream
+        self.lock = lock
         self.thread = None
 
     def put(self, head: dict, body: bytes = b"") -> None:
+        import contextlib
         import threading
 
-        before = self.thread
+        before, lock = self.thread, self.lock or contextlib.nullcontext()
 
         def write() -> None:
             if before is not None:
                 before.join()
-            _refit_worker._write_frame(self.stream, head, body)
+            try:
+                with lock:
+                    _refit_worker._write_frame(self.stream, head, body)
+            except Exception:
+                pass
 
-        self.thread = threading.Thread(target=write)
+        self.thread = threading.Thread(target=write, name="turnover-risk-report-frames")
+        self.thread.daemon = True
         self.thread.start()
 
     def join(self) -> None:
@@ -326,8 +322,6 @@ def _inputs(request: dict[str, Any]) -> tuple[Any, Any, tuple[dict, bytes]]:
     import warnings
 
     from threadpoolctl import threadpool_limits
-
-    from turnover_risk.cli import _report_inputs
 
     register = panel = None
     try:
@@ -440,7 +434,7 @@ def _serve_audit(stdin, request: dict[str, Any], register: Any, panel: Any, answ
 
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
-            if panel is None or request.get("build") != request["panel"]:
+            if panel is None:  # not built by _inputs (it warned, or failed)
                 panel = build_panel(register, **request["panel"])
             labelled, key = _labelled(panel)
             import matplotlib.pyplot  # noqa: F401  (the audit's figure, while waiting)
